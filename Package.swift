@@ -1,0 +1,69 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// Targets follow the pipeline in one direction:
+// spec -> plan -> execute -> score -> weigh (see docs/ARCHITECTURE.md).
+let package = Package(
+    name: "gascli",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "gascli", targets: ["gascli"]),
+        .library(name: "GASCore", targets: ["GASCore"]),
+        .library(name: "GASParquet", targets: ["GASParquet"]),
+        .library(name: "GASRunner", targets: ["GASRunner"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-crypto", exact: "4.5.2"),
+    ],
+    targets: [
+        // Domain types, metrics and deterministic randomness. No I/O.
+        .target(name: "GASCore"),
+        // YAML round specs -> typed, validated Spec with source locations.
+        .target(name: "GASSpec", dependencies: ["GASCore", .product(name: "Yams", package: "Yams")]),
+        // Parquet writer and reader (standalone).
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CZstd", path: "Sources/CZstd", providers: [.apt(["libzstd-dev"])]),
+        .target(name: "GASParquet", dependencies: ["CZlib", "CZstd"]),
+        // Archives (libarchive) and images (libpng, libjpeg).
+        .systemLibrary(name: "CArchive", path: "Sources/CArchive", pkgConfig: "libarchive",
+                       providers: [.apt(["libarchive-dev"])]),
+        .target(name: "CImageCodecs",
+                linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("jpeg"), .linkedLibrary("z")]),
+        .target(name: "GASMedia", dependencies: ["CArchive", "CImageCodecs"]),
+        // Catalogs, sources, sampling, synthetic media, the content-addressed media store.
+        .target(name: "GASData", dependencies: [
+            "GASCore", "GASSpec", "GASMedia", "GASParquet",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        // Detector adapters: builtin, process (JSON lines over stdio), predictions file.
+        .target(name: "GASDetectors", dependencies: [
+            "GASCore", "GASMedia", "GASParquet",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        // SQLite ledger (GRDB migrations) and result writers (Parquet, JSON).
+        .target(name: "GASStore", dependencies: [
+            "GASCore", "GASParquet", .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+        // plan -> execute -> score; the library behind every command.
+        .target(name: "GASRunner", dependencies: [
+            "GASCore", "GASSpec", "GASData", "GASDetectors", "GASStore",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        .executableTarget(name: "gascli", dependencies: [
+            "GASRunner", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .target(name: "GASTestSupport", path: "Tests/GASTestSupport"),
+        .testTarget(name: "GASCoreTests", dependencies: ["GASCore"]),
+        .testTarget(name: "GASSpecTests", dependencies: ["GASSpec"]),
+        .testTarget(name: "GASParquetTests", dependencies: ["GASParquet"]),
+        .testTarget(name: "GASMediaTests", dependencies: ["GASMedia"]),
+        .testTarget(name: "GASDataTests", dependencies: ["GASData", "GASTestSupport"]),
+        .testTarget(name: "GASDetectorsTests", dependencies: ["GASDetectors", "GASCore"], exclude: ["Fixtures"]),
+        .testTarget(name: "GASStoreTests", dependencies: ["GASStore", "GASTestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["gascli", "GASRunner", "GASParquet", "GASTestSupport"]),
+    ]
+)

@@ -1,0 +1,181 @@
+// Decodes one column chunk (all pages of one column in one row group) into values.
+// Handles dictionary pages, data pages v1 and v2, PLAIN / dictionary / RLE-boolean encodings and
+// optional columns. Every count and size from the file is checked before it is used.
+
+struct ColumnChunkReader {
+    let column: ParquetColumn
+    let codec: Int32
+    /// Rows in the row group; a flat column has exactly one value (or null) per row.
+    let rowCount: Int
+
+    func decode(_ chunk: [UInt8]) throws -> ParquetColumnValues {
+        switch column.type {
+        case .boolean: return .boolean(try decodeValues(Bool.self, chunk))
+        case .int32: return .int32(try decodeValues(Int32.self, chunk))
+        case .int64: return .int64(try decodeValues(Int64.self, chunk))
+        case .float: return .float(try decodeValues(Float.self, chunk))
+        case .double: return .double(try decodeValues(Double.self, chunk))
+        case .byteArray:
+            if column.logical == .string { return .string(try decodeValues(String.self, chunk)) }
+            return .bytes(try decodeValues([UInt8].self, chunk))
+        }
+    }
+
+    private func decodeValues<T: PlainDecodable>(_: T.Type, _ chunk: [UInt8]) throws -> [T?] {
+        var out: [T?] = []
+        out.reserveCapacity(min(rowCount, 1 << 20))
+        var dictionary: [T]?
+        var position = 0
+        while out.count < rowCount {
+            guard position < chunk.count else {
+                throw FormatIssue.truncated("column chunk ends after \(out.count) of \(rowCount) values")
+            }
+            var reader = ThriftReader(chunk, start: position)
+            let header = try PageHeader.decode(&reader)
+            position = reader.position
+            let size = Int(header.compressedPageSize)
+            guard size >= 0, size <= chunk.count - position else {
+                throw FormatIssue.truncated("page at chunk byte \(position) declares \(size) bytes, \(chunk.count - position) left")
+            }
+            let body = position..<(position + size)
+            position += size
+            let uncompressedSize = Int(header.uncompressedPageSize)
+
+            switch header.type {
+            case PageTypeID.dictionaryPage:
+                guard let dictionaryHeader = header.dictionaryPage else { throw FormatIssue.corrupt("dictionary page without its header") }
+                guard dictionary == nil else { throw FormatIssue.corrupt("second dictionary page in one column chunk") }
+                guard dictionaryHeader.encoding == EncodingID.plain || dictionaryHeader.encoding == EncodingID.plainDictionary else {
+                    throw FormatIssue.unsupportedEncoding("\(EncodingID.name(dictionaryHeader.encoding)) dictionary page")
+                }
+                let page = try decompress(chunk, body, uncompressedSize)
+                let count = Int(dictionaryHeader.numValues)
+                guard count >= 0 else { throw FormatIssue.corrupt("negative dictionary size \(count)") }
+                dictionary = try page.withUnsafeBytes { try T.decodePlain($0, count: count) }
+
+            case PageTypeID.dataPage:
+                guard let dataHeader = header.dataPage else { throw FormatIssue.corrupt("data page without its header") }
+                let count = try checkedValueCount(dataHeader.numValues, produced: out.count)
+                let page = try decompress(chunk, body, uncompressedSize)
+                try page.withUnsafeBytes { p in
+                    var offset = 0
+                    var levels: [UInt32]?
+                    if column.optional {
+                        guard dataHeader.definitionLevelEncoding == EncodingID.rle else {
+                            throw FormatIssue.unsupportedEncoding("\(EncodingID.name(dataHeader.definitionLevelEncoding)) definition levels")
+                        }
+                        guard p.count >= 4 else { throw FormatIssue.truncated("definition levels length") }
+                        let length = Int(readLE32(p, at: 0))
+                        guard length <= p.count - 4 else {
+                            throw FormatIssue.truncated("definition levels declare \(length) bytes, page has \(p.count - 4)")
+                        }
+                        levels = try RLEHybrid.decode(UnsafeRawBufferPointer(rebasing: p[4..<(4 + length)]), bitWidth: 1, count: count)
+                        offset = 4 + length
+                    }
+                    try append(levels: levels, values: UnsafeRawBufferPointer(rebasing: p[offset...]), count: count,
+                               encoding: dataHeader.encoding, dictionary: dictionary, to: &out)
+                }
+
+            case PageTypeID.dataPageV2:
+                guard let dataHeader = header.dataPageV2 else { throw FormatIssue.corrupt("data page v2 without its header") }
+                let count = try checkedValueCount(dataHeader.numValues, produced: out.count)
+                let repetitionBytes = Int(dataHeader.repetitionLevelsByteLength)
+                let definitionBytes = Int(dataHeader.definitionLevelsByteLength)
+                guard repetitionBytes >= 0, definitionBytes >= 0, repetitionBytes + definitionBytes <= size,
+                      repetitionBytes + definitionBytes <= uncompressedSize else {
+                    throw FormatIssue.corrupt("data page v2 level lengths \(repetitionBytes)+\(definitionBytes) exceed the page")
+                }
+                let levelsStart = body.lowerBound + repetitionBytes
+                let valuesStart = levelsStart + definitionBytes
+                var levels: [UInt32]?
+                if column.optional {
+                    levels = try chunk.withUnsafeBytes {
+                        try RLEHybrid.decode(UnsafeRawBufferPointer(rebasing: $0[levelsStart..<valuesStart]), bitWidth: 1, count: count)
+                    }
+                }
+                let valuesSize = uncompressedSize - repetitionBytes - definitionBytes
+                let values: [UInt8]
+                if dataHeader.isCompressed && codec != CodecID.uncompressed {
+                    values = try decompress(chunk, valuesStart..<body.upperBound, valuesSize)
+                } else {
+                    values = Array(chunk[valuesStart..<body.upperBound])
+                }
+                try values.withUnsafeBytes {
+                    try append(levels: levels, values: $0, count: count, encoding: dataHeader.encoding,
+                               dictionary: dictionary, to: &out)
+                }
+
+            default:
+                continue  // Index pages and unknown page types carry no values.
+            }
+        }
+        return out
+    }
+
+    private func checkedValueCount(_ declared: Int32, produced: Int) throws -> Int {
+        let count = Int(declared)
+        guard count >= 0, count <= rowCount - produced else {
+            throw FormatIssue.corrupt("page declares \(count) values but only \(rowCount - produced) of the row group's \(rowCount) remain")
+        }
+        return count
+    }
+
+    private func decompress(_ chunk: [UInt8], _ range: Range<Int>, _ uncompressedSize: Int) throws -> [UInt8] {
+        try chunk.withUnsafeBytes {
+            try PageCompression.decompress(UnsafeRawBufferPointer(rebasing: $0[range]), codec: codec,
+                                           uncompressedSize: uncompressedSize)
+        }
+    }
+
+    /// Decodes a page's non-null values and appends them, interleaved with nulls per the levels.
+    private func append<T: PlainDecodable>(levels: [UInt32]?, values p: UnsafeRawBufferPointer, count: Int,
+                                           encoding: Int32, dictionary: [T]?, to out: inout [T?]) throws {
+        var nonNull = count
+        if let levels {
+            nonNull = 0
+            for level in levels where level != 0 { nonNull += 1 }
+        }
+        let decoded = try decode(p, count: nonNull, encoding: encoding, dictionary: dictionary)
+        if let levels {
+            var k = 0
+            for level in levels {
+                if level != 0 {
+                    out.append(decoded[k])
+                    k += 1
+                } else {
+                    out.append(nil)
+                }
+            }
+        } else {
+            for v in decoded { out.append(v) }
+        }
+    }
+
+    private func decode<T: PlainDecodable>(_ p: UnsafeRawBufferPointer, count: Int, encoding: Int32,
+                                           dictionary: [T]?) throws -> [T] {
+        switch encoding {
+        case EncodingID.plain:
+            return try T.decodePlain(p, count: count)
+        case EncodingID.plainDictionary, EncodingID.rleDictionary:
+            guard let dictionary else { throw FormatIssue.corrupt("dictionary-encoded page before any dictionary page") }
+            guard count > 0 else { return [] }
+            guard p.count >= 1 else { throw FormatIssue.truncated("dictionary index bit width") }
+            let bitWidth = Int(p[0])
+            guard bitWidth <= 32 else { throw FormatIssue.corrupt("dictionary index bit width \(bitWidth)") }
+            let indices = try RLEHybrid.decode(UnsafeRawBufferPointer(rebasing: p[1...]), bitWidth: bitWidth, count: count)
+            var result: [T] = []
+            result.reserveCapacity(count)
+            for index in indices {
+                guard Int(index) < dictionary.count else {
+                    throw FormatIssue.corrupt("dictionary index \(index) but the dictionary has \(dictionary.count) entries")
+                }
+                result.append(dictionary[Int(index)])
+            }
+            return result
+        case EncodingID.rle:
+            return try T.decodeRLE(p, count: count)
+        default:
+            throw FormatIssue.unsupportedEncoding(EncodingID.name(encoding))
+        }
+    }
+}

@@ -1,0 +1,154 @@
+// Streaming Parquet writer: row groups are encoded and written as they arrive, only the footer
+// metadata accumulates. Output is deterministic byte for byte (no timestamps, no hash seeds).
+
+/// Writes a flat Parquet file one row group at a time. The file is complete only after `close()`.
+/// Not thread-safe: use one writer from one task.
+public final class ParquetWriter {
+    public let path: String
+    public let schema: ParquetSchema
+    public let codec: ParquetCodec
+    /// Target uncompressed size of a data page; large column chunks are split into pages of about this size.
+    public var targetPageBytes = 1 << 20
+    /// A row group's column falls back from dictionary to PLAIN when its dictionary would exceed this.
+    public var dictionaryLimitBytes = 1 << 20
+
+    private let keyValueMetadata: [(String, String)]
+    private let createdBy: String
+    private var sink: FileSink?
+    private var failure: ParquetError?
+    private var rowGroups: [RowGroup] = []
+    private var totalRows: Int64 = 0
+
+    private static let magic: [UInt8] = Array("PAR1".utf8)
+
+    public init(path: String, schema: ParquetSchema, codec: ParquetCodec = .snappy,
+                keyValueMetadata: [(String, String)] = [], createdBy: String = "gascli-parquet") throws {
+        self.path = path
+        self.schema = schema
+        self.codec = codec
+        self.keyValueMetadata = keyValueMetadata
+        self.createdBy = createdBy
+        try Self.validate(schema, path: path)
+        if codec == .zstd && !zstdAvailable {
+            throw ParquetError.unsupportedCodec(path: path, column: nil, codec: "ZSTD (built without the CZstd module)")
+        }
+        let sink = try FileSink(path: path)
+        try sink.write(Self.magic)
+        self.sink = sink
+    }
+
+    private static func validate(_ schema: ParquetSchema, path: String) throws {
+        guard !schema.columns.isEmpty else {
+            throw ParquetError.invalidSchema(path: path, reason: "the schema has no columns")
+        }
+        var seen = Set<String>()
+        for column in schema.columns {
+            guard !column.name.isEmpty else {
+                throw ParquetError.invalidSchema(path: path, reason: "a column has an empty name")
+            }
+            guard seen.insert(column.name).inserted else {
+                throw ParquetError.invalidSchema(path: path, reason: "column name '\(column.name)' appears twice")
+            }
+            if column.logical == .string && column.type != .byteArray {
+                throw ParquetError.invalidSchema(path: path, reason: "column '\(column.name)' is logical STRING but physical \(column.type); STRING needs BYTE_ARRAY")
+            }
+        }
+    }
+
+    /// Validates and writes one row group: one `ParquetColumnValues` per schema column, in schema
+    /// order, all of the same length. Throws before writing anything when the input is invalid.
+    /// A row group with zero rows is skipped (readers disagree on how to treat empty row groups).
+    public func writeRowGroup(_ columns: [ParquetColumnValues]) throws {
+        if let failure { throw failure }
+        guard let sink else { throw ParquetError.writerClosed(path: path) }
+        let rows = try validate(columns)
+        guard rows > 0 else { return }
+        let start = sink.offset
+        do {
+            var chunks: [ColumnChunk] = []
+            chunks.reserveCapacity(columns.count)
+            for (column, values) in zip(schema.columns, columns) {
+                var writer = ColumnChunkWriter(column: column, codec: codec, sink: sink,
+                                               pageBytes: targetPageBytes, dictionaryLimit: dictionaryLimitBytes)
+                do {
+                    chunks.append(try writer.write(values))
+                } catch let issue as FormatIssue {
+                    throw issue.parquetError(path: path, column: column.name)
+                }
+            }
+            let uncompressed = chunks.reduce(Int64(0)) { $0 + ($1.metaData?.totalUncompressedSize ?? 0) }
+            let compressed = chunks.reduce(Int64(0)) { $0 + ($1.metaData?.totalCompressedSize ?? 0) }
+            rowGroups.append(RowGroup(columns: chunks, totalByteSize: uncompressed, numRows: Int64(rows),
+                                      fileOffset: start, totalCompressedSize: compressed,
+                                      ordinal: Int16(exactly: rowGroups.count)))
+            totalRows += Int64(rows)
+        } catch {
+            // Part of a row group may be on disk; the file cannot be completed any more.
+            let parquetError = error as? ParquetError ?? .corrupt(path: path, column: nil, detail: "\(error)")
+            failure = parquetError
+            try? sink.close()
+            self.sink = nil
+            throw parquetError
+        }
+    }
+
+    /// Checks column count, value kinds, lengths and nulls; returns the row count.
+    private func validate(_ columns: [ParquetColumnValues]) throws -> Int {
+        guard columns.count == schema.columns.count else {
+            throw ParquetError.columnCountMismatch(path: path, expected: schema.columns.count, got: columns.count)
+        }
+        let rows = columns.first?.count ?? 0
+        for (column, values) in zip(schema.columns, columns) {
+            guard values.fits(column.type) else {
+                throw ParquetError.typeMismatch(path: path, column: column.name,
+                                                expected: "\(column.type.expectedValuesName) (\(column.type))",
+                                                got: values.kindName)
+            }
+            guard values.count == rows else {
+                throw ParquetError.rowCountMismatch(path: path, column: column.name, expected: rows, got: values.count)
+            }
+            if !column.optional, let row = values.firstNullIndex {
+                throw ParquetError.nullInRequiredColumn(path: path, column: column.name, row: row)
+            }
+        }
+        return rows
+    }
+
+    /// Writes the footer and closes the file. Calling it again does nothing.
+    public func close() throws {
+        if let failure { throw failure }
+        guard let sink else { return }
+        self.sink = nil
+        var meta = FileMetaData()
+        meta.version = 1
+        meta.schema = [SchemaElement(name: "schema", numChildren: Int32(schema.columns.count))]
+        for column in schema.columns {
+            var element = SchemaElement(type: PhysicalTypeID.of(column.type),
+                                        repetition: column.optional ? RepetitionID.optional : RepetitionID.required,
+                                        name: column.name)
+            if column.logical == .string {
+                element.convertedType = ConvertedTypeID.utf8
+                element.logicalType = LogicalTypeID.string
+            }
+            meta.schema.append(element)
+        }
+        meta.numRows = totalRows
+        meta.rowGroups = rowGroups
+        meta.keyValueMetadata = keyValueMetadata.map { KeyValue(key: $0.0, value: $0.1) }
+        meta.createdBy = createdBy
+        meta.typeDefinedColumnOrders = schema.columns.count
+        let footer = meta.encode()
+        do {
+            try sink.write(footer)
+            var tail: [UInt8] = []
+            appendLE32(UInt32(footer.count), to: &tail)
+            tail.append(contentsOf: Self.magic)
+            try sink.write(tail)
+            try sink.close()
+        } catch {
+            let parquetError = error as? ParquetError ?? .corrupt(path: path, column: nil, detail: "\(error)")
+            failure = parquetError
+            throw parquetError
+        }
+    }
+}

@@ -1,0 +1,115 @@
+import Foundation
+import GASCore
+import GASData
+import GASDetectors
+import GASParquet
+import GASSpec
+
+/// Turns detector specs into adapters and identifies what each will run (artifact hashes).
+enum DetectorFactory {
+    /// The bytes of a builtin model: a name of an embedded model, or a safetensors path.
+    static func builtinWeights(_ model: String, loaded: LoadedSpec) throws -> (bytes: [UInt8], source: String) {
+        if let embedded = EmbeddedModels.bytes(named: model) { return (embedded, "embedded:\(model)") }
+        let path = loaded.resolve(model)
+        guard model.hasSuffix(".safetensors") || model.contains("/") else {
+            throw RunnerError.detectorSetup(name: model, reason: "unknown builtin model '\(model)'; available: \(EmbeddedModels.names.joined(separator: ", ")), or a path to a .safetensors file")
+        }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw RunnerError.detectorSetup(name: model, reason: "weights file \(path) does not exist or is not readable")
+        }
+        return ([UInt8](data), path)
+    }
+
+    static func artifactHash(_ spec: DetectorSpec, loaded: LoadedSpec) throws -> String? {
+        switch spec.adapter {
+        case .builtin:
+            return MediaStore.sha256Hex(try builtinWeights(spec.model ?? "", loaded: loaded).bytes)
+        case .predictions:
+            let path = loaded.resolve(spec.path ?? "")
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw RunnerError.detectorSetup(name: spec.name, reason: "predictions file \(path) is not readable")
+            }
+            return MediaStore.sha256Hex(data)
+        case .process:
+            // Hash every argument that names an existing file (the script, model files), in order.
+            let cwd = workingDirectory(spec, loaded: loaded)
+            var parts: [String] = []
+            for arg in spec.command ?? [] {
+                let path = PathResolution.resolve(arg, against: cwd)
+                var isDir: ObjCBool = false
+                if !arg.isEmpty, FileManager.default.fileExists(atPath: path, isDirectory: &isDir), !isDir.boolValue,
+                   let data = FileManager.default.contents(atPath: path) {
+                    parts.append("\(arg)=\(MediaStore.sha256Hex(data))")
+                }
+            }
+            return parts.isEmpty ? nil : MediaStore.sha256Hex(Array(parts.joined(separator: "\n").utf8))
+        }
+    }
+
+    static func workingDirectory(_ spec: DetectorSpec, loaded: LoadedSpec) -> String {
+        spec.workingDirectory.map { loaded.resolve($0) } ?? loaded.directory
+    }
+
+    static func make(_ spec: DetectorSpec, loaded: LoadedSpec, modalities: [Modality], logDirectory: String) throws -> any DetectorAdapter {
+        switch spec.adapter {
+        case .builtin:
+            let weights = try builtinWeights(spec.model ?? "", loaded: loaded)
+            do {
+                return try BuiltinBaseline(name: spec.name, weights: Safetensors(bytes: weights.bytes, file: weights.source))
+            } catch {
+                throw RunnerError.detectorSetup(name: spec.name, reason: "\(error)")
+            }
+        case .process:
+            let config = ProcessDetectorConfig(
+                name: spec.name, command: spec.command ?? [], workingDirectory: workingDirectory(spec, loaded: loaded),
+                environment: spec.environment ?? [:], requiredModalities: modalities,
+                batchTimeout: spec.timeoutSeconds, startupTimeout: max(30, spec.timeoutSeconds), maxRestarts: spec.maxRestarts,
+                stderrLogPath: (logDirectory as NSString).appendingPathComponent("\(spec.name).stderr.log"))
+            return ProcessDetector(config: config)
+        case .predictions:
+            let path = loaded.resolve(spec.path ?? "")
+            return PredictionsFileDetector(name: spec.name, table: try PredictionsTable.load(path: path))
+        }
+    }
+}
+
+/// Reads a predictions file (CSV or Parquet) into sample id -> probabilities.
+enum PredictionsTable {
+    static func load(path: String) throws -> [String: [Double]] {
+        if path.lowercased().hasSuffix(".parquet") { return try loadParquet(path: path) }
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+            throw RunnerError.detectorSetup(name: path, reason: "predictions file is missing or not UTF-8 text")
+        }
+        return try parsePredictionsCSV(text: text, file: path)
+    }
+
+    /// Parquet with `sample_id` and `p_ai` (or `prob_ai`) columns; our own predictions.parquet qualifies.
+    static func loadParquet(path: String) throws -> [String: [Double]] {
+        let reader = try ParquetReader(path: path)
+        let names = reader.schema.columns.map(\.name)
+        guard names.contains("sample_id"), let probColumn = ["p_ai", "prob_ai"].first(where: names.contains) else {
+            throw RunnerError.detectorSetup(name: path, reason: "a predictions Parquet file needs columns sample_id and p_ai (found: \(names.joined(separator: ", ")))")
+        }
+        var table: [String: [Double]] = [:]
+        for group in 0..<reader.rowGroupCount {
+            let columns = try reader.readRowGroup(group, columns: ["sample_id", probColumn])
+            guard case let .string(ids) = columns[0] else {
+                throw RunnerError.detectorSetup(name: path, reason: "column sample_id must be a string column")
+            }
+            let probs: [Double?]
+            switch columns[1] {
+            case let .double(v): probs = v
+            case let .float(v): probs = v.map { $0.map(Double.init) }
+            default: throw RunnerError.detectorSetup(name: path, reason: "column \(probColumn) must be float or double")
+            }
+            for (id, p) in zip(ids, probs) {
+                guard let id, let p else { continue }
+                if table[id] != nil {
+                    throw RunnerError.detectorSetup(name: path, reason: "sample_id \(id) appears more than once")
+                }
+                table[id] = [p]
+            }
+        }
+        return table
+    }
+}

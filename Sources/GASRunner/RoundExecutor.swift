@@ -1,0 +1,94 @@
+import Foundation
+import GASCore
+import GASData
+import GASStore
+
+/// plan -> outcomes: runs every detector over its samples in batches, committing each batch.
+enum RoundExecutor {
+    struct DetectorJob: Sendable {
+        var name: String
+        var batchSize: Int
+        var adapter: (any DetectorAdapter)?
+        /// Why the adapter could not be created, when it could not.
+        var setupFailure: String?
+    }
+
+    static func run(jobs: [DetectorJob], samples: [PlannedSample], store: MediaStore, ledger: RunLedger, runID: String,
+                    observer: any RunObserver) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for job in jobs {
+                group.addTask {
+                    try await runDetector(job, samples: samples, store: store, ledger: ledger, runID: runID, observer: observer)
+                }
+            }
+            try await group.waitForAll()
+        }
+    }
+
+    static func runDetector(_ job: DetectorJob, samples: [PlannedSample], store: MediaStore, ledger: RunLedger, runID: String,
+                            observer: any RunObserver) async throws {
+        let total = samples.count
+        var done = 0
+        observer.handle(.detector(job.name, done: 0, total: total))
+        // Samples the runner could not read get their `skipped` outcome at once.
+        let skipped = samples.filter { $0.skipReason != nil }
+        if !skipped.isEmpty {
+            try ledger.commit(runID: runID, outcomes: skipped.map {
+                DetectorOutcome(sampleID: $0.id, detector: job.name, status: .skipped, error: $0.skipReason)
+            })
+            done += skipped.count
+            observer.handle(.detector(job.name, done: done, total: total))
+        }
+        let usable = samples.filter { $0.skipReason == nil }
+
+        var failure = job.setupFailure
+        var modalities: Set<Modality> = Set(Modality.allCases)
+        if failure == nil, let adapter = job.adapter {
+            do {
+                let hello = try await adapter.start()
+                modalities = Set(hello.modalities)
+            } catch {
+                failure = "detector did not start: \(error)"
+            }
+        }
+        guard failure == nil, let adapter = job.adapter else {
+            let reason = failure ?? "detector is not available"
+            observer.handle(.warning("\(job.name): \(reason)"))
+            try ledger.commit(runID: runID, outcomes: usable.map {
+                DetectorOutcome(sampleID: $0.id, detector: job.name, status: .error, error: reason)
+            })
+            observer.handle(.detector(job.name, done: total, total: total))
+            return
+        }
+
+        var batchNumber = 0
+        var start = 0
+        while start < usable.count {
+            let batch = Array(usable[start..<min(start + job.batchSize, usable.count)])
+            start += batch.count
+            batchNumber += 1
+            var outcomes: [DetectorOutcome] = []
+            let handled = batch.filter { modalities.contains($0.modality) }
+            for s in batch where !modalities.contains(s.modality) {
+                outcomes.append(DetectorOutcome(sampleID: s.id, detector: job.name, status: .skipped,
+                                                error: "detector does not handle \(s.modality.rawValue)", batch: batchNumber))
+            }
+            if !handled.isEmpty {
+                let inputs = handled.map { DetectorInput(sampleID: $0.id, path: store.absolutePath($0.mediaPath), modality: $0.modality, seed: $0.seed) }
+                let clock = ContinuousClock()
+                let began = clock.now
+                let results = await adapter.predict(inputs)
+                let elapsed = clock.now - began
+                let perSample = (Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15) / Double(inputs.count)
+                for (i, sample) in handled.enumerated() {
+                    let result = i < results.count ? results[i] : .failure(.error, "detector adapter returned \(results.count) results for \(inputs.count) inputs")
+                    outcomes.append(DetectorOutcome(sample: sample.id, detector: job.name, result: result, latencyMs: perSample, batch: batchNumber))
+                }
+            }
+            try ledger.commit(runID: runID, outcomes: outcomes)
+            done += batch.count
+            observer.handle(.detector(job.name, done: done, total: total))
+        }
+        await adapter.stop()
+    }
+}

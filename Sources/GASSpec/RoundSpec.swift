@@ -1,0 +1,96 @@
+import GASCore
+
+/// A validated round spec (version 1): what to evaluate, on what, and how to score it.
+/// Paths are as written; `SpecLoader` resolves them against the spec's folder.
+public struct RoundSpec: Codable, Sendable, Hashable {
+    public var version: Int
+    public var round: RoundInfo
+    public var catalogs: [String]
+    public var sources: [SourceSpec]
+    public var detectors: [DetectorSpec]
+    public var scoring: ScoringRule
+    public var outputs: OutputSpec
+}
+
+public struct RoundInfo: Codable, Sendable, Hashable {
+    public var name: String
+    public var seed: UInt64
+    public var modalities: [Modality]
+    public var benchmarkVersion: Int
+
+    enum CodingKeys: String, CodingKey {
+        case name, seed, modalities
+        case benchmarkVersion = "benchmark_version"
+    }
+}
+
+/// Where samples come from.
+public enum SourceSpec: Codable, Sendable, Hashable {
+    case real(RealSource)
+    case synthetic(SyntheticSource)
+
+    public var kind: SourceKind {
+        switch self {
+        case .real: .real
+        case .synthetic: .synthetic
+        }
+    }
+}
+
+/// Catalog datasets, picked by name patterns (`*` and `?` globs).
+public struct RealSource: Codable, Sendable, Hashable {
+    public var datasets: [String]
+    /// Total samples over all matched datasets, split evenly; nil = every file up to each dataset's cap.
+    public var samples: Int?
+}
+
+/// Media made locally by a builtin generator.
+public struct SyntheticSource: Codable, Sendable, Hashable {
+    public var generator: String
+    public var samples: Int
+    /// Share of the samples that are real images with a generated region pasted in (label 1).
+    public var semisyntheticShare: Double
+    public var width: Int
+    public var height: Int
+
+    enum CodingKeys: String, CodingKey {
+        case generator, samples, width, height
+        case semisyntheticShare = "semisynthetic_share"
+    }
+
+    public static let generators = ["procedural"]
+}
+
+public enum DetectorAdapterKind: String, Codable, Sendable, CaseIterable {
+    case builtin, process, predictions
+}
+
+/// A detector under test and how to reach it.
+public struct DetectorSpec: Codable, Sendable, Hashable {
+    public var name: String
+    public var adapter: DetectorAdapterKind
+    /// builtin: the model name (`image-baseline`) or a path to its safetensors file.
+    public var model: String?
+    /// process: argv, run with `workingDirectory` (default: the spec's folder) as current directory.
+    public var command: [String]?
+    public var workingDirectory: String?
+    public var environment: [String: String]?
+    /// predictions: a CSV or Parquet file of probabilities keyed by sample id.
+    public var path: String?
+    public var batchSize: Int
+    public var timeoutSeconds: Double
+    public var maxRestarts: Int
+
+    enum CodingKeys: String, CodingKey {
+        case name, adapter, model, command, environment, path
+        case workingDirectory = "working_directory"
+        case batchSize = "batch_size"
+        case timeoutSeconds = "timeout_seconds"
+        case maxRestarts = "max_restarts"
+    }
+}
+
+public struct OutputSpec: Codable, Sendable, Hashable {
+    /// Parent folder of run directories; relative to the current directory.
+    public var directory: String
+}

@@ -1,0 +1,92 @@
+import GRDB
+
+/// The ledger's schema as append-only migrations: a released migration is never edited, only
+/// followed by a new one, so every database a past gascli wrote can still be opened.
+enum LedgerSchema {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-runs-samples-outcomes-metrics") { db in
+            try db.execute(sql: """
+                CREATE TABLE runs (
+                    id TEXT PRIMARY KEY,
+                    round_name TEXT NOT NULL,
+                    spec_path TEXT NOT NULL,
+                    spec_text TEXT NOT NULL,
+                    resolved_spec_json TEXT NOT NULL,
+                    manifest_hash TEXT NOT NULL,
+                    tool_version TEXT NOT NULL,
+                    seed INTEGER NOT NULL,
+                    started_at TEXT NOT NULL,
+                    finished_at TEXT,
+                    status TEXT NOT NULL CHECK (status IN ('running', 'completed', 'failed', 'interrupted'))
+                );
+                CREATE TABLE samples (
+                    run_id TEXT NOT NULL REFERENCES runs(id),
+                    position INTEGER NOT NULL,
+                    sample_id TEXT NOT NULL,
+                    uri TEXT NOT NULL,
+                    sha256 TEXT NOT NULL,
+                    bytes INTEGER NOT NULL,
+                    dataset TEXT NOT NULL,
+                    source_kind TEXT NOT NULL,
+                    media_type TEXT NOT NULL,
+                    modality TEXT NOT NULL,
+                    label INTEGER NOT NULL,
+                    seed INTEGER NOT NULL,
+                    format TEXT NOT NULL,
+                    media_path TEXT NOT NULL,
+                    skip_reason TEXT,
+                    generator_family TEXT,
+                    PRIMARY KEY (run_id, sample_id)
+                );
+                CREATE TABLE detectors (
+                    run_id TEXT NOT NULL REFERENCES runs(id),
+                    name TEXT NOT NULL,
+                    adapter TEXT NOT NULL,
+                    config_json TEXT NOT NULL,
+                    artifact_sha256 TEXT,
+                    PRIMARY KEY (run_id, name)
+                );
+                CREATE TABLE outcomes (
+                    run_id TEXT NOT NULL,
+                    sample_id TEXT NOT NULL,
+                    detector TEXT NOT NULL,
+                    status TEXT NOT NULL CHECK (status IN ('ok', 'error', 'timeout', 'skipped')),
+                    probs_json TEXT,
+                    p_ai REAL,
+                    predicted INTEGER,
+                    error TEXT,
+                    latency_ms REAL NOT NULL,
+                    batch INTEGER NOT NULL,
+                    PRIMARY KEY (run_id, sample_id, detector),
+                    FOREIGN KEY (run_id, sample_id) REFERENCES samples(run_id, sample_id)
+                );
+                CREATE TABLE metrics (
+                    run_id TEXT NOT NULL REFERENCES runs(id),
+                    detector TEXT NOT NULL,
+                    scope TEXT NOT NULL,
+                    key TEXT NOT NULL,
+                    samples INTEGER NOT NULL,
+                    tp INTEGER NOT NULL, tn INTEGER NOT NULL, fp INTEGER NOT NULL, fn INTEGER NOT NULL,
+                    accuracy REAL NOT NULL,
+                    mcc REAL NOT NULL,
+                    brier REAL NOT NULL,
+                    cross_entropy REAL NOT NULL,
+                    sn34 REAL NOT NULL,
+                    PRIMARY KEY (run_id, detector, scope, key)
+                );
+                CREATE TABLE detector_scores (
+                    run_id TEXT NOT NULL REFERENCES runs(id),
+                    detector TEXT NOT NULL,
+                    sn34 REAL NOT NULL,
+                    coverage REAL NOT NULL,
+                    invalidated INTEGER NOT NULL,
+                    invalid_reason TEXT,
+                    status_counts_json TEXT NOT NULL,
+                    PRIMARY KEY (run_id, detector)
+                );
+                """)
+        }
+        return migrator
+    }
+}

@@ -1,0 +1,77 @@
+import Foundation
+import GASCore
+import GASParquet
+
+/// Writes the row-level Parquet files of a run, streaming in row groups so memory stays bounded.
+public enum ResultFiles {
+    public static let rowGroupSize = 65_536
+
+    static func stringColumn(_ name: String, optional: Bool = false, dictionary: Bool = true) -> ParquetColumn {
+        ParquetColumn(name: name, type: .byteArray, logical: .string, optional: optional, dictionary: dictionary)
+    }
+    static func column(_ name: String, _ type: ParquetPhysicalType, optional: Bool = false) -> ParquetColumn {
+        ParquetColumn(name: name, type: type, logical: .none, optional: optional, dictionary: false)
+    }
+
+    public static let predictionsSchema = ParquetSchema(columns: [
+        stringColumn("run_id"), stringColumn("sample_id", dictionary: false), stringColumn("uri", dictionary: false),
+        stringColumn("sha256", dictionary: false), stringColumn("detector"), stringColumn("dataset"),
+        stringColumn("source_kind"), stringColumn("media_type"), stringColumn("modality"),
+        column("label", .int32), column("p_ai", .double, optional: true), column("predicted", .int32, optional: true),
+        stringColumn("status"), stringColumn("error", optional: true), column("latency_ms", .double), column("batch", .int32),
+    ])
+
+    /// One row per (sample, detector), in the ledger's order (detector, then sample position).
+    public static func writePredictions(path: String, runID: String, samples: [PlannedSample], outcomes: [DetectorOutcome],
+                                        metadata: [(String, String)]) throws {
+        let byID = Dictionary(samples.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        let writer = try ParquetWriter(path: path, schema: predictionsSchema, codec: .gzip, keyValueMetadata: metadata,
+                                       createdBy: "gascli")
+        var start = 0
+        while start < outcomes.count {
+            let chunk = outcomes[start..<min(start + rowGroupSize, outcomes.count)]
+            let rows = chunk.map { ($0, byID[$0.sampleID]) }
+            try writer.writeRowGroup([
+                .string(rows.map { _ in runID }),
+                .string(rows.map { $0.0.sampleID }),
+                .string(rows.map { $0.1?.uri ?? "" }),
+                .string(rows.map { $0.1?.sha256 ?? "" }),
+                .string(rows.map { $0.0.detector }),
+                .string(rows.map { $0.1?.dataset ?? "" }),
+                .string(rows.map { $0.1?.sourceKind.rawValue ?? "" }),
+                .string(rows.map { $0.1?.mediaType.rawValue ?? "" }),
+                .string(rows.map { $0.1?.modality.rawValue ?? "" }),
+                .int32(rows.map { Int32($0.1?.label ?? -1) }),
+                .double(rows.map { $0.0.pAI }),
+                .int32(rows.map { $0.0.predicted.map(Int32.init) }),
+                .string(rows.map { $0.0.status.rawValue }),
+                .string(rows.map { $0.0.error }),
+                .double(rows.map { $0.0.latencyMs }),
+                .int32(rows.map { Int32($0.0.batch) }),
+            ])
+            start += rowGroupSize
+        }
+        try writer.close()
+    }
+
+    public static let metricsSchema = ParquetSchema(columns: [
+        stringColumn("run_id"), stringColumn("detector"), stringColumn("scope"), stringColumn("key"),
+        column("samples", .int64), column("tp", .int64), column("tn", .int64), column("fp", .int64), column("fn", .int64),
+        column("accuracy", .double), column("mcc", .double), column("brier", .double), column("cross_entropy", .double),
+        column("sn34", .double),
+    ])
+
+    public static func writeMetrics(path: String, runID: String, scores: [DetectorScore], metadata: [(String, String)]) throws {
+        let rows = scores.flatMap { score in RunLedger.metricRows(score).map { (score.detector, $0.scope, $0.key, $0.metrics) } }
+        let writer = try ParquetWriter(path: path, schema: metricsSchema, codec: .gzip, keyValueMetadata: metadata, createdBy: "gascli")
+        try writer.writeRowGroup([
+            .string(rows.map { _ in runID }), .string(rows.map { $0.0 }), .string(rows.map { $0.1 }), .string(rows.map { $0.2 }),
+            .int64(rows.map { Int64($0.3.samples) }), .int64(rows.map { Int64($0.3.truePositives) }),
+            .int64(rows.map { Int64($0.3.trueNegatives) }), .int64(rows.map { Int64($0.3.falsePositives) }),
+            .int64(rows.map { Int64($0.3.falseNegatives) }),
+            .double(rows.map { $0.3.accuracy }), .double(rows.map { $0.3.mcc }), .double(rows.map { $0.3.brier }),
+            .double(rows.map { $0.3.crossEntropy }), .double(rows.map { $0.3.sn34 }),
+        ])
+        try writer.close()
+    }
+}

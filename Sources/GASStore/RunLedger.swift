@@ -1,0 +1,219 @@
+import Foundation
+import GASCore
+import GRDB
+
+/// What a run is, as recorded when it starts.
+public struct RunRecord: Sendable, Equatable {
+    public var id: String
+    public var roundName: String
+    public var specPath: String
+    public var specText: String
+    public var resolvedSpecJSON: String
+    public var manifestHash: String
+    public var toolVersion: String
+    public var seed: UInt64
+    public var startedAt: String
+    public var finishedAt: String?
+    public var status: String
+
+    public init(id: String, roundName: String, specPath: String, specText: String, resolvedSpecJSON: String,
+                manifestHash: String, toolVersion: String, seed: UInt64, startedAt: String, finishedAt: String? = nil,
+                status: String = "running") {
+        self.id = id
+        self.roundName = roundName
+        self.specPath = specPath
+        self.specText = specText
+        self.resolvedSpecJSON = resolvedSpecJSON
+        self.manifestHash = manifestHash
+        self.toolVersion = toolVersion
+        self.seed = seed
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+        self.status = status
+    }
+}
+
+public struct DetectorRecord: Sendable, Equatable {
+    public var name: String
+    public var adapter: String
+    public var configJSON: String
+    public var artifactSHA256: String?
+    public init(name: String, adapter: String, configJSON: String, artifactSHA256: String?) {
+        self.name = name
+        self.adapter = adapter
+        self.configJSON = configJSON
+        self.artifactSHA256 = artifactSHA256
+    }
+}
+
+public enum StoreError: Error, CustomStringConvertible {
+    case database(path: String, underlying: String)
+    case corrupt(path: String, what: String)
+
+    public var description: String {
+        switch self {
+        case let .database(path, underlying): "database \(path): \(underlying)"
+        case let .corrupt(path, what): "database \(path) holds an invalid value: \(what)"
+        }
+    }
+}
+
+/// The run ledger: one SQLite file per run directory. Outcomes are committed batch by batch in
+/// one transaction each, so whatever was committed survives a crash.
+public final class RunLedger: Sendable {
+    public let path: String
+    let queue: DatabaseQueue
+
+    public init(path: String) throws {
+        self.path = path
+        do {
+            var config = Configuration()
+            config.prepareDatabase { db in
+                try db.execute(sql: "PRAGMA journal_mode = WAL")
+                try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            }
+            config.busyMode = .timeout(10)
+            queue = try DatabaseQueue(path: path, configuration: config)
+            try LedgerSchema.migrator.migrate(queue)
+        } catch let error as DatabaseError {
+            throw StoreError.database(path: path, underlying: error.description)
+        }
+    }
+
+    public func createRun(_ run: RunRecord, samples: [PlannedSample], detectors: [DetectorRecord]) throws {
+        try queue.write { db in
+            try db.execute(sql: """
+                INSERT INTO runs (id, round_name, spec_path, spec_text, resolved_spec_json, manifest_hash, tool_version, seed, started_at, finished_at, status)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [run.id, run.roundName, run.specPath, run.specText, run.resolvedSpecJSON, run.manifestHash,
+                                 run.toolVersion, Int64(bitPattern: run.seed), run.startedAt, run.finishedAt, run.status])
+            let insert = try db.cachedStatement(sql: """
+                INSERT INTO samples (run_id, position, sample_id, uri, sha256, bytes, dataset, source_kind, media_type, modality,
+                                     label, seed, format, media_path, skip_reason, generator_family)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+            for (position, s) in samples.enumerated() {
+                try insert.execute(arguments: [run.id, position, s.id, s.uri, s.sha256, s.byteCount, s.dataset, s.sourceKind.rawValue,
+                                               s.mediaType.rawValue, s.modality.rawValue, s.label, Int64(bitPattern: s.seed), s.format,
+                                               s.mediaPath, s.skipReason, s.generatorFamily])
+            }
+            for d in detectors {
+                try db.execute(sql: "INSERT INTO detectors (run_id, name, adapter, config_json, artifact_sha256) VALUES (?, ?, ?, ?, ?)",
+                               arguments: [run.id, d.name, d.adapter, d.configJSON, d.artifactSHA256])
+            }
+        }
+    }
+
+    /// Commits one batch of outcomes atomically. A (sample, detector) pair is written once: a
+    /// second commit of the same pair is ignored, never duplicated.
+    public func commit(runID: String, outcomes: [DetectorOutcome]) throws {
+        try queue.write { db in
+            let insert = try db.cachedStatement(sql: """
+                INSERT OR IGNORE INTO outcomes (run_id, sample_id, detector, status, probs_json, p_ai, predicted, error, latency_ms, batch)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+            for o in outcomes {
+                try insert.execute(arguments: [runID, o.sampleID, o.detector, o.status.rawValue, o.probs.map(Self.jsonArray),
+                                               o.pAI, o.predicted, o.error, o.latencyMs, o.batch])
+            }
+        }
+    }
+
+    public func finishRun(id: String, status: String, finishedAt: String) throws {
+        try queue.write { db in
+            try db.execute(sql: "UPDATE runs SET status = ?, finished_at = ? WHERE id = ?", arguments: [status, finishedAt, id])
+        }
+    }
+
+    public func writeScores(runID: String, scores: [DetectorScore]) throws {
+        try queue.write { db in
+            try db.execute(sql: "DELETE FROM metrics WHERE run_id = ?", arguments: [runID])
+            try db.execute(sql: "DELETE FROM detector_scores WHERE run_id = ?", arguments: [runID])
+            let insert = try db.cachedStatement(sql: """
+                INSERT INTO metrics (run_id, detector, scope, key, samples, tp, tn, fp, fn, accuracy, mcc, brier, cross_entropy, sn34)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+            for score in scores {
+                for (scope, key, m) in Self.metricRows(score) {
+                    try insert.execute(arguments: [runID, score.detector, scope, key, m.samples, m.truePositives, m.trueNegatives,
+                                                   m.falsePositives, m.falseNegatives, m.accuracy, m.mcc, m.brier, m.crossEntropy, m.sn34])
+                }
+                let counts = String(decoding: try JSONSerialization.data(withJSONObject: score.statusCounts, options: [.sortedKeys]), as: UTF8.self)
+                try db.execute(sql: """
+                    INSERT INTO detector_scores (run_id, detector, sn34, coverage, invalidated, invalid_reason, status_counts_json)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: [runID, score.detector, score.sn34, score.coverage, score.invalidated, score.invalidReason, counts])
+            }
+        }
+    }
+
+    /// Rows of the metrics table for one detector: the overall slice first, then the breakdowns.
+    public static func metricRows(_ score: DetectorScore) -> [(scope: String, key: String, metrics: BinaryMetrics)] {
+        [("overall", "all", score.overall)] + score.breakdowns.map { ($0.scope.rawValue, $0.key, $0.metrics) }
+    }
+
+    // MARK: Reading
+
+    public func outcomes(runID: String) throws -> [DetectorOutcome] {
+        try queue.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT o.* FROM outcomes o JOIN samples s ON s.run_id = o.run_id AND s.sample_id = o.sample_id
+                WHERE o.run_id = ? ORDER BY o.detector, s.position
+                """, arguments: [runID]).map { row in
+                guard let status = OutcomeStatus(rawValue: row["status"]) else {
+                    throw StoreError.corrupt(path: path, what: "outcome status '\(String(describing: row["status"] as String?))'")
+                }
+                let probsText: String? = row["probs_json"]
+                return DetectorOutcome(sampleID: row["sample_id"], detector: row["detector"], status: status,
+                                       probs: probsText.flatMap(Self.parseArray), pAI: row["p_ai"], predicted: row["predicted"],
+                                       error: row["error"], latencyMs: row["latency_ms"], batch: row["batch"])
+            }
+        }
+    }
+
+    public func samples(runID: String) throws -> [PlannedSample] {
+        try queue.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM samples WHERE run_id = ? ORDER BY position", arguments: [runID]).map { row in
+                guard let kind = SourceKind(rawValue: row["source_kind"]), let media = MediaType(rawValue: row["media_type"]),
+                      let modality = Modality(rawValue: row["modality"]) else {
+                    throw StoreError.corrupt(path: path, what: "sample \(String(describing: row["sample_id"] as String?)) has an unknown kind, media type or modality")
+                }
+                let seed: Int64 = row["seed"]
+                return PlannedSample(id: row["sample_id"], uri: row["uri"], sha256: row["sha256"], byteCount: row["bytes"],
+                                     dataset: row["dataset"], sourceKind: kind, mediaType: media, modality: modality,
+                                     seed: UInt64(bitPattern: seed), format: row["format"], mediaPath: row["media_path"],
+                                     skipReason: row["skip_reason"], generatorFamily: row["generator_family"])
+            }
+        }
+    }
+
+    public func run(id: String) throws -> RunRecord? {
+        try queue.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM runs WHERE id = ?", arguments: [id]).map { row in
+                let seed: Int64 = row["seed"]
+                return RunRecord(id: row["id"], roundName: row["round_name"], specPath: row["spec_path"], specText: row["spec_text"],
+                                 resolvedSpecJSON: row["resolved_spec_json"], manifestHash: row["manifest_hash"],
+                                 toolVersion: row["tool_version"], seed: UInt64(bitPattern: seed), startedAt: row["started_at"],
+                                 finishedAt: row["finished_at"], status: row["status"])
+            }
+        }
+    }
+
+    public func count(_ table: String, runID: String) throws -> Int {
+        precondition(["samples", "outcomes", "metrics", "detectors"].contains(table))
+        return try queue.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table) WHERE run_id = ?", arguments: [runID]) ?? 0 }
+    }
+
+    // MARK: JSON arrays of doubles, round-trippable
+
+    static func jsonArray(_ values: [Double]) -> String {
+        "[" + values.map { "\($0)" }.joined(separator: ",") + "]"
+    }
+
+    static func parseArray(_ text: String) -> [Double]? {
+        let inner = text.trimmingCharacters(in: CharacterSet(charactersIn: "[] "))
+        if inner.isEmpty { return [] }
+        let values = inner.split(separator: ",").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }
+        return values
+    }
+}

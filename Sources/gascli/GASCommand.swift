@@ -1,0 +1,17 @@
+import ArgumentParser
+import GASRunner
+
+@main
+struct GASCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gascli",
+        abstract: "Evaluate deepfake detectors on GAS rounds described by YAML specs.",
+        discussion: """
+            Quick start:
+              gascli run configs/quickstart.yaml
+              gascli validate configs/quickstart.yaml
+            Every command has --help with an example.
+            """,
+        version: ToolInfo.version,
+        subcommands: [RunCommand.self, ValidateCommand.self, BaselineCommand.self])
+}

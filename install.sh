@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Installs gascli: the Debian libraries it links, a release build, and a `gascli` on your PATH.
+#
+#   ./install.sh                     # system packages + release build + link into PATH
+#   ./install.sh --no-system-deps    # skip apt-get (you installed the libraries yourself)
+#   ./install.sh --with-test-tools   # also a .venv with pyarrow and duckdb for the test suite
+#   ./install.sh --bin-dir DIR       # where to link gascli (default /usr/local/bin if writable, else ~/.local/bin)
+set -euo pipefail
+cd "$(dirname "$0")"
+
+SYSTEM_DEPS=1
+TEST_TOOLS=0
+BIN_DIR=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --no-system-deps) SYSTEM_DEPS=0 ;;
+    --with-test-tools) TEST_TOOLS=1 ;;
+    --bin-dir) BIN_DIR="$2"; shift ;;
+    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    *) echo "install.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+say() { printf '==> %s\n' "$*" >&2; }
+
+DEBIAN_PACKAGES="libarchive-dev libpng-dev libjpeg-dev zlib1g-dev libzstd-dev pkg-config python3"
+if [ "$TEST_TOOLS" = 1 ]; then DEBIAN_PACKAGES="$DEBIAN_PACKAGES python3-venv"; fi
+
+if [ "$SYSTEM_DEPS" = 1 ]; then
+  missing=""
+  for p in $DEBIAN_PACKAGES; do
+    dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
+  done
+  if [ -n "$missing" ]; then
+    SUDO=""
+    if [ "$(id -u)" != 0 ]; then
+      command -v sudo >/dev/null || { echo "install.sh: need root or sudo to install:$missing (or rerun with --no-system-deps)" >&2; exit 1; }
+      SUDO=sudo
+    fi
+    say "installing Debian packages:$missing"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $missing >/dev/null
+  else
+    say "Debian packages already installed"
+  fi
+fi
+
+command -v swift >/dev/null || { echo "install.sh: swift not found; install Swift 6.3 and put it on PATH" >&2; exit 1; }
+
+say "building gascli (release)"
+swift build -c release --product gascli
+BUILT="$(swift build -c release --show-bin-path)/gascli"
+
+mkdir -p bin
+ln -sf "$BUILT" bin/gascli
+
+if [ -z "$BIN_DIR" ]; then
+  if [ -w /usr/local/bin ]; then BIN_DIR=/usr/local/bin; else BIN_DIR="$HOME/.local/bin"; fi
+fi
+mkdir -p "$BIN_DIR"
+ln -sf "$BUILT" "$BIN_DIR/gascli"
+
+if [ "$TEST_TOOLS" = 1 ]; then
+  if [ ! -x .venv/bin/python3 ]; then
+    say "creating .venv for the test suite's cross-checks"
+    python3 -m venv .venv
+  fi
+  say "installing pyarrow and duckdb into .venv"
+  .venv/bin/pip install -q --disable-pip-version-check pyarrow duckdb
+fi
+
+say "gascli installed: $BIN_DIR/gascli -> $BUILT (also ./bin/gascli)"
+case ":$PATH:" in
+  *":$BIN_DIR:"*) ;;
+  *) say "note: $BIN_DIR is not on your PATH; add it, or run ./bin/gascli" ;;
+esac
