@@ -95,7 +95,9 @@ struct ColumnChunkReader {
                 }
                 let valuesSize = uncompressedSize - repetitionBytes - definitionBytes
                 let values: [UInt8]
-                if dataHeader.isCompressed && codec != CodecID.uncompressed {
+                if valuesSize == 0 && valuesStart == body.upperBound {
+                    values = []  // all-null page with nothing stored
+                } else if dataHeader.isCompressed && codec != CodecID.uncompressed {
                     values = try decompress(chunk, valuesStart..<body.upperBound, valuesSize)
                 } else {
                     values = Array(chunk[valuesStart..<body.upperBound])

@@ -14,8 +14,11 @@ struct StringValues: ByteArrayValues {
     var count: Int { values.count }
     func isPresent(_ i: Int) -> Bool { values[i] != nil }
     @inline(__always) func withBytes<R>(_ i: Int, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R? {
-        guard var s = values[i] else { return nil }
-        return try s.withUTF8(body)
+        guard let s = values[i] else { return nil }
+        // Native and small strings expose their UTF-8 directly; only bridged ones need a copy.
+        if let result = try s.utf8.withContiguousStorageIfAvailable(body) { return result }
+        var copy = s
+        return try copy.withUTF8(body)
     }
 }
 
@@ -48,8 +51,9 @@ struct ColumnChunkWriter {
         self.column = column
         self.codec = codec
         self.sink = sink
-        self.pageBytes = max(1, pageBytes)
-        self.dictionaryLimit = dictionaryLimit
+        // Clamped so page value counts and dictionary sizes always fit Parquet's Int32 fields.
+        self.pageBytes = min(max(1, pageBytes), 1 << 27)
+        self.dictionaryLimit = min(dictionaryLimit, 1 << 30)
     }
 
     /// Writes all pages for `values` and returns the chunk's metadata.
@@ -343,7 +347,7 @@ struct ColumnChunkWriter {
 
     /// Returns nil (having written nothing) when the dictionary would exceed the limit.
     private mutating func writeByteArrayDictionary<S: ByteArrayValues>(_ source: S) throws -> Statistics? {
-        var dictionary = ByteArrayDictionary(limitBytes: dictionaryLimit, expectedCount: source.count / 4)
+        var dictionary = ByteArrayDictionary(limitBytes: dictionaryLimit)
         var indices: [UInt32] = []
         indices.reserveCapacity(source.count)
         var nullCount = 0

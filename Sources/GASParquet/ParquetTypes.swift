@@ -26,8 +26,13 @@ public enum ParquetLogicalType: Sendable, Hashable {
 }
 
 /// Page compression codec. `.zstd` needs the optional `CZstd` system library target.
-public enum ParquetCodec: Sendable, Hashable, CustomStringConvertible {
+public enum ParquetCodec: Sendable, Hashable, CaseIterable, CustomStringConvertible {
     case uncompressed, snappy, gzip, zstd
+
+    /// False only for `.zstd` when the package was built without the `CZstd` module.
+    public var isAvailable: Bool {
+        self != .zstd || zstdAvailable
+    }
 
     public var description: String {
         switch self {

@@ -7,9 +7,11 @@ public final class ParquetWriter {
     public let path: String
     public let schema: ParquetSchema
     public let codec: ParquetCodec
-    /// Target uncompressed size of a data page; large column chunks are split into pages of about this size.
+    /// Target uncompressed size of a data page; large column chunks are split into pages of about
+    /// this size (clamped to 1 byte ... 128 MiB).
     public var targetPageBytes = 1 << 20
-    /// A row group's column falls back from dictionary to PLAIN when its dictionary would exceed this.
+    /// A row group's column falls back from dictionary to PLAIN when its dictionary page would
+    /// exceed this many bytes (clamped to at most 1 GiB).
     public var dictionaryLimitBytes = 1 << 20
 
     private let keyValueMetadata: [(String, String)]
@@ -29,7 +31,7 @@ public final class ParquetWriter {
         self.keyValueMetadata = keyValueMetadata
         self.createdBy = createdBy
         try Self.validate(schema, path: path)
-        if codec == .zstd && !zstdAvailable {
+        if !codec.isAvailable {
             throw ParquetError.unsupportedCodec(path: path, column: nil, codec: "ZSTD (built without the CZstd module)")
         }
         let sink = try FileSink(path: path)

@@ -68,34 +68,52 @@ enum DetectorFactory {
             return ProcessDetector(config: config)
         case .predictions:
             let path = loaded.resolve(spec.path ?? "")
-            return PredictionsFileDetector(name: spec.name, table: try PredictionsTable.load(path: path))
+            do {
+                return PredictionsFileDetector(name: spec.name, table: try PredictionsTable.load(path: path, detector: spec.detector),
+                                               sourceName: path)
+            } catch let error as RunnerError {
+                throw error
+            } catch {
+                throw RunnerError.detectorSetup(name: spec.name, reason: "\(error)")
+            }
         }
     }
 }
 
 /// Reads a predictions file (CSV or Parquet) into sample id -> probabilities.
 enum PredictionsTable {
-    static func load(path: String) throws -> [String: [Double]] {
-        if path.lowercased().hasSuffix(".parquet") { return try loadParquet(path: path) }
+    static func load(path: String, detector: String?) throws -> [String: [Double]] {
+        if path.lowercased().hasSuffix(".parquet") { return try loadParquet(path: path, detector: detector) }
         guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
             throw RunnerError.detectorSetup(name: path, reason: "predictions file is missing or not UTF-8 text")
         }
         return try parsePredictionsCSV(text: text, file: path)
     }
 
-    /// Parquet with `sample_id` and `p_ai` (or `prob_ai`) columns; our own predictions.parquet qualifies.
-    static func loadParquet(path: String) throws -> [String: [Double]] {
+    /// Parquet with `sample_id` and `p_ai` (or `prob_ai`) columns; a run's predictions.parquet
+    /// qualifies, with `detector` choosing whose rows to replay.
+    static func loadParquet(path: String, detector: String?) throws -> [String: [Double]] {
         let reader = try ParquetReader(path: path)
         let names = reader.schema.columns.map(\.name)
         guard names.contains("sample_id"), let probColumn = ["p_ai", "prob_ai"].first(where: names.contains) else {
             throw RunnerError.detectorSetup(name: path, reason: "a predictions Parquet file needs columns sample_id and p_ai (found: \(names.joined(separator: ", ")))")
         }
+        let hasDetector = names.contains("detector")
         var table: [String: [Double]] = [:]
+        var seenDetectors: Set<String> = []
         for group in 0..<reader.rowGroupCount {
-            let columns = try reader.readRowGroup(group, columns: ["sample_id", probColumn])
-            guard case let .string(ids) = columns[0] else {
+            let columns = try reader.readRowGroup(group, columns: ["sample_id", probColumn] + (hasDetector ? ["detector"] : []))
+            guard case let .string(allIDs) = columns[0] else {
                 throw RunnerError.detectorSetup(name: path, reason: "column sample_id must be a string column")
             }
+            var keep = [Bool](repeating: true, count: allIDs.count)
+            if hasDetector, case let .string(detectors) = columns[2] {
+                for (i, d) in detectors.enumerated() {
+                    if let d { seenDetectors.insert(d) }
+                    if let detector { keep[i] = d == detector }
+                }
+            }
+            let ids = zip(allIDs, keep).map { $1 ? $0 : nil }
             let probs: [Double?]
             switch columns[1] {
             case let .double(v): probs = v
@@ -105,10 +123,16 @@ enum PredictionsTable {
             for (id, p) in zip(ids, probs) {
                 guard let id, let p else { continue }
                 if table[id] != nil {
-                    throw RunnerError.detectorSetup(name: path, reason: "sample_id \(id) appears more than once")
+                    throw RunnerError.detectorSetup(name: path, reason: "sample_id \(id) appears more than once (a file with several detectors needs 'detector:' to choose one)")
                 }
                 table[id] = [p]
             }
+        }
+        if let detector, hasDetector, !seenDetectors.contains(detector) {
+            throw RunnerError.detectorSetup(name: path, reason: "no rows for detector '\(detector)' (the file has: \(seenDetectors.sorted().joined(separator: ", ")))")
+        }
+        if detector == nil, seenDetectors.count > 1 {
+            throw RunnerError.detectorSetup(name: path, reason: "the file holds predictions of several detectors (\(seenDetectors.sorted().joined(separator: ", "))); choose one with 'detector:'")
         }
         return table
     }

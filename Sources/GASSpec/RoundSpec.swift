@@ -77,12 +77,14 @@ public struct DetectorSpec: Codable, Sendable, Hashable {
     public var environment: [String: String]?
     /// predictions: a CSV or Parquet file of probabilities keyed by sample id.
     public var path: String?
+    /// predictions: which detector's rows to take from a file that holds several (a predictions.parquet).
+    public var detector: String?
     public var batchSize: Int
     public var timeoutSeconds: Double
     public var maxRestarts: Int
 
     enum CodingKeys: String, CodingKey {
-        case name, adapter, model, command, environment, path
+        case name, adapter, model, command, environment, path, detector
         case workingDirectory = "working_directory"
         case batchSize = "batch_size"
         case timeoutSeconds = "timeout_seconds"

@@ -170,7 +170,7 @@ public enum SpecLoader {
         }
     }
 
-    static let detectorKeys = ["name", "adapter", "model", "command", "working_directory", "environment", "path",
+    static let detectorKeys = ["name", "adapter", "model", "command", "working_directory", "environment", "path", "detector",
                                "batch_size", "timeout", "max_restarts"]
 
     static func readDetector(_ node: Node, _ field: String, _ r: YAMLReader, directory: String) -> DetectorSpec? {
@@ -182,7 +182,7 @@ public enum SpecLoader {
         let adapter = r.require(map, "adapter", in: node, field, hint: "one of builtin, process, predictions")
             .flatMap { r.enumValue($0, "\(field).adapter", DetectorAdapterKind.self) }
         var spec = DetectorSpec(name: name ?? "", adapter: adapter ?? .builtin, model: nil, command: nil,
-                                workingDirectory: nil, environment: nil, path: nil,
+                                workingDirectory: nil, environment: nil, path: nil, detector: nil,
                                 batchSize: 16, timeoutSeconds: 60, maxRestarts: 2)
         if let b = map["batch_size"], let n = r.int(b, "\(field).batch_size", min: 1, max: 4096) { spec.batchSize = n }
         if let t = map["timeout"], let s = r.duration(t, "\(field).timeout") { spec.timeoutSeconds = s }
@@ -195,7 +195,7 @@ public enum SpecLoader {
         case .builtin:
             spec.model = r.require(map, "model", in: node, field, hint: "for example 'model: image-baseline'")
                 .flatMap { r.nonEmptyString($0, "\(field).model") }
-            misplaced("command", "process"); misplaced("path", "predictions")
+            misplaced("command", "process"); misplaced("path", "predictions"); misplaced("detector", "predictions")
         case .process:
             if let c = r.require(map, "command", in: node, field, hint: "the program and its arguments, e.g. [python3, detector.py]"),
                let argv = r.stringList(c, "\(field).command") {
@@ -219,7 +219,7 @@ public enum SpecLoader {
             } else if let e = map["environment"] {
                 r.error(e, "\(field).environment", "expected a mapping of variable names to values")
             }
-            misplaced("model", "builtin"); misplaced("path", "predictions")
+            misplaced("model", "builtin"); misplaced("path", "predictions"); misplaced("detector", "predictions")
         case .predictions:
             if let p = r.require(map, "path", in: node, field, hint: "a CSV or Parquet file with sample_id and p_ai columns"),
                let s = r.nonEmptyString(p, "\(field).path") {
@@ -233,6 +233,7 @@ public enum SpecLoader {
                 }
                 spec.path = s
             }
+            if let d = map["detector"] { spec.detector = r.nonEmptyString(d, "\(field).detector") }
             misplaced("model", "builtin"); misplaced("command", "process")
         case nil:
             break

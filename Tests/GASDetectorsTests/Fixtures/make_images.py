@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Test helper: writes smooth.png (a horizontal gradient, compresses very well), noisy.png (random pixels,
-does not compress) and broken.png (not an image) into the directory given as argv[1]."""
+"""Test helper: writes smooth.png (smooth gradients, no per-channel noise), noisy.png (random pixels,
+independent per channel) and broken.png (not an image) into the directory given as argv[1]."""
 import os
 import random
 import struct
@@ -27,7 +27,7 @@ def png(width, height, pixel):
 def main(out):
     os.makedirs(out, exist_ok=True)
     with open(os.path.join(out, "smooth.png"), "wb") as f:
-        f.write(png(256, 256, lambda x, y: (x, x // 2, 255 - x)))
+        f.write(png(256, 256, lambda x, y: ((x + y) // 2,) * 3))
     rng = random.Random(42)
     with open(os.path.join(out, "noisy.png"), "wb") as f:
         f.write(png(64, 64, lambda x, y: (rng.randrange(256), rng.randrange(256), rng.randrange(256))))

@@ -1,0 +1,231 @@
+// Writer -> reader round trips in pure Swift, plus writer validation errors.
+
+import Foundation
+import Testing
+@testable import GASParquet
+
+@Suite struct RoundTripTests {
+    /// Equality that treats NaN as equal to NaN with the same bits (ParquetColumnValues == does not).
+    private func expectSameValues(_ a: [ParquetColumnValues], _ b: [ParquetColumnValues],
+                                  sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(a.map(canonical) == b.map(canonical), sourceLocation: sourceLocation)
+    }
+
+    private func writeAndRead(_ schema: ParquetSchema, _ groups: [[ParquetColumnValues]], codec: ParquetCodec,
+                              in dir: URL, configure: (ParquetWriter) -> Void = { _ in }) throws -> ParquetReader {
+        let path = dir.appendingPathComponent("t-\(codec).parquet").path
+        let writer = try ParquetWriter(path: path, schema: schema, codec: codec, keyValueMetadata: [("k", "v")])
+        configure(writer)
+        for group in groups { try writer.writeRowGroup(group) }
+        try writer.close()
+        return try ParquetReader(path: path)
+    }
+
+    @Test(arguments: ParquetCodec.allCases.filter(\.isAvailable))
+    func allTypesAllCodecs(codec: ParquetCodec) throws {
+        try withTemporaryDirectory { dir in
+            let schema = ParquetSchema(columns: Samples.allColumns)
+            let groups = [Samples.rowGroup(schema, rows: 257, seed: 1), Samples.rowGroup(schema, rows: 3, seed: 2)]
+            let reader = try writeAndRead(schema, groups, codec: codec, in: dir)
+            #expect(reader.rowCount == 260)
+            #expect(reader.rowGroupCount == 2)
+            #expect(reader.keyValueMetadata == ["k": "v"])
+            #expect(reader.createdBy == "gascli-parquet")
+            #expect(reader.schema.columns.map(\.name) == schema.columns.map(\.name))
+            #expect(reader.schema.columns.map(\.type) == schema.columns.map(\.type))
+            #expect(reader.schema.columns.map(\.logical) == schema.columns.map(\.logical))
+            #expect(reader.schema.columns.map(\.optional) == schema.columns.map(\.optional))
+            for (index, group) in groups.enumerated() {
+                expectSameValues(try reader.readRowGroup(index), group)
+                #expect(try reader.rowCount(ofRowGroup: index) == group[0].count)
+            }
+        }
+    }
+
+    @Test func nanAndSignedZeroKeepTheirBits() throws {
+        try withTemporaryDirectory { dir in
+            let schema = ParquetSchema(columns: [
+                ParquetColumn(name: "d", type: .double, optional: true),
+                ParquetColumn(name: "dd", type: .double, dictionary: true),
+                ParquetColumn(name: "f", type: .float),
+            ])
+            let payloadNaN = Double(bitPattern: 0x7FF8_0000_0000_1234)
+            let group: [ParquetColumnValues] = [
+                .double([.nan, -0.0, 0.0, nil, payloadNaN]),
+                .double([-0.0, 0.0, .nan, .nan, 1]),
+                .float([.nan, -0.0, 0, .infinity, -1]),
+            ]
+            let reader = try writeAndRead(schema, [group], codec: .snappy, in: dir)
+            expectSameValues(try reader.readRowGroup(0), group)
+        }
+    }
+
+    @Test func multiPageColumnsAndDictionaryFallback() throws {
+        try withTemporaryDirectory { dir in
+            let schema = ParquetSchema(columns: [
+                .string("labels", optional: true),
+                .string("unique", dictionary: true),
+                ParquetColumn(name: "n", type: .int64, optional: true, dictionary: true),
+                ParquetColumn(name: "b", type: .boolean, optional: true),
+                ParquetColumn(name: "x", type: .double),
+            ])
+            let rows = 20_000
+            let group: [ParquetColumnValues] = [
+                .string((0..<rows).map { $0 % 7 == 0 ? nil : "label-\($0 % 13)" }),
+                .string((0..<rows).map { "unique-value-\($0)" }),
+                .int64((0..<rows).map { $0 % 11 == 0 ? nil : Int64($0 % 100) }),
+                .boolean((0..<rows).map { $0 % 3 == 0 ? nil : $0 % 2 == 0 }),
+                .double((0..<rows).map { Double($0) * 0.5 }),
+            ]
+            let reader = try writeAndRead(schema, [group, group], codec: .snappy, in: dir) { writer in
+                writer.targetPageBytes = 2_000      // many pages per column chunk
+                writer.dictionaryLimitBytes = 8_000 // "unique" falls back to PLAIN, "labels" stays dictionary
+            }
+            expectSameValues(try reader.readRowGroup(0), group)
+            expectSameValues(try reader.readRowGroup(1), group)
+        }
+    }
+
+    @Test func manyRowGroupsAndColumnSelection() throws {
+        try withTemporaryDirectory { dir in
+            let schema = ParquetSchema(columns: [
+                ParquetColumn(name: "id", type: .int32),
+                .string("name", optional: true),
+                ParquetColumn(name: "score", type: .float, optional: true),
+            ])
+            let path = dir.appendingPathComponent("many.parquet").path
+            let writer = try ParquetWriter(path: path, schema: schema, codec: .gzip)
+            var expected: [[ParquetColumnValues]] = []
+            for g in 0..<200 {
+                let rows = g % 4 + 1
+                let group: [ParquetColumnValues] = [
+                    .int32((0..<rows).map { Int32(g * 10 + $0) }),
+                    .string((0..<rows).map { $0 == 1 ? nil : "g\(g)-\($0)" }),
+                    .float((0..<rows).map { $0 == 2 ? nil : Float(g) + 0.25 }),
+                ]
+                try writer.writeRowGroup(group)
+                expected.append(group)
+                if g % 50 == 0 { try writer.writeRowGroup([.int32([]), .string([]), .float([])]) }  // skipped
+            }
+            try writer.close()
+            try writer.close()  // idempotent
+            let reader = try ParquetReader(path: path)
+            #expect(reader.rowGroupCount == 200)
+            #expect(reader.rowCount == expected.reduce(0) { $0 + $1[0].count })
+            for (i, group) in expected.enumerated() {
+                expectSameValues(try reader.readRowGroup(i), group)
+                expectSameValues(try reader.readRowGroup(i, columns: ["score", "id"]), [group[2], group[0]])
+            }
+            #expect(throws: ParquetError.rowGroupOutOfRange(path: path, index: 200, count: 200)) {
+                try reader.readRowGroup(200)
+            }
+            #expect(throws: ParquetError.self) { try reader.readRowGroup(0, columns: ["nope"]) }
+        }
+    }
+
+    @Test func fileWithNoRowGroups() throws {
+        try withTemporaryDirectory { dir in
+            let schema = ParquetSchema(columns: [.string("s", optional: true), ParquetColumn(name: "i", type: .int64)])
+            let path = dir.appendingPathComponent("empty.parquet").path
+            let writer = try ParquetWriter(path: path, schema: schema)
+            try writer.writeRowGroup([.string([]), .int64([])])
+            try writer.close()
+            let reader = try ParquetReader(path: path)
+            #expect(reader.rowCount == 0)
+            #expect(reader.rowGroupCount == 0)
+            #expect(reader.schema.columns.map(\.name) == ["s", "i"])
+        }
+    }
+
+    @Test func outputIsDeterministic() throws {
+        try withTemporaryDirectory { dir in
+            let schema = ParquetSchema(columns: Samples.allColumns)
+            var files: [[UInt8]] = []
+            let codecs = ParquetCodec.allCases.filter(\.isAvailable)
+            for attempt in 0..<2 {
+                for codec in codecs {
+                    let url = dir.appendingPathComponent("det-\(attempt)-\(codec).parquet")
+                    let writer = try ParquetWriter(path: url.path, schema: schema, codec: codec, keyValueMetadata: [("a", "1"), ("b", "2")])
+                    try writer.writeRowGroup(Samples.rowGroup(schema, rows: 500, seed: 9))
+                    try writer.close()
+                    files.append(try readFile(url))
+                }
+            }
+            for k in codecs.indices {
+                #expect(files[k] == files[k + codecs.count], "\(codecs[k])")
+            }
+        }
+    }
+
+    @Test func writerValidationErrors() throws {
+        try withTemporaryDirectory { dir in
+            let path = dir.appendingPathComponent("v.parquet").path
+            let schema = ParquetSchema(columns: [ParquetColumn(name: "a", type: .int32), .string("b", optional: true)])
+            let writer = try ParquetWriter(path: path, schema: schema)
+            #expect(throws: ParquetError.columnCountMismatch(path: path, expected: 2, got: 1)) {
+                try writer.writeRowGroup([.int32([1])])
+            }
+            #expect(throws: ParquetError.typeMismatch(path: path, column: "a", expected: ".int32 (INT32)", got: "int64")) {
+                try writer.writeRowGroup([.int64([1]), .string(["x"])])
+            }
+            #expect(throws: ParquetError.rowCountMismatch(path: path, column: "b", expected: 1, got: 2)) {
+                try writer.writeRowGroup([.int32([1]), .string(["x", "y"])])
+            }
+            #expect(throws: ParquetError.nullInRequiredColumn(path: path, column: "a", row: 1)) {
+                try writer.writeRowGroup([.int32([1, nil]), .string(["x", nil])])
+            }
+            // The writer is still usable after rejected input.
+            try writer.writeRowGroup([.int32([1, 2]), .string(["x", nil])])
+            try writer.close()
+            #expect(throws: ParquetError.writerClosed(path: path)) {
+                try writer.writeRowGroup([.int32([1]), .string(["x"])])
+            }
+            let reader = try ParquetReader(path: path)
+            expectSameValues(try reader.readRowGroup(0), [.int32([1, 2]), .string(["x", nil])])
+
+            #expect(throws: ParquetError.self) { try ParquetWriter(path: path, schema: ParquetSchema(columns: [])) }
+            #expect(throws: ParquetError.self) {
+                try ParquetWriter(path: path, schema: ParquetSchema(columns: [ParquetColumn(name: "x", type: .int32),
+                                                                             ParquetColumn(name: "x", type: .int64)]))
+            }
+            #expect(throws: ParquetError.self) {
+                try ParquetWriter(path: path, schema: ParquetSchema(columns: [ParquetColumn(name: "x", type: .int32, logical: .string)]))
+            }
+            #expect(throws: ParquetError.self) {
+                try ParquetWriter(path: dir.appendingPathComponent("missing/dir/x.parquet").path, schema: schema)
+            }
+        }
+    }
+
+    @Test func unicodeIsStoredByteExact() throws {
+        try withTemporaryDirectory { dir in
+            // Canonically equivalent but byte-different strings must stay distinct in the dictionary.
+            let values: [String?] = ["e\u{301}", "\u{e9}", "", nil, "\u{e9}", "e\u{301}", "🙂", ""]
+            let schema = ParquetSchema(columns: [.string("s", optional: true, dictionary: true),
+                                                 .string("p", optional: true, dictionary: false)])
+            let reader = try writeAndRead(schema, [[.string(values), .string(values)]], codec: .snappy, in: dir)
+            let read = try reader.readRowGroup(0)
+            for column in read {
+                guard case .string(let strings) = column else { Issue.record("expected strings"); return }
+                #expect(strings.map { $0.map { Array($0.utf8) } } == values.map { $0.map { Array($0.utf8) } })
+            }
+        }
+    }
+
+    @Test func zstdWithoutLibraryIsATypedError() throws {
+        try withTemporaryDirectory { dir in
+            guard !ParquetCodec.zstd.isAvailable else { return }
+            let path = dir.appendingPathComponent("z.parquet").path
+            #expect(throws: ParquetError.unsupportedCodec(path: path, column: nil, codec: "ZSTD (built without the CZstd module)")) {
+                try ParquetWriter(path: path, schema: ParquetSchema(columns: [ParquetColumn(name: "x", type: .int32)]), codec: .zstd)
+            }
+        }
+    }
+
+    @Test func errorMessagesAreActionable() {
+        let e = ParquetError.nullInRequiredColumn(path: "/tmp/x.parquet", column: "label", row: 3)
+        #expect(e.description.contains("/tmp/x.parquet") && e.description.contains("label") && e.description.contains("optional"))
+        let u = ParquetError.unsupportedCodec(path: "/f", column: "c", codec: "LZ4")
+        #expect(u.description.contains("LZ4") && u.description.contains("SNAPPY"))
+    }
+}
