@@ -173,6 +173,7 @@ final class ChildProcess: @unchecked Sendable {
         }
 
         let childPID = pid
+        LiveDetectorProcesses.insert(childPID)
         let channel = LineChannel(maxLineBytes: maxLineBytes)
         let ring = StderrRing(capacity: stderrRingBytes)
         let child = ChildProcess(pid: childPID, stdinFD: inPipe[1], stdout: channel, stderrRing: ring)
@@ -186,6 +187,7 @@ final class ChildProcess: @unchecked Sendable {
         }
         startThread(name: "detector-\(childPID)-wait") { [weak child] in
             let st = Self.reap(childPID)
+            LiveDetectorProcesses.remove(childPID)
             stderrLog?.note("detector pid \(childPID) \(st)")
             child?.markExited(st)
         }

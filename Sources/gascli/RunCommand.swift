@@ -26,6 +26,9 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         let progress = TerminalProgress(enabled: !quiet)
+        Interruption.install {
+            "interrupted: outcomes of finished batches are committed in the run's run.sqlite; detector processes were stopped"
+        }
         do {
             let summary = try await RoundRunner.run(specPath: spec, options: RunOptions(outputDirectory: output, observer: progress))
             progress.finish()

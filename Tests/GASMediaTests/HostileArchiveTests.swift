@@ -1,4 +1,5 @@
 import Foundation
+import GASTestSupport
 import Testing
 
 @testable import GASMedia

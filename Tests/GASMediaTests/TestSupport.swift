@@ -1,4 +1,5 @@
 import Foundation
+import GASTestSupport
 import Testing
 
 @testable import GASMedia
@@ -64,26 +65,6 @@ enum Tool {
             throw SetupError("\(argv.prefix(2).joined(separator: " ")) failed: \(String(decoding: stderr, as: UTF8.self))")
         }
     }
-}
-
-/// Deterministic pseudo-random bytes (SplitMix64), so failures reproduce.
-struct SeededBytes {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    mutating func bytes(_ count: Int) -> [UInt8] {
-        (0..<count).map { _ in UInt8(truncatingIfNeeded: next()) }
-    }
-
-    mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
 }
 
 /// A test image with smooth gradients and a little structure (JPEG-friendly).

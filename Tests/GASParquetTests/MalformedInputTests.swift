@@ -2,6 +2,7 @@
 // page headers must give typed errors, never a crash or a huge allocation.
 
 import Foundation
+import GASTestSupport
 import Testing
 @testable import GASParquet
 

@@ -1,3 +1,4 @@
+import GASTestSupport
 // RLE / bit-packed hybrid encoding.
 
 import Testing

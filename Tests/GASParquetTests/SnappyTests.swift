@@ -1,3 +1,4 @@
+import GASTestSupport
 // Snappy raw block compressor/decompressor.
 
 import Testing

@@ -2,6 +2,7 @@
 // to cross-check files against pyarrow and DuckDB.
 
 import Foundation
+import GASTestSupport
 import Testing
 @testable import GASParquet
 
@@ -12,19 +13,6 @@ func withTemporaryDirectory<R>(_ body: (URL) throws -> R) throws -> R {
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: dir) }
     return try body(dir)
-}
-
-/// SplitMix64: tiny, seedable, so random tests are reproducible.
-struct SeededRandom: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }
 
 func readFile(_ url: URL) throws -> [UInt8] {

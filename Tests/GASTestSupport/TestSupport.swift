@@ -79,3 +79,18 @@ public struct TestSupportError: Error, CustomStringConvertible {
     public var description: String
     public init(_ description: String) { self.description = description }
 }
+
+import GASCore
+
+/// Seeded randomness for tests: the project's own SplitMix64, so failures reproduce.
+public typealias SeededRandom = SplitMix64
+public typealias SeededBytes = SplitMix64
+
+extension SplitMix64 {
+    public mutating func bytes(_ count: Int) -> [UInt8] {
+        (0..<count).map { _ in UInt8(truncatingIfNeeded: next()) }
+    }
+
+    /// In [0, bound); plain modulo, fine for test mutations.
+    public mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
+}
