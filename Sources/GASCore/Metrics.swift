@@ -45,6 +45,20 @@ public struct BinaryMetrics: Codable, Sendable, Equatable {
         case crossEntropy = "cross_entropy"
     }
 
+    public init(samples: Int, truePositives: Int, trueNegatives: Int, falsePositives: Int, falseNegatives: Int,
+                accuracy: Double, mcc: Double, brier: Double, crossEntropy: Double, sn34: Double) {
+        self.samples = samples
+        self.truePositives = truePositives
+        self.trueNegatives = trueNegatives
+        self.falsePositives = falsePositives
+        self.falseNegatives = falseNegatives
+        self.accuracy = accuracy
+        self.mcc = mcc
+        self.brier = brier
+        self.crossEntropy = crossEntropy
+        self.sn34 = sn34
+    }
+
     /// gasbench's `compute_metrics_from_df` defaults for an empty slice.
     public static let empty = BinaryMetrics(
         samples: 0, truePositives: 0, trueNegatives: 0, falsePositives: 0, falseNegatives: 0,

@@ -13,23 +13,31 @@ enum RoundExecutor {
         var setupFailure: String?
     }
 
+    /// Runs every job over the samples it has no committed outcome for yet (`committed`), so a
+    /// resumed run evaluates each (sample, detector) pair exactly once.
     static func run(jobs: [DetectorJob], samples: [PlannedSample], store: MediaStore, ledger: RunLedger, runID: String,
+                    committed: [String: Set<String>] = [:], lastBatch: [String: Int] = [:],
                     observer: any RunObserver) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             for job in jobs {
+                let done = committed[job.name] ?? []
+                let remaining = samples.filter { !done.contains($0.id) }
+                let alreadyDone = samples.count - remaining.count
+                let firstBatch = (lastBatch[job.name] ?? 0) + 1
                 group.addTask {
-                    try await runDetector(job, samples: samples, store: store, ledger: ledger, runID: runID, observer: observer)
+                    try await runDetector(job, samples: remaining, alreadyDone: alreadyDone, total: samples.count, firstBatch: firstBatch,
+                                          store: store, ledger: ledger, runID: runID, observer: observer)
                 }
             }
             try await group.waitForAll()
         }
     }
 
-    static func runDetector(_ job: DetectorJob, samples: [PlannedSample], store: MediaStore, ledger: RunLedger, runID: String,
-                            observer: any RunObserver) async throws {
-        let total = samples.count
-        var done = 0
-        observer.handle(.detector(job.name, done: 0, total: total))
+    static func runDetector(_ job: DetectorJob, samples: [PlannedSample], alreadyDone: Int, total: Int, firstBatch: Int,
+                            store: MediaStore, ledger: RunLedger, runID: String, observer: any RunObserver) async throws {
+        var done = alreadyDone
+        observer.handle(.detector(job.name, done: done, total: total))
+        guard !samples.isEmpty else { return }
         // Samples the runner could not read get their `skipped` outcome at once.
         let skipped = samples.filter { $0.skipReason != nil }
         if !skipped.isEmpty {
@@ -40,6 +48,7 @@ enum RoundExecutor {
             observer.handle(.detector(job.name, done: done, total: total))
         }
         let usable = samples.filter { $0.skipReason == nil }
+        guard !usable.isEmpty else { return }
 
         var failure = job.setupFailure
         var modalities: Set<Modality> = Set(Modality.allCases)
@@ -61,7 +70,7 @@ enum RoundExecutor {
             return
         }
 
-        var batchNumber = 0
+        var batchNumber = firstBatch - 1
         var start = 0
         while start < usable.count {
             let batch = Array(usable[start..<min(start + job.batchSize, usable.count)])

@@ -21,28 +21,38 @@ public struct RunSummary: Sendable {
 public struct RunOptions: Sendable {
     /// Overrides the spec's `outputs.directory`.
     public var outputDirectory: String?
+    /// Resume this run (an id or a run directory); refused when its plan differs.
+    public var resume: String?
+    /// Start a new run even when an unfinished run of the same round exists.
+    public var forceNew: Bool
     public var observer: any RunObserver
-    public init(outputDirectory: String? = nil, observer: any RunObserver = SilentObserver()) {
+    public init(outputDirectory: String? = nil, resume: String? = nil, forceNew: Bool = false,
+                observer: any RunObserver = SilentObserver()) {
         self.outputDirectory = outputDirectory
+        self.resume = resume
+        self.forceNew = forceNew
         self.observer = observer
     }
 }
 
 /// The library function behind `gascli run`: spec -> plan -> execute -> score -> files.
+///
+/// A run is resumable: outcomes are committed batch by batch, and running the same spec again
+/// continues the newest unfinished run of that round when its plan (manifest hash) is unchanged.
 public enum RoundRunner {
     public static func run(specPath: String, options: RunOptions = RunOptions()) async throws -> RunSummary {
         let observer = options.observer
         let clock = ContinuousClock()
         let began = clock.now
-        let startedAt = timestamp(Date())
 
         let loaded = try SpecLoader.load(path: specPath)
         let planned = try RoundPlanner.plan(loaded, outputsOverride: options.outputDirectory, observer: observer)
         for w in planned.warnings { observer.handle(.warning(w)) }
         let plan = planned.plan
 
-        let runID = "\(plan.spec.round.name)-\(compactTimestamp(Date()))-\(planned.manifestHash.prefix(8))"
-        let runDirectory = (planned.outputs as NSString).appendingPathComponent(runID)
+        let target = try chooseRun(plan: plan, manifestHash: planned.manifestHash, outputs: planned.outputs, options: options)
+        let runID = target.id
+        let runDirectory = target.directory
         let logDirectory = (runDirectory as NSString).appendingPathComponent("logs")
         do {
             try FileManager.default.createDirectory(atPath: logDirectory, withIntermediateDirectories: true)
@@ -51,25 +61,40 @@ public enum RoundRunner {
         }
         func file(_ name: String) -> String { (runDirectory as NSString).appendingPathComponent(name) }
 
-        let manifest = try plan.canonicalJSON()
-        try manifest.write(to: URL(fileURLWithPath: file("manifest.json")))
-        try Data(loaded.text.utf8).write(to: URL(fileURLWithPath: file("spec.yaml")))
-
+        let lock = try RunLock(runDirectory: runDirectory)
+        defer { withExtendedLifetime(lock) {} }
         let ledger = try RunLedger(path: file("run.sqlite"))
-        let resolvedSpec = String(decoding: try JSONEncoder.sorted.encode(plan.spec), as: UTF8.self)
-        let detectorRecords = plan.detectors.map { d in
-            DetectorRecord(name: d.spec.name, adapter: d.spec.adapter.rawValue,
-                           configJSON: String(decoding: (try? JSONEncoder.sorted.encode(d.spec)) ?? Data(), as: UTF8.self),
-                           artifactSHA256: d.artifactSHA256)
+        let startedAt: String
+        if let existing = try ledger.run(id: runID) {
+            startedAt = existing.startedAt
+            try ledger.markRunning(id: runID)
+            let pairs = try ledger.count("outcomes", runID: runID)
+            observer.handle(.note("resuming run \(runID): \(pairs) of \(plan.samples.count * plan.detectors.count) outcomes already committed, manifest \(planned.manifestHash.prefix(16))"))
+        } else {
+            startedAt = timestamp(Date())
+            try AtomicFile.write(try plan.canonicalJSON(), to: file("manifest.json"))
+            try AtomicFile.write(Data(loaded.text.utf8), to: file("spec.yaml"))
+            let resolvedSpec = String(decoding: try JSONEncoder.sorted.encode(plan.spec), as: UTF8.self)
+            let detectorRecords = plan.detectors.map { d in
+                DetectorRecord(name: d.spec.name, adapter: d.spec.adapter.rawValue,
+                               configJSON: String(decoding: (try? JSONEncoder.sorted.encode(d.spec)) ?? Data(), as: UTF8.self),
+                               artifactSHA256: d.artifactSHA256)
+            }
+            try ledger.createRun(RunRecord(id: runID, roundName: plan.spec.round.name, specPath: loaded.path, specText: loaded.text,
+                                           resolvedSpecJSON: resolvedSpec, manifestHash: planned.manifestHash, toolVersion: ToolInfo.version,
+                                           seed: plan.spec.round.seed, startedAt: startedAt),
+                                 samples: plan.samples, detectors: detectorRecords)
+            observer.handle(.note("run \(runID): \(plan.samples.count) samples x \(plan.detectors.count) detectors, manifest \(planned.manifestHash.prefix(16))"))
         }
-        try ledger.createRun(RunRecord(id: runID, roundName: plan.spec.round.name, specPath: loaded.path, specText: loaded.text,
-                                       resolvedSpecJSON: resolvedSpec, manifestHash: planned.manifestHash, toolVersion: ToolInfo.version,
-                                       seed: plan.spec.round.seed, startedAt: startedAt),
-                             samples: plan.samples, detectors: detectorRecords)
-        observer.handle(.note("run \(runID): \(plan.samples.count) samples x \(plan.detectors.count) detectors, manifest \(planned.manifestHash.prefix(16))"))
 
+        let committed = try ledger.committedPairs(runID: runID)
         var jobs: [RoundExecutor.DetectorJob] = []
         for d in plan.detectors {
+            let remaining = plan.samples.count - (committed[d.spec.name]?.count ?? 0)
+            if remaining == 0 {
+                jobs.append(.init(name: d.spec.name, batchSize: d.spec.batchSize, adapter: nil, setupFailure: nil))
+                continue
+            }
             do {
                 let adapter = try DetectorFactory.make(d.spec, loaded: loaded, modalities: plan.spec.round.modalities, logDirectory: logDirectory)
                 jobs.append(.init(name: d.spec.name, batchSize: d.spec.batchSize, adapter: adapter))
@@ -79,40 +104,54 @@ public enum RoundRunner {
         }
         let store = MediaStore(root: planned.outputs)
         do {
-            try await RoundExecutor.run(jobs: jobs, samples: plan.samples, store: store, ledger: ledger, runID: runID, observer: observer)
+            try await RoundExecutor.run(jobs: jobs, samples: plan.samples, store: store, ledger: ledger, runID: runID,
+                                        committed: committed, lastBatch: try ledger.lastBatch(runID: runID), observer: observer)
         } catch {
             try? ledger.finishRun(id: runID, status: "failed", finishedAt: timestamp(Date()))
             throw error
         }
 
-        // Score from what the ledger holds, so live runs and rescoring read the same rows.
         let outcomes = try ledger.outcomes(runID: runID)
-        let scores = RoundScoring.score(samples: plan.samples, outcomes: outcomes, detectors: plan.detectors.map(\.spec.name),
-                                        rule: plan.spec.scoring)
-        try ledger.writeScores(runID: runID, scores: scores)
-        let metadata = [("gascli.run_id", runID), ("gascli.manifest_hash", planned.manifestHash), ("gascli.tool_version", ToolInfo.version)]
-        try ResultFiles.writePredictions(path: file("predictions.parquet"), runID: runID, samples: plan.samples, outcomes: outcomes, metadata: metadata)
-        try ResultFiles.writeMetrics(path: file("metrics.parquet"), runID: runID, scores: scores, metadata: metadata)
-
         let finishedAt = timestamp(Date())
         let elapsed = clock.now - began
         let duration = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let scores = try RunFinalizer.finalize(runID: runID, runDirectory: runDirectory, plan: plan, manifestHash: planned.manifestHash,
+                                               specPath: loaded.path, ledger: ledger, outcomes: outcomes,
+                                               startedAt: startedAt, finishedAt: finishedAt, durationSeconds: duration)
         try ledger.finishRun(id: runID, status: "completed", finishedAt: finishedAt)
-        let files: [(String, String)] = [
-            ("results", file("results.json")), ("predictions", file("predictions.parquet")), ("metrics", file("metrics.parquet")),
-            ("database", file("run.sqlite")), ("manifest", file("manifest.json")), ("logs", logDirectory),
-        ]
-        let document = ResultsDocument.make(
-            run: .init(id: runID, round: plan.spec.round.name, manifestHash: planned.manifestHash, toolVersion: ToolInfo.version,
-                       spec: loaded.path, startedAt: startedAt, finishedAt: finishedAt, durationSeconds: duration, status: "completed"),
-            plan: plan, outcomes: outcomes, scores: scores,
-            files: Dictionary(files.map { ($0.0, ($0.1 as NSString).lastPathComponent) }, uniquingKeysWith: { a, _ in a }))
-        try document.encoded().write(to: URL(fileURLWithPath: file("results.json")))
-
         return RunSummary(runID: runID, runDirectory: runDirectory, manifestHash: planned.manifestHash, scores: RoundScoring.ranked(scores),
                           sampleCount: plan.samples.count, skippedInputs: plan.samples.filter { $0.skipReason != nil }.count,
                           outcomeCounts: Dictionary(grouping: outcomes, by: \.status.rawValue).mapValues(\.count),
-                          files: files, warnings: planned.warnings, durationSeconds: duration)
+                          files: RunFinalizer.files(runDirectory), warnings: planned.warnings, durationSeconds: duration)
+    }
+
+    /// New run, explicit resume, or automatic resume of the newest unfinished run of the round.
+    static func chooseRun(plan: RunPlan, manifestHash: String, outputs: String, options: RunOptions) throws -> (id: String, directory: String) {
+        if let resume = options.resume {
+            let directory = try RunIndex.locate(resume, outputs: outputs)
+            guard let entry = try RunIndex.entry(directory: directory) else {
+                throw RunnerError.unknownRun(run: resume, hint: "\(directory) holds no recorded run")
+            }
+            if entry.manifestHash != manifestHash {
+                throw RunnerError.resumeRefused(run: entry.id, changes: describeChanges(directory: directory, new: plan))
+            }
+            return (entry.id, directory)
+        }
+        if !options.forceNew,
+           let unfinished = try RunIndex.list(outputs: outputs).last(where: { $0.roundName == plan.spec.round.name && $0.status != "completed" }) {
+            if unfinished.manifestHash == manifestHash { return (unfinished.id, unfinished.directory) }
+            throw RunnerError.unfinishedRunDiffers(run: unfinished.id, changes: describeChanges(directory: unfinished.directory, new: plan))
+        }
+        let id = "\(plan.spec.round.name)-\(compactTimestamp(Date()))-\(manifestHash.prefix(8))"
+        return (id, (outputs as NSString).appendingPathComponent(id))
+    }
+
+    static func describeChanges(directory: String, new: RunPlan) -> [String] {
+        let path = (directory as NSString).appendingPathComponent("manifest.json")
+        guard let data = FileManager.default.contents(atPath: path), let old = try? JSONDecoder().decode(RunPlan.self, from: data) else {
+            return ["the stored manifest \(path) is missing or unreadable"]
+        }
+        return PlanDiff.describe(old: old, new: new)
     }
 
     static func timestamp(_ date: Date) -> String {

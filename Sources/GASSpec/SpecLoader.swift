@@ -13,6 +13,14 @@ public struct LoadedSpec: Sendable {
     public var text: String
     public var warnings: [SpecDiagnostic]
 
+    public init(spec: RoundSpec, path: String, directory: String, text: String, warnings: [SpecDiagnostic] = []) {
+        self.spec = spec
+        self.path = path
+        self.directory = directory
+        self.text = text
+        self.warnings = warnings
+    }
+
     /// Resolves a path written in the spec against the spec's folder.
     public func resolve(_ path: String) -> String {
         PathResolution.resolve(path, against: directory)
@@ -251,6 +259,27 @@ public enum SpecLoader {
         if let n = map["alpha"], let v = r.double(n, "scoring.alpha", min: 0, max: 100) { rule.parameters.alpha = v }
         if let n = map["beta"], let v = r.double(n, "scoring.beta", min: 0, max: 100) { rule.parameters.beta = v }
         if let n = map["on_failure"], let v = r.enumValue(n, "scoring.on_failure", FailurePolicy.self) { rule.onFailure = v }
+        return rule
+    }
+}
+
+/// Reads a scoring block from its own file (`gascli rescore --scoring FILE`): either a mapping
+/// with a top-level `scoring:` key or the bare scoring mapping (`rule`, `alpha`, `beta`, `on_failure`).
+public enum ScoringLoader {
+    public static func load(path: String) throws -> ScoringRule {
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+            throw SpecErrors([SpecDiagnostic(file: path, line: 1, column: 1, field: "", message: "the scoring file does not exist or is not UTF-8 text")])
+        }
+        let r = YAMLReader(file: path)
+        var rule: ScoringRule?
+        if let root = r.compose(text) {
+            if case let .mapping(map) = root, map["scoring"] != nil {
+                if let top = r.mapping(root, "", allowed: ["scoring"]), let node = top["scoring"] { rule = SpecLoader.readScoring(node, r) }
+            } else {
+                rule = SpecLoader.readScoring(root, r)
+            }
+        }
+        guard let rule, !r.hasErrors else { throw SpecErrors(r.diagnostics) }
         return rule
     }
 }

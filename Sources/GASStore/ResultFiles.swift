@@ -25,7 +25,8 @@ public enum ResultFiles {
     public static func writePredictions(path: String, runID: String, samples: [PlannedSample], outcomes: [DetectorOutcome],
                                         metadata: [(String, String)]) throws {
         let byID = Dictionary(samples.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
-        let writer = try ParquetWriter(path: path, schema: predictionsSchema, codec: .gzip, keyValueMetadata: metadata,
+        let partial = path + ".partial"
+        let writer = try ParquetWriter(path: partial, schema: predictionsSchema, codec: .gzip, keyValueMetadata: metadata,
                                        createdBy: "gascli")
         var start = 0
         while start < outcomes.count {
@@ -52,6 +53,7 @@ public enum ResultFiles {
             start += rowGroupSize
         }
         try writer.close()
+        try AtomicFile.publish(partial, as: path)
     }
 
     public static let metricsSchema = ParquetSchema(columns: [
@@ -63,7 +65,8 @@ public enum ResultFiles {
 
     public static func writeMetrics(path: String, runID: String, scores: [DetectorScore], metadata: [(String, String)]) throws {
         let rows = scores.flatMap { score in RunLedger.metricRows(score).map { (score.detector, $0.scope, $0.key, $0.metrics) } }
-        let writer = try ParquetWriter(path: path, schema: metricsSchema, codec: .gzip, keyValueMetadata: metadata, createdBy: "gascli")
+        let partial = path + ".partial"
+        let writer = try ParquetWriter(path: partial, schema: metricsSchema, codec: .gzip, keyValueMetadata: metadata, createdBy: "gascli")
         try writer.writeRowGroup([
             .string(rows.map { _ in runID }), .string(rows.map { $0.0 }), .string(rows.map { $0.1 }), .string(rows.map { $0.2 }),
             .int64(rows.map { Int64($0.3.samples) }), .int64(rows.map { Int64($0.3.truePositives) }),
@@ -73,5 +76,20 @@ public enum ResultFiles {
             .double(rows.map { $0.3.crossEntropy }), .double(rows.map { $0.3.sn34 }),
         ])
         try writer.close()
+        try AtomicFile.publish(partial, as: path)
+    }
+}
+
+/// Files appear complete or not at all: written beside their final name, then renamed over it,
+/// so a run killed while writing results never leaves a truncated file under the real name.
+public enum AtomicFile {
+    public static func publish(_ temporary: String, as path: String) throws {
+        guard rename(temporary, path) == 0 else {
+            throw StoreError.database(path: path, underlying: "cannot move \(temporary) into place: \(String(cString: strerror(errno)))")
+        }
+    }
+
+    public static func write(_ data: Data, to path: String) throws {
+        try data.write(to: URL(fileURLWithPath: path), options: .atomic)
     }
 }

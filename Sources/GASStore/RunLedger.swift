@@ -49,11 +49,16 @@ public struct DetectorRecord: Sendable, Equatable {
 public enum StoreError: Error, CustomStringConvertible {
     case database(path: String, underlying: String)
     case corrupt(path: String, what: String)
+    case newerSchema(path: String, unknown: [String])
+    case notALedger(path: String)
 
     public var description: String {
         switch self {
         case let .database(path, underlying): "database \(path): \(underlying)"
         case let .corrupt(path, what): "database \(path) holds an invalid value: \(what)"
+        case let .newerSchema(path, unknown):
+            "database \(path) was written by a newer gascli (unknown schema migrations: \(unknown.joined(separator: ", "))); open it with that version or newer. It was not changed."
+        case let .notALedger(path): "\(path) is not a gascli run database"
         }
     }
 }
@@ -64,19 +69,95 @@ public final class RunLedger: Sendable {
     public let path: String
     let queue: DatabaseQueue
 
-    public init(path: String) throws {
+    /// Opens (creating when `create`) and migrates a ledger. A database written by a newer gascli
+    /// is refused before anything is written to it, never migrated down.
+    public init(path: String, create: Bool = true, readOnly: Bool = false) throws {
         self.path = path
+        if !create && !FileManager.default.fileExists(atPath: path) { throw StoreError.notALedger(path: path) }
         do {
             var config = Configuration()
-            config.prepareDatabase { db in
-                try db.execute(sql: "PRAGMA journal_mode = WAL")
-                try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            config.readonly = readOnly
+            if !readOnly {
+                config.prepareDatabase { db in
+                    try db.execute(sql: "PRAGMA journal_mode = WAL")
+                    try db.execute(sql: "PRAGMA synchronous = NORMAL")
+                }
             }
             config.busyMode = .timeout(10)
             queue = try DatabaseQueue(path: path, configuration: config)
-            try LedgerSchema.migrator.migrate(queue)
+            let migrator = LedgerSchema.migrator
+            let unknown = try queue.read { db -> [String] in
+                guard try db.tableExists("grdb_migrations") else { return [] }
+                let applied = try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations")
+                return applied.filter { !migrator.migrations.contains($0) }
+            }
+            if !unknown.isEmpty { throw StoreError.newerSchema(path: path, unknown: unknown) }
+            if !readOnly { try migrator.migrate(queue) }
         } catch let error as DatabaseError {
             throw StoreError.database(path: path, underlying: error.description)
+        }
+    }
+
+    /// (sample, detector) pairs that already have an outcome: what a resumed run skips.
+    public func committedPairs(runID: String) throws -> [String: Set<String>] {
+        try queue.read { db in
+            var pairs: [String: Set<String>] = [:]
+            let rows = try Row.fetchCursor(db, sql: "SELECT detector, sample_id FROM outcomes WHERE run_id = ?", arguments: [runID])
+            while let row = try rows.next() {
+                pairs[row[0], default: []].insert(row[1])
+            }
+            return pairs
+        }
+    }
+
+    /// The highest batch number committed per detector, so a resumed run numbers on.
+    public func lastBatch(runID: String) throws -> [String: Int] {
+        try queue.read { db in
+            var result: [String: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT detector, MAX(batch) FROM outcomes WHERE run_id = ? GROUP BY detector", arguments: [runID]) {
+                result[row[0]] = row[1]
+            }
+            return result
+        }
+    }
+
+    public func runIDs() throws -> [String] {
+        try queue.read { db in try String.fetchAll(db, sql: "SELECT id FROM runs ORDER BY started_at") }
+    }
+
+    public func detectorScores(runID: String) throws -> [(detector: String, sn34: Double, coverage: Double, invalidated: Bool)] {
+        try queue.read { db in
+            try Row.fetchAll(db, sql: "SELECT detector, sn34, coverage, invalidated FROM detector_scores WHERE run_id = ? ORDER BY sn34 DESC, detector",
+                             arguments: [runID]).map { ($0[0], $0[1], $0[2], $0[3]) }
+        }
+    }
+
+    public func statusCounts(runID: String) throws -> [String: [String: Int]] {
+        try queue.read { db in
+            var result: [String: [String: Int]] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT detector, status, COUNT(*) FROM outcomes WHERE run_id = ? GROUP BY detector, status", arguments: [runID]) {
+                result[row[0], default: [:]][row[1]] = row[2]
+            }
+            return result
+        }
+    }
+
+    public func detectors(runID: String) throws -> [DetectorRecord] {
+        try queue.read { db in
+            try Row.fetchAll(db, sql: "SELECT name, adapter, config_json, artifact_sha256 FROM detectors WHERE run_id = ? ORDER BY rowid", arguments: [runID])
+                .map { DetectorRecord(name: $0[0], adapter: $0[1], configJSON: $0[2], artifactSHA256: $0[3]) }
+        }
+    }
+
+    /// The stored metrics rows, for comparing a rescore with what the run wrote.
+    public func metricsRows(runID: String) throws -> [(detector: String, scope: String, key: String, metrics: BinaryMetrics)] {
+        try queue.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM metrics WHERE run_id = ? ORDER BY detector, scope, key", arguments: [runID]).map { r in
+                (r["detector"], r["scope"], r["key"],
+                 BinaryMetrics(samples: r["samples"], truePositives: r["tp"], trueNegatives: r["tn"], falsePositives: r["fp"],
+                               falseNegatives: r["fn"], accuracy: r["accuracy"], mcc: r["mcc"], brier: r["brier"],
+                               crossEntropy: r["cross_entropy"], sn34: r["sn34"]))
+            }
         }
     }
 
@@ -116,6 +197,13 @@ public final class RunLedger: Sendable {
                 try insert.execute(arguments: [runID, o.sampleID, o.detector, o.status.rawValue, o.probs.map(Self.jsonArray),
                                                o.pAI, o.predicted, o.error, o.latencyMs, o.batch])
             }
+        }
+    }
+
+    /// A resumed run is running again until it finishes.
+    public func markRunning(id: String) throws {
+        try queue.write { db in
+            try db.execute(sql: "UPDATE runs SET status = 'running', finished_at = NULL WHERE id = ?", arguments: [id])
         }
     }
 

@@ -10,8 +10,11 @@ struct GASCommand: AsyncParsableCommand {
             Quick start:
               gascli run configs/quickstart.yaml
               gascli validate configs/quickstart.yaml
+              gascli plan configs/quickstart.yaml
+              gascli runs
             Every command has --help with an example.
             """,
         version: ToolInfo.version,
-        subcommands: [RunCommand.self, ValidateCommand.self, BaselineCommand.self])
+        subcommands: [RunCommand.self, ValidateCommand.self, PlanCommand.self, RunsCommand.self, RescoreCommand.self,
+                      ReplayCommand.self, BaselineCommand.self])
 }

@@ -10,7 +10,11 @@ struct RunCommand: AsyncParsableCommand {
             Example:
               gascli run configs/quickstart.yaml
               gascli run configs/offline-eval.yaml --output /tmp/runs --quiet
+              gascli run configs/quickstart.yaml --resume quickstart-20261126-010318-5ed742f7
 
+            Outcomes are committed batch by batch. Running the same spec again continues the newest
+            unfinished run of the round (after a crash, kill -9 or Ctrl-C) when its plan is unchanged,
+            and refuses, saying what changed, when it is not; --new starts a fresh run instead.
             Progress goes to stderr; the leaderboard and output paths to stdout.
             Exit status: 0 when the run completed, 1 when it failed, 2 when the spec is invalid.
             """)
@@ -21,6 +25,12 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .shortAndLong, help: "Parent folder for the run directory (overrides outputs.directory).")
     var output: String?
 
+    @Option(help: "Resume this run (an id or a run directory) instead of choosing automatically.")
+    var resume: String?
+
+    @Flag(name: .customLong("new"), help: "Start a new run even if an unfinished run of this round exists.")
+    var forceNew = false
+
     @Flag(name: .shortAndLong, help: "Print only the run directory on success.")
     var quiet = false
 
@@ -30,7 +40,7 @@ struct RunCommand: AsyncParsableCommand {
             "interrupted: outcomes of finished batches are committed in the run's run.sqlite; detector processes were stopped"
         }
         do {
-            let summary = try await RoundRunner.run(specPath: spec, options: RunOptions(outputDirectory: output, observer: progress))
+            let summary = try await RoundRunner.run(specPath: spec, options: RunOptions(outputDirectory: output, resume: resume, forceNew: forceNew, observer: progress))
             progress.finish()
             if quiet {
                 print(summary.runDirectory)

@@ -1,0 +1,45 @@
+import Foundation
+import GASCore
+import GASSpec
+import GASStore
+
+/// The library function behind `gascli rescore`: every metric again from the stored predictions alone.
+public enum Rescoring {
+    public struct Report: Sendable {
+        public var runID: String
+        public var rule: ScoringRule
+        public var scores: [DetectorScore]
+        /// Differences from the metrics stored with the run (empty when the stored rule is used and
+        /// everything reproduces bit for bit).
+        public var differences: [String]
+        public var usedStoredRule: Bool
+    }
+
+    public static func rescore(run: String, outputs: String, scoringFile: String?) throws -> Report {
+        let directory = try RunIndex.locate(run, outputs: outputs)
+        let ledger = try RunLedger(path: (directory as NSString).appendingPathComponent("run.sqlite"), create: false, readOnly: true)
+        guard let runID = try ledger.runIDs().last, let record = try ledger.run(id: runID) else {
+            throw RunnerError.unknownRun(run: run, hint: "the database holds no run")
+        }
+        let stored = try JSONDecoder().decode(RoundSpec.self, from: Data(record.resolvedSpecJSON.utf8))
+        let rule = try scoringFile.map { try ScoringLoader.load(path: $0) } ?? stored.scoring
+        let samples = try ledger.samples(runID: runID)
+        let outcomes = try ledger.outcomes(runID: runID)
+        let detectors = try ledger.detectors(runID: runID).map(\.name)
+        let scores = RoundScoring.score(samples: samples, outcomes: outcomes, detectors: detectors, rule: rule)
+
+        var differences: [String] = []
+        if scoringFile == nil {
+            let storedRows = try ledger.metricsRows(runID: runID)
+            let fresh = scores.flatMap { s in RunLedger.metricRows(s).map { (s.detector, $0.scope, $0.key, $0.metrics) } }
+                .sorted { ($0.0, $0.1, $0.2) < ($1.0, $1.1, $1.2) }
+            if storedRows.count != fresh.count {
+                differences.append("stored \(storedRows.count) metric rows, recomputed \(fresh.count)")
+            }
+            for (a, b) in zip(storedRows, fresh) where a.detector != b.0 || a.scope != b.1 || a.key != b.2 || a.metrics != b.3 {
+                differences.append("\(b.0) \(b.1)=\(b.2): stored sn34 \(a.metrics.sn34), brier \(a.metrics.brier); recomputed sn34 \(b.3.sn34), brier \(b.3.brier)")
+            }
+        }
+        return Report(runID: runID, rule: rule, scores: RoundScoring.ranked(scores), differences: differences, usedStoredRule: scoringFile == nil)
+    }
+}

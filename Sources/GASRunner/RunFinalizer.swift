@@ -1,0 +1,35 @@
+import Foundation
+import GASCore
+import GASStore
+
+/// outcomes -> scores -> files: the last step of a run, shared by fresh and resumed runs.
+/// Every file is written beside its final name and renamed into place.
+enum RunFinalizer {
+    static func finalize(runID: String, runDirectory: String, plan: RunPlan, manifestHash: String, specPath: String,
+                         ledger: RunLedger, outcomes: [DetectorOutcome], startedAt: String, finishedAt: String,
+                         durationSeconds: Double) throws -> [DetectorScore] {
+        func file(_ name: String) -> String { (runDirectory as NSString).appendingPathComponent(name) }
+        // Scores come from what the ledger holds, so live runs and rescoring read the same rows.
+        let scores = RoundScoring.score(samples: plan.samples, outcomes: outcomes, detectors: plan.detectors.map(\.spec.name),
+                                        rule: plan.spec.scoring)
+        try ledger.writeScores(runID: runID, scores: scores)
+        let metadata = [("gascli.run_id", runID), ("gascli.manifest_hash", manifestHash), ("gascli.tool_version", ToolInfo.version)]
+        try ResultFiles.writePredictions(path: file("predictions.parquet"), runID: runID, samples: plan.samples, outcomes: outcomes, metadata: metadata)
+        try ResultFiles.writeMetrics(path: file("metrics.parquet"), runID: runID, scores: scores, metadata: metadata)
+        let document = ResultsDocument.make(
+            run: .init(id: runID, round: plan.spec.round.name, manifestHash: manifestHash, toolVersion: ToolInfo.version,
+                       spec: specPath, startedAt: startedAt, finishedAt: finishedAt, durationSeconds: durationSeconds, status: "completed"),
+            plan: plan, outcomes: outcomes, scores: scores,
+            files: Dictionary(files(runDirectory).map { ($0.label, ($0.path as NSString).lastPathComponent) }, uniquingKeysWith: { a, _ in a }))
+        try AtomicFile.write(try document.encoded(), to: file("results.json"))
+        return scores
+    }
+
+    static func files(_ runDirectory: String) -> [(label: String, path: String)] {
+        func file(_ name: String) -> String { (runDirectory as NSString).appendingPathComponent(name) }
+        return [
+            ("results", file("results.json")), ("predictions", file("predictions.parquet")), ("metrics", file("metrics.parquet")),
+            ("database", file("run.sqlite")), ("manifest", file("manifest.json")), ("logs", file("logs")),
+        ]
+    }
+}

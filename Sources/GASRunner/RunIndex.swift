@@ -1,0 +1,73 @@
+import Foundation
+import GASStore
+
+/// The runs under an outputs directory: one folder each, holding its own ledger.
+public enum RunIndex {
+    public struct Entry: Sendable {
+        public var id: String
+        public var directory: String
+        public var roundName: String
+        public var status: String
+        public var startedAt: String
+        public var finishedAt: String?
+        public var manifestHash: String
+        public var specPath: String
+        public var samples: Int
+        public var outcomes: Int
+        public var detectors: Int
+        public var best: (detector: String, sn34: Double)?
+        /// True when the status says running but no gascli holds the run's lock (it was killed).
+        public var interrupted: Bool
+    }
+
+    /// Finds a run by directory path or by id under `outputs`.
+    public static func locate(_ run: String, outputs: String) throws -> String {
+        let fm = FileManager.default
+        let candidates = [run, (outputs as NSString).appendingPathComponent(run)]
+        for c in candidates {
+            let absolute = PathResolutionShim.absolute(c)
+            if fm.fileExists(atPath: (absolute as NSString).appendingPathComponent("run.sqlite")) { return absolute }
+        }
+        let known = (try? list(outputs: outputs).map(\.id)) ?? []
+        let matches = known.filter { $0.hasPrefix(run) }
+        if matches.count == 1, let only = matches.first { return (PathResolutionShim.absolute(outputs) as NSString).appendingPathComponent(only) }
+        let hint = known.isEmpty ? "no runs exist under \(outputs)" : "known runs: \(known.suffix(5).joined(separator: ", "))"
+        throw RunnerError.unknownRun(run: run, hint: hint + "; pass a run directory or --output with the folder that holds it")
+    }
+
+    public static func list(outputs: String) throws -> [Entry] {
+        let root = PathResolutionShim.absolute(outputs)
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: root) else { return [] }
+        var entries: [Entry] = []
+        for name in names.sorted() {
+            let dir = (root as NSString).appendingPathComponent(name)
+            if let entry = try? entry(directory: dir) { entries.append(entry) }
+        }
+        return entries.sorted { $0.startedAt < $1.startedAt }
+    }
+
+    public static func entry(directory: String) throws -> Entry? {
+        let db = (directory as NSString).appendingPathComponent("run.sqlite")
+        guard FileManager.default.fileExists(atPath: db) else { return nil }
+        let ledger = try RunLedger(path: db, create: false, readOnly: true)
+        guard let id = try ledger.runIDs().last, let run = try ledger.run(id: id) else { return nil }
+        let samples = try ledger.count("samples", runID: id)
+        let detectors = try ledger.count("detectors", runID: id)
+        var interrupted = false
+        if run.status == "running" {
+            interrupted = (try? RunLock(runDirectory: directory)) != nil
+        }
+        let best = try ledger.detectorScores(runID: id).first.map { ($0.detector, $0.sn34) }
+        return Entry(id: id, directory: directory, roundName: run.roundName, status: interrupted ? "interrupted" : run.status,
+                     startedAt: run.startedAt, finishedAt: run.finishedAt, manifestHash: run.manifestHash, specPath: run.specPath,
+                     samples: samples, outcomes: try ledger.count("outcomes", runID: id), detectors: detectors,
+                     best: best, interrupted: interrupted)
+    }
+}
+
+enum PathResolutionShim {
+    static func absolute(_ path: String) -> String {
+        path.hasPrefix("/") ? (path as NSString).standardizingPath
+            : ((FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(path) as NSString).standardizingPath
+    }
+}
