@@ -10,8 +10,9 @@ struct GASCommand: AsyncParsableCommand {
             Quick start:
               gascli run configs/quickstart.yaml
               gascli validate configs/quickstart.yaml
+              gascli audit export runs/<run-id> -o bundle.tar.gz && gascli audit verify bundle.tar.gz
             Every command has --help with an example.
             """,
         version: ToolInfo.version,
-        subcommands: [RunCommand.self, ValidateCommand.self, BaselineCommand.self])
+        subcommands: [RunCommand.self, ValidateCommand.self, BaselineCommand.self, AuditCommand.self])
 }
