@@ -39,11 +39,13 @@ enum AuditExport {
         defer { scratch.remove() }
         let snapshotPath = scratch.file(AuditBundle.Member.ledger.rawValue)
         do {
-            try RunLedger(path: file("run.sqlite")).snapshot(to: snapshotPath)
+            try LedgerSnapshot.copy(ledgerAt: file("run.sqlite"), to: snapshotPath)
         } catch {
             throw AuditError.runIncomplete(runDirectory: runDirectory, reason: "run.sqlite: \(error)")
         }
+        // Everything below reads the copy, so the bundle is consistent with its own ledger.
         let ledger = try LedgerSnapshot(path: snapshotPath)
+        defer { try? ledger.close() }
         guard let record = try ledger.run(id: runID) else {
             let found = (try? ledger.runIDs()) ?? []
             throw AuditError.runIncomplete(runDirectory: runDirectory,
@@ -54,7 +56,6 @@ enum AuditExport {
                                            reason: "the run's status is '\(record.status)'; only completed runs can be audited, so run the spec to completion first")
         }
         let samples = try ledger.samples(runID: runID)
-        try ledger.close()
 
         var members: [String: [UInt8]] = [:]
         for member in [AuditBundle.Member.manifest, .spec, .predictions, .metrics, .results] {

@@ -20,25 +20,6 @@ public struct StoredDetectorScore: Sendable, Equatable {
     public var statusCountsJSON: String
 }
 
-extension RunLedger {
-    /// Writes a consistent, self-contained copy of the ledger to `destination` (which must not
-    /// exist) with `VACUUM INTO`. Why not a file copy: a WAL database's committed pages may
-    /// still sit in `-wal`, and a copy taken mid-write is torn. The copy uses a rollback journal,
-    /// so it is one file that opens read-only anywhere; the same ledger gives the same bytes.
-    public func snapshot(to destination: String) throws {
-        do {
-            try queue.writeWithoutTransaction { db in
-                try db.execute(sql: "VACUUM INTO ?", arguments: [destination])
-            }
-            let copy = try DatabaseQueue(path: destination)
-            try copy.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA journal_mode = DELETE") }
-            try copy.close()
-        } catch let error as DatabaseError {
-            throw StoreError.database(path: destination, underlying: error.description)
-        }
-    }
-}
-
 /// A ledger file that came from elsewhere (an audit bundle), opened read-only. Why a separate
 /// reader: `RunLedger` trusts its own file (it migrates it, and a NULL in a NOT NULL column would
 /// trap); here every value is decoded with a typed error naming the table and column, the schema
@@ -71,6 +52,30 @@ public final class LedgerSnapshot: Sendable {
 
     public func close() throws {
         try queue.close()
+    }
+
+    /// Writes a consistent, self-contained copy of the ledger at `source` to `destination` (which
+    /// must not exist) with `VACUUM INTO`. Why not a file copy: a WAL database's committed pages may
+    /// still sit in `-wal`, and a copy taken mid-write is torn. The copy uses a rollback journal, so
+    /// it is one file that opens read-only anywhere, and the same ledger gives the same bytes.
+    /// `source` is opened like the run opens it (read-write, nothing is written) because a read-only
+    /// connection to a WAL database would leave `-wal` and `-shm` files behind in the run directory.
+    public static func copy(ledgerAt source: String, to destination: String) throws {
+        guard FileManager.default.fileExists(atPath: source) else {
+            throw StoreError.database(path: source, underlying: "no such file")
+        }
+        do {
+            let queue = try DatabaseQueue(path: source)
+            try queue.writeWithoutTransaction { db in
+                try db.execute(sql: "VACUUM INTO ?", arguments: [destination])
+            }
+            try queue.close()
+            let copy = try DatabaseQueue(path: destination)
+            try copy.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA journal_mode = DELETE") }
+            try copy.close()
+        } catch let error as DatabaseError {
+            throw StoreError.database(path: source, underlying: error.description)
+        }
     }
 
     public func runIDs() throws -> [String] {

@@ -106,9 +106,19 @@ import GASTestSupport
             try FileManager.default.copyItem(atPath: outputs + "/" + item, toPath: copy + "/" + item)
         }
         let runID = (run as NSString).lastPathComponent
+        func snapshot() throws -> [String: Data] {
+            let dir = copy + "/" + runID
+            var files: [String: Data] = [:]
+            for name in try FileManager.default.subpathsOfDirectory(atPath: dir) {
+                files[name] = FileManager.default.contents(atPath: dir + "/" + name) ?? Data()
+            }
+            return files
+        }
+        let before = try snapshot()
         let made = try TestSupport.temporaryDirectory("made")
         let e = try Gascli.run(["audit", "export", runID, "--outputs", copy, "-o", "b.tar.gz", "--with-media"], cwd: made)
         #expect(e.status == 0, "\(e.stderr)")
+        #expect(try snapshot() == before, "export changed the run directory")
         try FileManager.default.removeItem(atPath: copy)
 
         let elsewhere = try TestSupport.temporaryDirectory("auditor")

@@ -24,8 +24,8 @@ import GASTestSupport
 
     @Test func theSnapshotIsOneDeterministicFileWithTheSameRows() throws {
         let (ledger, dir) = try ledger()
-        try ledger.snapshot(to: dir + "/a.sqlite")
-        try ledger.snapshot(to: dir + "/b.sqlite")
+        try LedgerSnapshot.copy(ledgerAt: dir + "/run.sqlite", to: dir + "/a.sqlite")
+        try LedgerSnapshot.copy(ledgerAt: dir + "/run.sqlite", to: dir + "/b.sqlite")
         let a = try Data(contentsOf: URL(fileURLWithPath: dir + "/a.sqlite"))
         #expect(a == (try Data(contentsOf: URL(fileURLWithPath: dir + "/b.sqlite"))))
         #expect(a[18] == 1 && a[19] == 1, "rollback journal, not WAL: the copy must open read-only on its own")
@@ -38,9 +38,9 @@ import GASTestSupport
     }
 
     @Test func aHostileLedgerGivesErrorsNotTraps() throws {
-        let (ledger, dir) = try ledger()
+        let (_, dir) = try ledger()
         let path = dir + "/hostile.sqlite"
-        try ledger.snapshot(to: path)
+        try LedgerSnapshot.copy(ledgerAt: dir + "/run.sqlite", to: path)
         // A NULL and a wrong type where the schema says NOT NULL TEXT / REAL: rewrite the table without its constraints.
         let script = """
         import sqlite3, sys
@@ -72,9 +72,9 @@ import GASTestSupport
     }
 
     @Test func theReaderNeverWrites() throws {
-        let (ledger, dir) = try ledger()
+        let (_, dir) = try ledger()
         let path = dir + "/ro.sqlite"
-        try ledger.snapshot(to: path)
+        try LedgerSnapshot.copy(ledgerAt: dir + "/run.sqlite", to: path)
         let before = try Data(contentsOf: URL(fileURLWithPath: path))
         let copy = try LedgerSnapshot(path: path)
         _ = try copy.outcomes(runID: "r1")
