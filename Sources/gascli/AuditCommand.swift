@@ -13,11 +13,11 @@ struct AuditCommand: ParsableCommand {
             abstract: "Write a run's manifest, spec, ledger, Parquet and JSON results (and optionally its media) to one tar.gz.",
             discussion: """
                 Example:
-                  gascli audit export runs/quickstart-20250101-120000-89b8a1c6 -o quickstart.tar.gz
-                  gascli audit export quickstart-20250101-120000-89b8a1c6 --outputs /tmp/runs -o q.tar.gz --with-media
+                  gascli audit export runs/quickstart-20250101-120000-89b8a1c6 -o q.tar.gz
+                  gascli audit export <run-id> --outputs /tmp/runs -o q.tar.gz --with-media
 
-                RUN is a run directory or a run id under --outputs. The same run always gives the
-                same bytes, so the printed sha256 identifies the bundle. Exit status: 0 written, 1 failed.
+                RUN is a run directory, or a run id under --outputs. The same run always gives the same bytes, so the printed sha256 identifies the bundle.
+                Exit status: 0 when written, 1 when the export failed.
                 """)
 
         @Argument(help: ArgumentHelp("Run directory, or run id under --outputs.", valueName: "run"))
@@ -56,11 +56,10 @@ struct AuditCommand: ParsableCommand {
             abstract: "Check an audit bundle: every hash, and every metric re-derived from the predictions.",
             discussion: """
                 Example:
-                  gascli audit verify quickstart.tar.gz
+                  gascli audit verify q.tar.gz
 
                 Needs nothing but the bundle. Prints one PASS/FAIL line per check, then the verdict.
-                Exit status: 0 when every check passes, 1 when one fails, 2 when the file is not a
-                readable audit bundle.
+                Exit status: 0 when every check passes, 1 when one fails, 2 when the file is not a readable audit bundle.
                 """)
 
         @Argument(help: "The bundle (.tar.gz) to check.")
