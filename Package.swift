@@ -49,7 +49,7 @@ let package = Package(
         ]),
         // plan -> execute -> score; the library behind every command.
         .target(name: "GASRunner", dependencies: [
-            "GASCore", "GASSpec", "GASData", "GASDetectors", "GASStore",
+            "GASCore", "GASSpec", "GASData", "GASDetectors", "GASStore", "GASMedia",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .executableTarget(name: "gascli", dependencies: [

@@ -31,4 +31,10 @@ static inline int gas_archive_entry_is_special(struct archive_entry *e) {
            t == (unsigned int)AE_IFIFO || t == (unsigned int)AE_IFSOCK;
 }
 
+/* Writing: AE_IFREG is a cast macro Swift cannot import, so the writer marks an
+ * entry as a regular file through this helper. */
+static inline void gas_archive_entry_set_regular(struct archive_entry *e) {
+    archive_entry_set_filetype(e, AE_IFREG);
+}
+
 #endif

@@ -25,6 +25,8 @@ public enum MediaError: Error, Equatable, Sendable, CustomStringConvertible {
     case archiveLimitExceeded(archive: String, entry: String?, limit: ArchiveLimit)
     /// The file is missing, not an archive, truncated or corrupt.
     case archiveUnreadable(archive: String, reason: String)
+    /// Writing an archive failed (`entry` is nil for the archive as a whole); nothing was left at the target path.
+    case archiveWriteFailed(archive: String, entry: String?, reason: String)
 
     /// Another error, located: which file or sample URI it came from.
     indirect case inSource(source: String, error: MediaError)
@@ -67,6 +69,9 @@ public enum MediaError: Error, Equatable, Sendable, CustomStringConvertible {
             return "Archive \(archive) exceeds \(limit)\(at): split the archive, or raise ArchiveLimits.\(limit.settingName) if the archive is trusted."
         case .archiveUnreadable(let archive, let reason):
             return "Archive \(archive) cannot be read (\(reason)): check that it is a complete zip or tar file."
+        case .archiveWriteFailed(let archive, let entry, let reason):
+            let at = entry.map { " at entry '\($0)'" } ?? ""
+            return "Cannot write archive \(archive)\(at): \(reason)."
         case .inSource(let source, let error):
             return "\(source): \(error.description)"
         }
