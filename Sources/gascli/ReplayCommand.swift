@@ -18,7 +18,7 @@ struct ReplayCommand: AsyncParsableCommand {
     @Argument(help: ArgumentHelp("Run id (or a unique prefix) or run directory.", valueName: "run"))
     var runArgument: String
 
-    @Option(name: .shortAndLong, help: "Outputs folder holding the runs.")
+    @Option(name: [.customLong("outputs"), .customLong("output"), .customShort("o")], help: "Outputs folder holding the runs (--output works too).")
     var output: String = "runs"
 
     @Option(help: "Largest |p_ai difference| still counted as equal (for nondeterministic detectors).")

@@ -19,7 +19,7 @@ struct RescoreCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("Run id (or a unique prefix) or run directory.", valueName: "run"))
     var runArgument: String
 
-    @Option(name: .shortAndLong, help: "Outputs folder holding the runs.")
+    @Option(name: [.customLong("outputs"), .customLong("output"), .customShort("o")], help: "Outputs folder holding the runs (--output works too).")
     var output: String = "runs"
 
     @Option(help: "A YAML file with a scoring block to score with instead of the run's own.")

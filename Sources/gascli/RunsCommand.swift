@@ -19,7 +19,7 @@ struct RunsCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List runs: id, status, counts and the best sn34.",
                                                         discussion: "Example:\n  gascli runs list --output runs")
 
-        @Option(name: .shortAndLong, help: "Outputs folder holding the runs.")
+        @Option(name: [.customLong("outputs"), .customLong("output"), .customShort("o")], help: "Outputs folder holding the runs (--output works too).")
         var output: String = "runs"
 
         func run() throws {
@@ -44,7 +44,7 @@ struct RunsCommand: ParsableCommand {
         @Argument(help: ArgumentHelp("Run id (or a unique prefix) or run directory.", valueName: "run"))
         var runArgument: String
 
-        @Option(name: .shortAndLong, help: "Outputs folder holding the runs.")
+        @Option(name: [.customLong("outputs"), .customLong("output"), .customShort("o")], help: "Outputs folder holding the runs (--output works too).")
         var output: String = "runs"
 
         func run() throws {
