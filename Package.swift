@@ -57,7 +57,7 @@ let package = Package(
         ]),
 
         .target(name: "GASTestSupport", dependencies: ["GASCore"], path: "Tests/GASTestSupport"),
-        .testTarget(name: "GASCoreTests", dependencies: ["GASCore"]),
+        .testTarget(name: "GASCoreTests", dependencies: ["GASCore", "GASTestSupport"]),
         .testTarget(name: "GASSpecTests", dependencies: ["GASSpec"]),
         .testTarget(name: "GASParquetTests", dependencies: ["GASParquet", "GASTestSupport"]),
         .testTarget(name: "GASMediaTests", dependencies: ["GASMedia", "GASTestSupport"]),
