@@ -12,7 +12,7 @@ import GASTestSupport
         #expect(r.status == 0, "stderr: \(r.stderr)")
         #expect(r.stdout.contains("Leaderboard"))
         #expect(r.stdout.contains("image-baseline") && r.stdout.contains("example-python"))
-        #expect(r.stdout.contains("Winner:"))
+        #expect(r.stdout.contains("Winner per modality") && r.stdout.contains("image  "), "\(r.stdout)")
         #expect(r.stderr.contains("88/88"), "progress with counts on stderr: \(r.stderr.suffix(500))")
 
         let runs = try FileManager.default.contentsOfDirectory(atPath: out).filter { $0.hasPrefix("quickstart-") }
