@@ -35,11 +35,13 @@ public enum HistoryPage {
         detectors.sort()
         let series = detectors.enumerated().map { i, name -> SVGCharts.Series in
             let mine = points.filter { $0.detector == name }.sorted { index[$0.runID]! < index[$1.runID]! }
-            return SVGCharts.Series(
+            var serie = SVGCharts.Series(
                 name: name, color: Palette.series(i),
                 points: mine.map { (index[$0.runID]!, $0.invalidated ? 0 : $0.sn34) },
                 radii: mine.map { _ in 4 },
                 tips: mine.map { "\(name) · \($0.runID)\nsn34 \(HTML.fixed($0.invalidated ? 0 : $0.sn34, 4))\($0.invalidated ? " (invalidated)" : "")" })
+            serie.hollow = mine.map(\.invalidated)
+            return serie
         }
         let lastX = max(Double(runs.count - 1), 1)
         let step = max(1, runs.count / 12)

@@ -10,6 +10,8 @@ enum SVGCharts {
         var radii: [Double]? = nil
         /// Tooltip per point.
         var tips: [String]? = nil
+        /// Per point: draw the marker as a ring (e.g. an invalidated score).
+        var hollow: [Bool]? = nil
         var dashed = false
         var lineWidth = 2.2
         var lineOpacity = 1.0
@@ -29,7 +31,8 @@ enum SVGCharts {
     /// An XY chart: lines (optionally with markers), a light grid, axis labels and an inline legend.
     static func xy(title: String, series: [Series], x: Axis, y: Axis, width: Double = 460, height: Double = 380,
                    diagonal: Bool = false, diagonalLabel: String? = nil, rotateXTicks: Bool = false) -> String {
-        let left = 52.0, right = 16.0, top = 14.0
+        // Slanted tick labels hang to the left of their tick: leave room for the first one.
+        let left = rotateXTicks ? 96.0 : 52.0, right = 16.0, top = 14.0
         let bottom = rotateXTicks ? 96.0 : 46.0
         let plotW = width - left - right, plotH = height - top - bottom
         func px(_ v: Double) -> Double { left + (v - x.domain.lowerBound) / (x.domain.upperBound - x.domain.lowerBound) * plotW }
@@ -65,7 +68,10 @@ enum SVGCharts {
             if let radii = serie.radii {
                 for (j, p) in serie.points.enumerated() {
                     let tip = serie.tips.map { $0[j] } ?? serie.name
-                    s += "<circle cx=\"\(n(px(p.x)))\" cy=\"\(n(py(p.y)))\" r=\"\(n(radii[j]))\" fill=\"\(serie.color)\" fill-opacity=\"0.75\" stroke=\"#fff\" stroke-width=\"1\"><title>\(HTML.escape(tip))</title></circle>"
+                    let paint = serie.hollow?[j] == true
+                        ? "fill=\"#fff\" stroke=\"\(serie.color)\" stroke-width=\"2\""
+                        : "fill=\"\(serie.color)\" fill-opacity=\"0.75\" stroke=\"#fff\" stroke-width=\"1\""
+                    s += "<circle cx=\"\(n(px(p.x)))\" cy=\"\(n(py(p.y)))\" r=\"\(n(radii[j]))\" \(paint)><title>\(HTML.escape(tip))</title></circle>"
                 }
             }
         }

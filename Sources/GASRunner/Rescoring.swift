@@ -36,11 +36,21 @@ public enum Rescoring {
             if storedRows.count != fresh.count {
                 differences.append("stored \(storedRows.count) metric rows, recomputed \(fresh.count)")
             }
-            for (a, b) in zip(storedRows, fresh) where a.detector != b.0 || a.scope != b.1 || a.key != b.2 || a.metrics != b.3 {
-                differences.append("\(b.0) \(b.1)=\(b.2): " + describe(stored: a.metrics, recomputed: b.3))
+            for (a, b) in zip(storedRows, fresh) {
+                // Rows written before the analytics existed (migration v2-metrics-auc-ece) hold NULL
+                // there: compare what they do hold.
+                let recomputed = a.metrics.ece == nil && a.metrics.sn34CI == nil ? withoutAnalytics(b.3) : b.3
+                guard a.detector != b.0 || a.scope != b.1 || a.key != b.2 || a.metrics != recomputed else { continue }
+                differences.append("\(b.0) \(b.1)=\(b.2): " + describe(stored: a.metrics, recomputed: recomputed))
             }
         }
         return Report(runID: runID, rule: rule, scores: RoundScoring.ranked(scores), differences: differences, usedStoredRule: scoringFile == nil)
+    }
+
+    static func withoutAnalytics(_ m: BinaryMetrics) -> BinaryMetrics {
+        var m = m
+        m.auc = nil; m.ece = nil; m.recallReal = nil; m.recallAI = nil; m.sn34CI = nil
+        return m
     }
 
     /// "field: stored X, recomputed Y" for every field that differs.

@@ -168,6 +168,38 @@ import GASTestSupport
         }
     }
 
+    /// Without a browser: a run whose database has a `generator_scores` table (written when generator
+    /// miners' media took part) gets the fool-rate table; `report` with no run takes the newest.
+    @Test func generatorScoresBecomeTheFoolRateTable() throws {
+        let f = try RoundFixture("generators")
+        try f.copyPhotos(3)
+        try f.write("catalog.yaml", "datasets:\n  - {name: p-real, path: photos, modality: image, media_type: real}\n")
+        try f.write("spec.yaml", f.spec(real: "samples: 3", synthetic: 3))
+        let (dir, run) = try Gascli.runQuiet("spec.yaml", output: f.path("runs"), cwd: f.root)
+        #expect(run.status == 0, "\(run.stderr)")
+        let add = """
+        import sqlite3, sys
+        db = sqlite3.connect(sys.argv[1] + "/run.sqlite")
+        run = db.execute("SELECT id FROM runs").fetchone()[0]
+        db.execute("CREATE TABLE generator_scores (run_id TEXT, generator TEXT, hotkey TEXT, uid INTEGER, modality TEXT, challenges INTEGER, "
+                   "accepted INTEGER, pass_rate REAL, fool_rate REAL, samples INTEGER, volume_factor REAL, resolution_factor REAL, "
+                   "fool_bonus REAL, reward REAL)")
+        db.execute("INSERT INTO generator_scores VALUES (?, 'flux-miner', '5F3sa2TJAWMqDhXG6jhV4N8ko9SxwGy8TpaNS1repo5EYjQX', 17, 'image', 12, 11, 0.9166, 0.4375, 11, 1.0, 0.8, 0.12, 0.0421)", (run,))
+        db.execute("INSERT INTO generator_scores VALUES (?, 'sdxl-miner', NULL, 18, 'image', 5, 2, 0.4, NULL, 2, NULL, NULL, NULL, 0.0)", (run,))
+        db.commit()
+        """
+        #expect(try TestSupport.python(add, [dir]).status == 0)
+        let r = try Gascli.run(["report", "--output", "runs"], cwd: f.root)
+        #expect(r.status == 0, "\(r.stderr)")
+        let html = try String(contentsOfFile: dir + "/report.html", encoding: .utf8)
+        #expect(!html.contains("No generator media in this round"))
+        #expect(html.contains("<table class=\"sortable generators\"") && html.contains("flux-miner") && html.contains("sdxl-miner"))
+        #expect(html.contains("0.438") && html.contains("5F3sa2TJAW"))
+        // No run under the folder: a clear message, exit 1.
+        let empty = try Gascli.run(["report", "--output", "nowhere"], cwd: f.root)
+        #expect(empty.status == 1 && empty.stderr.contains("no runs under nowhere"), "\(empty.stderr)")
+    }
+
     // MARK: Tiny HTML helpers (the DOM dump is Chromium's serialisation: attributes in double quotes)
 
     static func allMatches(_ pattern: String, in text: String) -> [[String]] {
