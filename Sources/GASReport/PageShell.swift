@@ -100,6 +100,9 @@ enum PageShell {
     svg .empty-cell{fill:#f3f4f6}
     svg .ci-axis{stroke:#d1d5db}
     svg.ci{vertical-align:middle}
+    td.ci-cell,td.nowrap{white-space:nowrap}
+    .chart-box{width:480px;max-width:100%}
+    table.reasons code{font-size:12px}
     .matrices{display:flex;flex-wrap:wrap;gap:16px}
     .matrix{border:1px solid var(--line);border-radius:8px;padding:10px 14px}
     .matrix h3{margin:0 0 8px}

@@ -99,7 +99,7 @@ public enum RunReportPage {
                 s += "<tr class=\"\(i == 0 ? "winner" : "")\"><td class=\"num\">\(i + 1)</td>"
                 s += "<td><span style=\"color:\(colors[d.name] ?? "#000")\">●</span> \(HTML.escape(d.name))\(badge)</td>"
                 s += HTML.numberCell(m.sn34, ref: ref("sn34"), classes: "num strong")
-                s += "<td data-sort=\"\(ci.map { HTML.exact($0.lower) } ?? "")\">" + SVGCharts.interval(value: m.sn34, lower: ci?.lower, upper: ci?.upper, color: colors[d.name] ?? "#000")
+                s += "<td class=\"ci-cell\" data-sort=\"\(ci.map { HTML.exact($0.lower) } ?? "")\">" + SVGCharts.interval(value: m.sn34, lower: ci?.lower, upper: ci?.upper, color: colors[d.name] ?? "#000")
                 if let ci {
                     s += " <span class=\"muted\"><span\(ref("sn34_ci.lower").attributes(ci.lower))>\(HTML.fixed(ci.lower, 3))</span>–<span\(ref("sn34_ci.upper").attributes(ci.upper))>\(HTML.fixed(ci.upper, 3))</span></span>"
                 }
@@ -161,7 +161,7 @@ public enum RunReportPage {
         if rocSeries.isEmpty {
             s += "<div><h3>ROC curves</h3><div class=\"empty\">Undefined: the samples have a single class.</div></div>"
         } else {
-            s += "<div><figure><h3>ROC curves</h3>" + SVGCharts.xy(title: "ROC curves", series: rocSeries,
+            s += "<div class=\"chart-box\"><figure><h3>ROC curves</h3>" + SVGCharts.xy(title: "ROC curves", series: rocSeries,
                                                                    x: .unit("false positive rate (real called AI)"), y: .unit("true positive rate (AI called AI)"),
                                                                    diagonal: true, diagonalLabel: "chance")
             s += SVGCharts.legend(r.detectors.filter { !$0.roc.isEmpty }.map { d in
@@ -186,7 +186,7 @@ public enum RunReportPage {
         if calSeries.isEmpty {
             s += "<div><h3>Reliability diagram</h3><div class=\"empty\">No predictions.</div></div>"
         } else {
-            s += "<div><figure><h3>Reliability diagram</h3>" + SVGCharts.xy(title: "Reliability diagram", series: calSeries,
+            s += "<div class=\"chart-box\"><figure><h3>Reliability diagram</h3>" + SVGCharts.xy(title: "Reliability diagram", series: calSeries,
                                                                             x: .unit("mean predicted p(AI) in the bin"), y: .unit("share of AI samples in the bin"),
                                                                             diagonal: true, diagonalLabel: "perfectly calibrated")
             s += SVGCharts.legend(calibrated.map { d in (d.name, colors[d.name] ?? "#000", "ECE " + (d.score.overall.ece.map { HTML.fixed($0, 3) } ?? "—")) })
@@ -263,14 +263,20 @@ public enum RunReportPage {
             s += "<td class=\"num\">\(d.meanLatencyMs.map { HTML.fixed($0, 1) + " ms" } ?? "—")</td><td class=\"num\">\(d.p95LatencyMs.map { HTML.fixed($0, 1) + " ms" } ?? "—")</td></tr>"
         }
         s += "</tbody></table></div>"
-        let reasons = r.detectors.flatMap { d in d.failures.map { (d.name, $0) } }
         s += "<h3>Reasons</h3>"
-        if reasons.isEmpty {
+        if r.detectors.allSatisfy({ $0.failures.isEmpty }) {
             s += "<div class=\"empty\" id=\"no-failures\">No errors, timeouts or skipped samples.</div>"
         } else {
+            s += "<p class=\"lead\">The most frequent messages per detector (at most \(reasonsShown)); every message is in predictions.parquet and run.sqlite.</p>"
             s += "<div class=\"scroll\"><table class=\"sortable reasons\"><thead><tr><th>detector</th><th>status</th><th class=\"num\">count</th><th>reason</th></tr></thead><tbody>"
-            for (name, f) in reasons {
-                s += "<tr><td>\(HTML.escape(name))</td><td><span style=\"color:\(Palette.status[f.status] ?? "#000")\">■</span> \(HTML.escape(f.status))</td><td class=\"num\">\(f.count)</td><td><code>\(HTML.escape(f.reason))</code></td></tr>"
+            for d in r.detectors where !d.failures.isEmpty {
+                for f in d.failures.prefix(reasonsShown) {
+                    s += "<tr><td>\(HTML.escape(d.name))</td><td class=\"nowrap\"><span style=\"color:\(Palette.status[f.status] ?? "#000")\">■</span> \(HTML.escape(f.status))</td><td class=\"num\">\(f.count)</td><td><code>\(HTML.escape(f.reason))</code></td></tr>"
+                }
+                let rest = d.failures.dropFirst(reasonsShown)
+                if !rest.isEmpty {
+                    s += "<tr><td>\(HTML.escape(d.name))</td><td class=\"nowrap muted\">other</td><td class=\"num\">\(rest.reduce(0) { $0 + $1.count })</td><td class=\"muted\">\(rest.count) other message\(rest.count == 1 ? "" : "s")</td></tr>"
+                }
             }
             s += "</tbody></table></div>"
         }
@@ -317,6 +323,9 @@ public enum RunReportPage {
     }
 
     // MARK: Helpers
+
+    /// Failure messages listed per detector before the rest are summed up.
+    static let reasonsShown = 8
 
     /// "2026-11-26T01:03:18.123Z" -> "2026-11-26 01:03:18 UTC".
     static func display(_ timestamp: String) -> String {
