@@ -43,7 +43,8 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         let progress = TerminalProgress(enabled: !quiet)
         Interruption.install {
-            "interrupted: outcomes of finished batches are committed in the run's run.sqlite; detector processes were stopped"
+            progress.finish()  // the last counts stay on screen; no redraw after the message
+            return "interrupted: outcomes of finished batches are committed in the run's run.sqlite; detector processes were stopped"
         }
         do {
             let summary = try await RoundRunner.run(specPath: spec, options: RunOptions(outputDirectory: output, resume: resume, forceNew: forceNew, observer: progress))

@@ -200,6 +200,26 @@ import GASTestSupport
         #expect(empty.status == 1 && empty.stderr.contains("no runs under nowhere"), "\(empty.stderr)")
     }
 
+    /// `run --json` prints results.json to stdout (and nothing else); `--quiet` silences progress.
+    @Test func runJSONPrintsTheResultsDocument() throws {
+        let f = try RoundFixture("json")
+        try f.copyPhotos(3)
+        try f.write("catalog.yaml", "datasets:\n  - {name: p-real, path: photos, modality: image, media_type: real}\n")
+        try f.write("spec.yaml", f.spec(real: "samples: 3", synthetic: 3))
+        let r = try Gascli.run(["run", "spec.yaml", "--output", "runs", "--quiet", "--json"], cwd: f.root)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.isEmpty, "quiet: \(r.stderr)")
+        let doc = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        let winners = try #require(doc["modality_leaderboards"] as? [String: Any])
+        #expect((winners["image"] as? [[String: Any]])?.first?["detector"] as? String == "base")
+        let base = try #require((doc["detectors"] as? [String: Any])?["base"] as? [String: Any])
+        let overall = try #require(base["overall"] as? [String: Any])
+        #expect(overall.keys.contains("auc") && overall.keys.contains("sn34_ci") && overall.keys.contains("recall_ai"))
+        let id = try #require((doc["run"] as? [String: Any])?["id"] as? String)
+        let onDisk = try String(contentsOfFile: f.path("runs/\(id)/results.json"), encoding: .utf8)
+        #expect(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == onDisk.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
     // MARK: Tiny HTML helpers (the DOM dump is Chromium's serialisation: attributes in double quotes)
 
     static func allMatches(_ pattern: String, in text: String) -> [[String]] {
