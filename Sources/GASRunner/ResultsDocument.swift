@@ -82,14 +82,11 @@ struct ResultsDocument: Encodable {
     var counts: Counts
     var leaderboard: [LeaderboardRow]
     /// Per modality: detectors ranked by their sn34 on that modality; the first is the winner.
-    var modalityLeaderboards: [String: [ModalityRank]]
+    /// (Named as its JSON key so this type needs no CodingKeys: a property added later is encoded
+    /// without having to be listed anywhere.)
+    var modality_leaderboards: [String: [ModalityRank]]
     var detectors: [String: DetectorResults]
     var files: [String: String]
-
-    enum CodingKeys: String, CodingKey {
-        case run, scoring, bootstrap, counts, leaderboard, detectors, files
-        case modalityLeaderboards = "modality_leaderboards"
-    }
 
     static func make(run: RunInfo, plan: RunPlan, outcomes: [DetectorOutcome], scores: [DetectorScore], files: [String: String]) -> ResultsDocument {
         let samples = plan.samples
@@ -119,7 +116,7 @@ struct ResultsDocument: Encodable {
                                                     breakdowns: breakdowns, artifactSHA256: artifacts[s.detector] ?? nil)
         }
         return ResultsDocument(run: run, scoring: plan.spec.scoring, bootstrap: RoundScoring.bootstrapSettings(seed: plan.spec.round.seed),
-                               counts: counts, leaderboard: leaderboard, modalityLeaderboards: modalityLeaderboards,
+                               counts: counts, leaderboard: leaderboard, modality_leaderboards: modalityLeaderboards,
                                detectors: detectors, files: files)
     }
 
