@@ -47,23 +47,26 @@ let package = Package(
         .target(name: "GASStore", dependencies: [
             "GASCore", "GASParquet", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
+        // The HTML report: data in, one self-contained page out (inline CSS and SVG). No I/O.
+        .target(name: "GASReport", dependencies: ["GASCore"]),
         // plan -> execute -> score; the library behind every command.
         .target(name: "GASRunner", dependencies: [
-            "GASCore", "GASSpec", "GASData", "GASDetectors", "GASStore", "GASMedia",
+            "GASCore", "GASSpec", "GASData", "GASDetectors", "GASStore", "GASMedia", "GASReport",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .executableTarget(name: "gascli", dependencies: [
-            "GASRunner", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "GASRunner", "GASCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .target(name: "GASTestSupport", dependencies: ["GASCore"], path: "Tests/GASTestSupport"),
-        .testTarget(name: "GASCoreTests", dependencies: ["GASCore"]),
+        .testTarget(name: "GASCoreTests", dependencies: ["GASCore", "GASTestSupport"]),
         .testTarget(name: "GASSpecTests", dependencies: ["GASSpec"]),
         .testTarget(name: "GASParquetTests", dependencies: ["GASParquet", "GASTestSupport"]),
         .testTarget(name: "GASMediaTests", dependencies: ["GASMedia", "GASTestSupport"]),
         .testTarget(name: "GASDataTests", dependencies: ["GASData", "GASTestSupport"]),
         .testTarget(name: "GASDetectorsTests", dependencies: ["GASDetectors", "GASCore"], exclude: ["Fixtures"]),
         .testTarget(name: "GASStoreTests", dependencies: ["GASStore", "GASTestSupport"]),
+        .testTarget(name: "GASReportTests", dependencies: ["GASReport", "GASCore"]),
         .testTarget(name: "EndToEndTests", dependencies: ["gascli", "GASRunner", "GASParquet", "GASTestSupport"]),
     ]
 )

@@ -3,7 +3,8 @@
 #
 #   ./install.sh                     # system packages + release build + link into PATH
 #   ./install.sh --no-system-deps    # skip apt-get (you installed the libraries yourself)
-#   ./install.sh --with-test-tools   # also a .venv with pyarrow and duckdb for the test suite
+#   ./install.sh --with-test-tools   # also chromium (report browser test) and a .venv with pyarrow, duckdb,
+#                                    # numpy and scikit-learn for the test suite's cross-checks
 #   ./install.sh --bin-dir DIR       # where to link gascli (default /usr/local/bin if writable, else ~/.local/bin)
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -16,7 +17,7 @@ while [ $# -gt 0 ]; do
     --no-system-deps) SYSTEM_DEPS=0 ;;
     --with-test-tools) TEST_TOOLS=1 ;;
     --bin-dir) BIN_DIR="$2"; shift ;;
-    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,8p' "$0" | cut -c3-; exit 0 ;;
     *) echo "install.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -25,7 +26,8 @@ done
 say() { printf '==> %s\n' "$*" >&2; }
 
 DEBIAN_PACKAGES="libarchive-dev libpng-dev libjpeg-dev zlib1g-dev libzstd-dev pkg-config python3"
-if [ "$TEST_TOOLS" = 1 ]; then DEBIAN_PACKAGES="$DEBIAN_PACKAGES python3-venv"; fi
+# chromium: the report test renders the quickstart report in headless Chromium.
+if [ "$TEST_TOOLS" = 1 ]; then DEBIAN_PACKAGES="$DEBIAN_PACKAGES python3-venv chromium"; fi
 
 if [ "$SYSTEM_DEPS" = 1 ]; then
   missing=""
@@ -66,8 +68,8 @@ if [ "$TEST_TOOLS" = 1 ]; then
     say "creating .venv for the test suite's cross-checks"
     python3 -m venv .venv
   fi
-  say "installing pyarrow and duckdb into .venv"
-  .venv/bin/pip install -q --disable-pip-version-check pyarrow duckdb
+  say "installing pyarrow, duckdb, numpy and scikit-learn into .venv"
+  .venv/bin/pip install -q --disable-pip-version-check pyarrow duckdb numpy scikit-learn
 fi
 
 say "gascli installed: $BIN_DIR/gascli -> $BUILT (also ./bin/gascli)"

@@ -27,6 +27,11 @@ public struct ScoredPrediction: Sendable, Equatable {
 }
 
 /// Binary metrics of one detector over one slice of samples.
+///
+/// The first block is gasbench's (reference §3.2); `auc`, `ece`, `recallReal`, `recallAI` and
+/// `sn34CI` are the analytics gasbench lacks (see `Analytics.swift` for their definitions). They are
+/// nil when undefined for the slice (AUC and a class's recall need that class; the interval needs a
+/// bootstrap, which `SN34.metrics` does not run) and are written as JSON null, never omitted.
 public struct BinaryMetrics: Codable, Sendable, Equatable {
     public var samples: Int
     public var truePositives: Int
@@ -38,15 +43,27 @@ public struct BinaryMetrics: Codable, Sendable, Equatable {
     public var brier: Double
     public var crossEntropy: Double
     public var sn34: Double
+    /// ROC AUC of p_ai (ties count one half); nil when the slice lacks a class.
+    public var auc: Double?
+    /// Expected calibration error over 10 equal-width bins of p_ai; nil for an empty slice.
+    public var ece: Double?
+    /// TN / (TN + FP): the share of real samples called real; nil without real samples.
+    public var recallReal: Double?
+    /// TP / (TP + FN): the share of AI samples called AI; nil without AI samples.
+    public var recallAI: Double?
+    /// Bootstrap percentile interval of sn34; nil when not computed.
+    public var sn34CI: ConfidenceInterval?
 
     enum CodingKeys: String, CodingKey {
-        case samples, accuracy, mcc, brier, sn34
+        case samples, accuracy, mcc, brier, sn34, auc, ece
         case truePositives = "tp", trueNegatives = "tn", falsePositives = "fp", falseNegatives = "fn"
-        case crossEntropy = "cross_entropy"
+        case crossEntropy = "cross_entropy", recallReal = "recall_real", recallAI = "recall_ai", sn34CI = "sn34_ci"
     }
 
     public init(samples: Int, truePositives: Int, trueNegatives: Int, falsePositives: Int, falseNegatives: Int,
-                accuracy: Double, mcc: Double, brier: Double, crossEntropy: Double, sn34: Double) {
+                accuracy: Double, mcc: Double, brier: Double, crossEntropy: Double, sn34: Double,
+                auc: Double? = nil, ece: Double? = nil, recallReal: Double? = nil, recallAI: Double? = nil,
+                sn34CI: ConfidenceInterval? = nil) {
         self.samples = samples
         self.truePositives = truePositives
         self.trueNegatives = trueNegatives
@@ -57,6 +74,44 @@ public struct BinaryMetrics: Codable, Sendable, Equatable {
         self.brier = brier
         self.crossEntropy = crossEntropy
         self.sn34 = sn34
+        self.auc = auc
+        self.ece = ece
+        self.recallReal = recallReal
+        self.recallAI = recallAI
+        self.sn34CI = sn34CI
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(samples: try c.decode(Int.self, forKey: .samples), truePositives: try c.decode(Int.self, forKey: .truePositives),
+                  trueNegatives: try c.decode(Int.self, forKey: .trueNegatives), falsePositives: try c.decode(Int.self, forKey: .falsePositives),
+                  falseNegatives: try c.decode(Int.self, forKey: .falseNegatives), accuracy: try c.decode(Double.self, forKey: .accuracy),
+                  mcc: try c.decode(Double.self, forKey: .mcc), brier: try c.decode(Double.self, forKey: .brier),
+                  crossEntropy: try c.decode(Double.self, forKey: .crossEntropy), sn34: try c.decode(Double.self, forKey: .sn34),
+                  auc: try c.decodeIfPresent(Double.self, forKey: .auc), ece: try c.decodeIfPresent(Double.self, forKey: .ece),
+                  recallReal: try c.decodeIfPresent(Double.self, forKey: .recallReal),
+                  recallAI: try c.decodeIfPresent(Double.self, forKey: .recallAI),
+                  sn34CI: try c.decodeIfPresent(ConfidenceInterval.self, forKey: .sn34CI))
+    }
+
+    /// Every key is always present; undefined analytics are null.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(samples, forKey: .samples)
+        try c.encode(truePositives, forKey: .truePositives)
+        try c.encode(trueNegatives, forKey: .trueNegatives)
+        try c.encode(falsePositives, forKey: .falsePositives)
+        try c.encode(falseNegatives, forKey: .falseNegatives)
+        try c.encode(accuracy, forKey: .accuracy)
+        try c.encode(mcc, forKey: .mcc)
+        try c.encode(brier, forKey: .brier)
+        try c.encode(crossEntropy, forKey: .crossEntropy)
+        try c.encode(sn34, forKey: .sn34)
+        try c.encode(auc, forKey: .auc)
+        try c.encode(ece, forKey: .ece)
+        try c.encode(recallReal, forKey: .recallReal)
+        try c.encode(recallAI, forKey: .recallAI)
+        try c.encode(sn34CI, forKey: .sn34CI)
     }
 
     /// gasbench's `compute_metrics_from_df` defaults for an empty slice.
@@ -65,18 +120,26 @@ public struct BinaryMetrics: Codable, Sendable, Equatable {
         accuracy: 0, mcc: 0, brier: 0.25, crossEntropy: 0, sn34: 0)
 }
 
-/// Streaming accumulator: constant memory however many predictions flow through.
+/// Accumulates the predictions of one slice. Confusion counts, Brier and cross-entropy are summed as
+/// they arrive; the predictions themselves are kept too (16 bytes each), because AUC and the
+/// bootstrap need all of them.
 public struct BinaryMetricsAccumulator: Sendable {
     public private(set) var count = 0
     var tp = 0, tn = 0, fp = 0, fn = 0
     var brierSum = 0.0, ceSum = 0.0
+    public private(set) var predictions: [ScoredPrediction] = []
+    /// Which samples the predictions are (their ordinals), for seeding the bootstrap by membership.
+    public private(set) var ordinals: [Int] = []
 
     public init() {}
 
     /// Probabilities are clipped to [1e-7, 1 - 1e-7] for Brier and cross-entropy, as gasbench does.
     public static let clip = 1e-7
 
-    public mutating func add(_ p: ScoredPrediction) {
+    /// `ordinal` identifies the sample (its position among the detector's rows); by default the
+    /// running count.
+    public mutating func add(_ p: ScoredPrediction, ordinal: Int? = nil) {
+        ordinals.append(ordinal ?? count)
         count += 1
         switch (p.label, p.predicted) {
         case (1, 1): tp += 1
@@ -88,23 +151,33 @@ public struct BinaryMetricsAccumulator: Sendable {
         let y = Double(p.label)
         brierSum += (q - y) * (q - y)
         ceSum += -(y * Foundation.log(q) + (1 - y) * Foundation.log(1 - q))
+        predictions.append(p)
     }
 
     public mutating func merge(_ other: BinaryMetricsAccumulator) {
         count += other.count
         tp += other.tp; tn += other.tn; fp += other.fp; fn += other.fn
         brierSum += other.brierSum; ceSum += other.ceSum
+        predictions += other.predictions
+        ordinals += other.ordinals
     }
 
-    public func finish(_ parameters: SN34Parameters = .init()) -> BinaryMetrics {
+    /// The metrics of the slice; with `bootstrap`, also sn34's confidence interval (see `Bootstrap`).
+    public func finish(_ parameters: SN34Parameters = .init(), bootstrap: BootstrapSettings? = nil) -> BinaryMetrics {
         guard count > 0 else { return .empty }
         let n = Double(count)
         let mcc = SN34.mcc(tp: tp, tn: tn, fp: fp, fn: fn)
         let brier = brierSum / n
+        let labels = predictions.map(\.label), scores = predictions.map(\.pAI)
         return BinaryMetrics(
             samples: count, truePositives: tp, trueNegatives: tn, falsePositives: fp, falseNegatives: fn,
             accuracy: Double(tp + tn) / n, mcc: mcc, brier: brier, crossEntropy: ceSum / n,
-            sn34: SN34.score(mcc: mcc, brier: brier, parameters: parameters))
+            sn34: SN34.score(mcc: mcc, brier: brier, parameters: parameters),
+            auc: ROC.auc(labels: labels, scores: scores),
+            ece: Calibration.ece(labels: labels, scores: scores),
+            recallReal: tn + fp == 0 ? nil : Double(tn) / Double(tn + fp),
+            recallAI: tp + fn == 0 ? nil : Double(tp) / Double(tp + fn),
+            sn34CI: bootstrap.flatMap { Bootstrap.sn34Interval(predictions, parameters: parameters, settings: $0, members: ordinals) })
     }
 }
 

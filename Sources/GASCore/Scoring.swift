@@ -63,6 +63,11 @@ public struct BreakdownMetrics: Codable, Sendable, Equatable {
     public var scope: BreakdownScope
     public var key: String
     public var metrics: BinaryMetrics
+    public init(scope: BreakdownScope, key: String, metrics: BinaryMetrics) {
+        self.scope = scope
+        self.key = key
+        self.metrics = metrics
+    }
 }
 
 /// Everything scoring says about one detector.
@@ -81,50 +86,70 @@ public struct DetectorScore: Codable, Sendable, Equatable {
         case statusCounts = "status_counts", invalidReason = "invalid_reason"
     }
 
+    public init(detector: String, overall: BinaryMetrics, statusCounts: [String: Int], coverage: Double, invalidated: Bool,
+                invalidReason: String?, breakdowns: [BreakdownMetrics]) {
+        self.detector = detector
+        self.overall = overall
+        self.statusCounts = statusCounts
+        self.coverage = coverage
+        self.invalidated = invalidated
+        self.invalidReason = invalidReason
+        self.breakdowns = breakdowns
+    }
+
     /// The number that ranks detectors: sn34, or 0 when the detector was invalidated.
     public var sn34: Double { invalidated ? 0 : overall.sn34 }
 }
 
 /// Pure scoring over outcomes: no I/O, the same numbers from a live run or from stored predictions.
 public enum Scorer {
-    public static func score(detector: String, rows: some Sequence<ScoringRow>, rule: ScoringRule) -> DetectorScore {
+    /// What one row contributes to the metrics: its p_ai when answered; a failure counts as wrong at
+    /// p = 0.5 (`count_wrong`, `invalidate`) or not at all (`exclude`); an input skip never counts.
+    public static func prediction(for row: ScoringRow, rule: ScoringRule) -> ScoredPrediction? {
+        if row.inputSkipped { return nil }
+        if row.status == .ok, let p = row.pAI { return ScoredPrediction(label: row.label, pAI: p) }
+        switch rule.onFailure {
+        case .exclude: return nil
+        case .countWrong, .invalidate: return ScoredPrediction(label: row.label, pAI: 0.5, predicted: 1 - row.label)
+        }
+    }
+
+    /// With `bootstrap`, every slice also gets a confidence interval for its sn34, resampled within the
+    /// slice (see `Bootstrap`). Pass every detector's rows in the same sample order (the runner uses
+    /// plan order) so the intervals are paired across detectors.
+    public static func score(detector: String, rows: some Sequence<ScoringRow>, rule: ScoringRule,
+                             bootstrap: BootstrapSettings? = nil) -> DetectorScore {
         var overall = BinaryMetricsAccumulator()
         var slices: [BreakdownScope: [String: BinaryMetricsAccumulator]] = [:]
         var statusCounts = Dictionary(uniqueKeysWithValues: OutcomeStatus.allCases.map { ($0.rawValue, 0) })
         var scorable = 0, answered = 0, failures = 0
 
-        for row in rows {
+        // A row's ordinal is its position in `rows`: the same sample for every detector of a run.
+        for (ordinal, row) in rows.enumerated() {
             statusCounts[row.status.rawValue, default: 0] += 1
             if row.inputSkipped { continue }
             scorable += 1
-            let prediction: ScoredPrediction
-            if row.status == .ok, let p = row.pAI {
-                answered += 1
-                prediction = ScoredPrediction(label: row.label, pAI: p)
-            } else {
-                failures += 1
-                switch rule.onFailure {
-                case .exclude: continue
-                case .countWrong, .invalidate:
-                    prediction = ScoredPrediction(label: row.label, pAI: 0.5, predicted: 1 - row.label)
-                }
-            }
-            overall.add(prediction)
-            slices[.modality, default: [:]][row.modality.rawValue, default: .init()].add(prediction)
-            slices[.dataset, default: [:]][row.dataset, default: .init()].add(prediction)
-            slices[.mediaType, default: [:]][row.mediaType.rawValue, default: .init()].add(prediction)
-            slices[.source, default: [:]][row.sourceKind.rawValue, default: .init()].add(prediction)
+            if row.status == .ok && row.pAI != nil { answered += 1 } else { failures += 1 }
+            guard let prediction = prediction(for: row, rule: rule) else { continue }
+            overall.add(prediction, ordinal: ordinal)
+            slices[.modality, default: [:]][row.modality.rawValue, default: .init()].add(prediction, ordinal: ordinal)
+            slices[.dataset, default: [:]][row.dataset, default: .init()].add(prediction, ordinal: ordinal)
+            slices[.mediaType, default: [:]][row.mediaType.rawValue, default: .init()].add(prediction, ordinal: ordinal)
+            slices[.source, default: [:]][row.sourceKind.rawValue, default: .init()].add(prediction, ordinal: ordinal)
         }
 
         var breakdowns: [BreakdownMetrics] = []
         for scope in BreakdownScope.allCases where scope != .overall {
             for (key, acc) in (slices[scope] ?? [:]).sorted(by: { $0.key < $1.key }) {
-                breakdowns.append(BreakdownMetrics(scope: scope, key: key, metrics: acc.finish(rule.parameters)))
+                let metrics = acc.finish(rule.parameters, bootstrap: bootstrap)
+                breakdowns.append(BreakdownMetrics(scope: scope, key: key, metrics: metrics))
             }
         }
         let invalid = rule.onFailure == .invalidate && failures > 0
         return DetectorScore(
-            detector: detector, overall: overall.finish(rule.parameters), statusCounts: statusCounts,
+            detector: detector,
+            overall: overall.finish(rule.parameters, bootstrap: bootstrap),
+            statusCounts: statusCounts,
             coverage: scorable == 0 ? 0 : Double(answered) / Double(scorable),
             invalidated: invalid,
             invalidReason: invalid ? "\(failures) sample(s) failed and on_failure is invalidate" : nil,

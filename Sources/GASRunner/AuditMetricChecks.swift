@@ -27,7 +27,7 @@ extension AuditEvidence {
                                             batch: Int(row.batch)))
         }
         return .success(RoundScoring.score(samples: plan.samples, outcomes: outcomes, detectors: plan.detectors.map(\.spec.name),
-                                           rule: plan.spec.scoring))
+                                           rule: plan.spec.scoring, seed: plan.spec.round.seed))
     }
 
     static func metricRows(_ scores: [DetectorScore]) -> [(detector: String, scope: String, key: String, metrics: BinaryMetrics)] {

@@ -98,8 +98,8 @@ public enum Replay {
         }
         let names = plan.detectors.map(\.spec.name)
         return Report(runID: runID, compared: replayed.count, differences: differences, notes: notes,
-                      storedScores: RoundScoring.score(samples: plan.samples, outcomes: stored, detectors: names, rule: plan.spec.scoring),
-                      replayedScores: RoundScoring.score(samples: plan.samples, outcomes: replayed, detectors: names, rule: plan.spec.scoring))
+                      storedScores: RoundScoring.score(samples: plan.samples, outcomes: stored, detectors: names, rule: plan.spec.scoring, seed: plan.spec.round.seed),
+                      replayedScores: RoundScoring.score(samples: plan.samples, outcomes: replayed, detectors: names, rule: plan.spec.scoring, seed: plan.spec.round.seed))
     }
 
     static func equal(_ a: Double?, _ b: Double?, tolerance: Double) -> Bool {

@@ -26,7 +26,7 @@ public enum Rescoring {
         let samples = try ledger.samples(runID: runID)
         let outcomes = try ledger.outcomes(runID: runID)
         let detectors = try ledger.detectors(runID: runID).map(\.name)
-        let scores = RoundScoring.score(samples: samples, outcomes: outcomes, detectors: detectors, rule: rule)
+        let scores = RoundScoring.score(samples: samples, outcomes: outcomes, detectors: detectors, rule: rule, seed: record.seed)
 
         var differences: [String] = []
         if scoringFile == nil {
@@ -36,10 +36,37 @@ public enum Rescoring {
             if storedRows.count != fresh.count {
                 differences.append("stored \(storedRows.count) metric rows, recomputed \(fresh.count)")
             }
-            for (a, b) in zip(storedRows, fresh) where a.detector != b.0 || a.scope != b.1 || a.key != b.2 || a.metrics != b.3 {
-                differences.append("\(b.0) \(b.1)=\(b.2): stored sn34 \(a.metrics.sn34), brier \(a.metrics.brier); recomputed sn34 \(b.3.sn34), brier \(b.3.brier)")
+            for (a, b) in zip(storedRows, fresh) {
+                // Rows written before the analytics existed (migration v2-metrics-auc-ece) hold NULL
+                // there: compare what they do hold.
+                let recomputed = a.metrics.ece == nil && a.metrics.sn34CI == nil ? withoutAnalytics(b.3) : b.3
+                guard a.detector != b.0 || a.scope != b.1 || a.key != b.2 || a.metrics != recomputed else { continue }
+                differences.append("\(b.0) \(b.1)=\(b.2): " + describe(stored: a.metrics, recomputed: recomputed))
             }
         }
         return Report(runID: runID, rule: rule, scores: RoundScoring.ranked(scores), differences: differences, usedStoredRule: scoringFile == nil)
+    }
+
+    static func withoutAnalytics(_ m: BinaryMetrics) -> BinaryMetrics {
+        var m = m
+        m.auc = nil; m.ece = nil; m.recallReal = nil; m.recallAI = nil; m.sn34CI = nil
+        return m
+    }
+
+    /// "field: stored X, recomputed Y" for every field that differs.
+    static func describe(stored a: BinaryMetrics, recomputed b: BinaryMetrics) -> String {
+        func text(_ v: Any?) -> String { v.map { "\($0)" } ?? "null" }
+        let fields: [(String, Any?, Any?, Bool)] = [
+            ("samples", a.samples, b.samples, a.samples == b.samples), ("sn34", a.sn34, b.sn34, a.sn34 == b.sn34),
+            ("brier", a.brier, b.brier, a.brier == b.brier), ("mcc", a.mcc, b.mcc, a.mcc == b.mcc),
+            ("accuracy", a.accuracy, b.accuracy, a.accuracy == b.accuracy),
+            ("cross_entropy", a.crossEntropy, b.crossEntropy, a.crossEntropy == b.crossEntropy),
+            ("auc", a.auc, b.auc, a.auc == b.auc), ("ece", a.ece, b.ece, a.ece == b.ece),
+            ("recall_real", a.recallReal, b.recallReal, a.recallReal == b.recallReal),
+            ("recall_ai", a.recallAI, b.recallAI, a.recallAI == b.recallAI),
+            ("sn34_ci", a.sn34CI.map { "[\($0.lower), \($0.upper)]" }, b.sn34CI.map { "[\($0.lower), \($0.upper)]" }, a.sn34CI == b.sn34CI),
+        ]
+        let differing = fields.filter { !$0.3 }.map { "\($0.0) stored \(text($0.1)), recomputed \(text($0.2))" }
+        return differing.isEmpty ? "confusion counts differ" : differing.joined(separator: "; ")
     }
 }

@@ -39,6 +39,26 @@ struct ResultsDocument: Encodable {
         var brier: Double
         var coverage: Double
         var invalidated: Bool
+        var sn34CI: ConfidenceInterval?
+        var auc: Double?
+        var ece: Double?
+        enum CodingKeys: String, CodingKey {
+            case rank, detector, sn34, accuracy, mcc, brier, coverage, invalidated, auc, ece
+            case sn34CI = "sn34_ci"
+        }
+        /// Undefined analytics are written as null, never left out.
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(rank, forKey: .rank); try c.encode(detector, forKey: .detector); try c.encode(sn34, forKey: .sn34)
+            try c.encode(accuracy, forKey: .accuracy); try c.encode(mcc, forKey: .mcc); try c.encode(brier, forKey: .brier)
+            try c.encode(coverage, forKey: .coverage); try c.encode(invalidated, forKey: .invalidated)
+            try c.encode(sn34CI, forKey: .sn34CI); try c.encode(auc, forKey: .auc); try c.encode(ece, forKey: .ece)
+        }
+    }
+    struct ModalityRank: Encodable {
+        var rank: Int
+        var detector: String
+        var sn34: Double
     }
     struct DetectorResults: Encodable {
         var overall: BinaryMetrics
@@ -57,8 +77,14 @@ struct ResultsDocument: Encodable {
 
     var run: RunInfo
     var scoring: ScoringRule
+    /// How sn34's confidence intervals were computed (`sn34_ci` in every metrics object).
+    var bootstrap: BootstrapSettings
     var counts: Counts
     var leaderboard: [LeaderboardRow]
+    /// Per modality: detectors ranked by their sn34 on that modality; the first is the winner.
+    /// (Named as its JSON key so this type needs no CodingKeys: a property added later is encoded
+    /// without having to be listed anywhere.)
+    var modality_leaderboards: [String: [ModalityRank]]
     var detectors: [String: DetectorResults]
     var files: [String: String]
 
@@ -73,7 +99,12 @@ struct ResultsDocument: Encodable {
         let ranked = RoundScoring.ranked(scores)
         let leaderboard = ranked.enumerated().map { i, s in
             LeaderboardRow(rank: i + 1, detector: s.detector, sn34: s.sn34, accuracy: s.overall.accuracy, mcc: s.overall.mcc,
-                           brier: s.overall.brier, coverage: s.coverage, invalidated: s.invalidated)
+                           brier: s.overall.brier, coverage: s.coverage, invalidated: s.invalidated,
+                           sn34CI: s.overall.sn34CI, auc: s.overall.auc, ece: s.overall.ece)
+        }
+        var modalityLeaderboards: [String: [ModalityRank]] = [:]
+        for (modality, ranking) in RoundScoring.modalityLeaderboards(scores) {
+            modalityLeaderboards[modality] = ranking.enumerated().map { ModalityRank(rank: $0.offset + 1, detector: $0.element.detector, sn34: $0.element.sn34) }
         }
         let artifacts = Dictionary(plan.detectors.map { ($0.spec.name, $0.artifactSHA256) }, uniquingKeysWith: { a, _ in a })
         var detectors: [String: DetectorResults] = [:]
@@ -84,7 +115,8 @@ struct ResultsDocument: Encodable {
                                                     invalidReason: s.invalidReason, statusCounts: s.statusCounts,
                                                     breakdowns: breakdowns, artifactSHA256: artifacts[s.detector] ?? nil)
         }
-        return ResultsDocument(run: run, scoring: plan.spec.scoring, counts: counts, leaderboard: leaderboard,
+        return ResultsDocument(run: run, scoring: plan.spec.scoring, bootstrap: RoundScoring.bootstrapSettings(seed: plan.spec.round.seed),
+                               counts: counts, leaderboard: leaderboard, modality_leaderboards: modalityLeaderboards,
                                detectors: detectors, files: files)
     }
 

@@ -142,6 +142,11 @@ public enum RoundRunner {
             if unfinished.manifestHash == manifestHash { return (unfinished.id, unfinished.directory) }
             throw RunnerError.unfinishedRunDiffers(run: unfinished.id, changes: describeChanges(directory: unfinished.directory, new: plan))
         }
+        if !options.forceNew, let shell = RunIndex.unrecordedDirectory(outputs: outputs, round: plan.spec.round.name,
+                                                                       hashPrefix: String(manifestHash.prefix(8))) {
+            // A run killed before its first record: reuse its folder rather than leave it behind.
+            return ((shell as NSString).lastPathComponent, shell)
+        }
         let id = "\(plan.spec.round.name)-\(compactTimestamp(Date()))-\(manifestHash.prefix(8))"
         return (id, (outputs as NSString).appendingPathComponent(id))
     }

@@ -11,7 +11,7 @@ enum RunFinalizer {
         func file(_ name: String) -> String { (runDirectory as NSString).appendingPathComponent(name) }
         // Scores come from what the ledger holds, so live runs and rescoring read the same rows.
         let scores = RoundScoring.score(samples: plan.samples, outcomes: outcomes, detectors: plan.detectors.map(\.spec.name),
-                                        rule: plan.spec.scoring)
+                                        rule: plan.spec.scoring, seed: plan.spec.round.seed)
         try ledger.writeScores(runID: runID, scores: scores)
         let metadata = [("gascli.run_id", runID), ("gascli.manifest_hash", manifestHash), ("gascli.tool_version", ToolInfo.version)]
         try ResultFiles.writePredictions(path: file("predictions.parquet"), runID: runID, samples: plan.samples, outcomes: outcomes, metadata: metadata)

@@ -46,6 +46,20 @@ public enum RunIndex {
         return entries.sorted { $0.startedAt < $1.startedAt }
     }
 
+    /// A run folder of this round and plan that holds no recorded run: what a run killed between
+    /// creating its folder and committing its first record leaves behind.
+    static func unrecordedDirectory(outputs: String, round: String, hashPrefix: String) -> String? {
+        let root = PathResolutionShim.absolute(outputs)
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: root) else { return nil }
+        for name in names.sorted() where name.hasPrefix(round + "-") && name.hasSuffix("-" + hashPrefix) {
+            let dir = (root as NSString).appendingPathComponent(name)
+            let db = (dir as NSString).appendingPathComponent("run.sqlite")
+            if !FileManager.default.fileExists(atPath: db) { return dir }
+            if let ledger = try? RunLedger(path: db, create: false, readOnly: true), (try? ledger.runIDs().isEmpty) == true { return dir }
+        }
+        return nil
+    }
+
     public static func entry(directory: String) throws -> Entry? {
         let db = (directory as NSString).appendingPathComponent("run.sqlite")
         guard FileManager.default.fileExists(atPath: db) else { return nil }

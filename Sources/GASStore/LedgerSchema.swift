@@ -87,6 +87,18 @@ enum LedgerSchema {
                 );
                 """)
         }
+        // Analytics gasbench lacks (ROC AUC, ECE, per-class recall, sn34's bootstrap interval).
+        // NULL where undefined for the slice, and in rows written before this migration.
+        migrator.registerMigration("v2-metrics-auc-ece") { db in
+            try db.execute(sql: """
+                ALTER TABLE metrics ADD COLUMN auc REAL;
+                ALTER TABLE metrics ADD COLUMN ece REAL;
+                ALTER TABLE metrics ADD COLUMN recall_real REAL;
+                ALTER TABLE metrics ADD COLUMN recall_ai REAL;
+                ALTER TABLE metrics ADD COLUMN sn34_ci_lower REAL;
+                ALTER TABLE metrics ADD COLUMN sn34_ci_upper REAL;
+                """)
+        }
         return migrator
     }
 }

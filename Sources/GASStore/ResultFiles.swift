@@ -61,6 +61,9 @@ public enum ResultFiles {
         column("samples", .int64), column("tp", .int64), column("tn", .int64), column("fp", .int64), column("fn", .int64),
         column("accuracy", .double), column("mcc", .double), column("brier", .double), column("cross_entropy", .double),
         column("sn34", .double),
+        column("auc", .double, optional: true), column("ece", .double, optional: true),
+        column("recall_real", .double, optional: true), column("recall_ai", .double, optional: true),
+        column("sn34_ci_lower", .double, optional: true), column("sn34_ci_upper", .double, optional: true),
     ])
 
     public static func writeMetrics(path: String, runID: String, scores: [DetectorScore], metadata: [(String, String)]) throws {
@@ -74,6 +77,9 @@ public enum ResultFiles {
             .int64(rows.map { Int64($0.3.falseNegatives) }),
             .double(rows.map { $0.3.accuracy }), .double(rows.map { $0.3.mcc }), .double(rows.map { $0.3.brier }),
             .double(rows.map { $0.3.crossEntropy }), .double(rows.map { $0.3.sn34 }),
+            .double(rows.map { $0.3.auc }), .double(rows.map { $0.3.ece }),
+            .double(rows.map { $0.3.recallReal }), .double(rows.map { $0.3.recallAI }),
+            .double(rows.map { $0.3.sn34CI?.lower }), .double(rows.map { $0.3.sn34CI?.upper }),
         ])
         try writer.close()
         try AtomicFile.publish(partial, as: path)

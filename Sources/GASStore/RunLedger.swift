@@ -46,6 +46,23 @@ public struct DetectorRecord: Sendable, Equatable {
     }
 }
 
+/// One generator miner's scores in a round (`generator_scores`).
+public struct GeneratorScoreRecord: Sendable, Equatable {
+    public var generator: String
+    public var hotkey: String?
+    public var uid: Int?
+    public var modality: String?
+    public var challenges: Int?
+    public var accepted: Int?
+    public var passRate: Double?
+    public var foolRate: Double?
+    public var samples: Int?
+    public var volumeFactor: Double?
+    public var resolutionFactor: Double?
+    public var foolBonus: Double?
+    public var reward: Double?
+}
+
 public enum StoreError: Error, CustomStringConvertible {
     case database(path: String, underlying: String)
     case corrupt(path: String, what: String)
@@ -132,6 +149,65 @@ public final class RunLedger: Sendable {
         }
     }
 
+    /// Every detector's stored scores, rebuilt from the `detector_scores` and `metrics` tables
+    /// (the numbers results.json holds), in the order the detectors were recorded.
+    public func storedScores(runID: String) throws -> [DetectorScore] {
+        let rows = try metricsRows(runID: runID)
+        let records = try queue.read { db in
+            try Row.fetchAll(db, sql: "SELECT detector, coverage, invalidated, invalid_reason, status_counts_json FROM detector_scores WHERE run_id = ?",
+                             arguments: [runID])
+        }
+        let order = try detectors(runID: runID).map(\.name)
+        var scores: [String: DetectorScore] = [:]
+        for record in records {
+            let name: String = record["detector"]
+            let countsText: String = record["status_counts_json"]
+            let counts = (try? JSONSerialization.jsonObject(with: Data(countsText.utf8))) as? [String: Int] ?? [:]
+            let mine = rows.filter { $0.detector == name }
+            guard let overall = mine.first(where: { $0.scope == "overall" })?.metrics else {
+                throw StoreError.corrupt(path: path, what: "detector \(name) has scores but no overall metrics row")
+            }
+            var breakdowns: [BreakdownMetrics] = []
+            for scope in BreakdownScope.allCases where scope != .overall {
+                for row in mine where row.scope == scope.rawValue {
+                    breakdowns.append(BreakdownMetrics(scope: scope, key: row.key, metrics: row.metrics))
+                }
+            }
+            scores[name] = DetectorScore(detector: name, overall: overall, statusCounts: counts, coverage: record["coverage"],
+                                         invalidated: record["invalidated"], invalidReason: record["invalid_reason"], breakdowns: breakdowns)
+        }
+        return order.compactMap { scores[$0] } + scores.keys.filter { !order.contains($0) }.sorted().compactMap { scores[$0] }
+    }
+
+    /// Rows of `generator_scores` (written when generator miners' media entered the round), or nil
+    /// when the database has no such table. Columns this version does not know are ignored, and
+    /// missing ones read as nil.
+    public func generatorScores(runID: String) throws -> [GeneratorScoreRecord]? {
+        try queue.read { db in
+            guard try db.tableExists("generator_scores") else { return nil }
+            return try Row.fetchAll(db, sql: "SELECT * FROM generator_scores WHERE run_id = ?", arguments: [runID]).map { row in
+                func text(_ c: String) -> String? {
+                    guard row.hasColumn(c) else { return nil }
+                    let v: DatabaseValue = row[c]
+                    switch v.storage {
+                    case .string(let s): return s
+                    case .int64(let i): return String(i)
+                    case .double(let d): return String(d)
+                    default: return nil
+                    }
+                }
+                // Lenient conversions: a value of an unexpected type reads as nil instead of trapping.
+                func int(_ c: String) -> Int? { row.hasColumn(c) ? Int.fromDatabaseValue(row[c] as DatabaseValue) : nil }
+                func double(_ c: String) -> Double? { row.hasColumn(c) ? Double.fromDatabaseValue(row[c] as DatabaseValue) : nil }
+                return GeneratorScoreRecord(
+                    generator: text("generator") ?? text("hotkey") ?? text("uid") ?? "?", hotkey: text("hotkey"), uid: int("uid"),
+                    modality: text("modality"), challenges: int("challenges"), accepted: int("accepted"), passRate: double("pass_rate"),
+                    foolRate: double("fool_rate"), samples: int("samples"), volumeFactor: double("volume_factor"),
+                    resolutionFactor: double("resolution_factor"), foolBonus: double("fool_bonus"), reward: double("reward"))
+            }
+        }
+    }
+
     public func statusCounts(runID: String) throws -> [String: [String: Int]] {
         try queue.read { db in
             var result: [String: [String: Int]] = [:]
@@ -156,9 +232,16 @@ public final class RunLedger: Sendable {
                 (r["detector"], r["scope"], r["key"],
                  BinaryMetrics(samples: r["samples"], truePositives: r["tp"], trueNegatives: r["tn"], falsePositives: r["fp"],
                                falseNegatives: r["fn"], accuracy: r["accuracy"], mcc: r["mcc"], brier: r["brier"],
-                               crossEntropy: r["cross_entropy"], sn34: r["sn34"]))
+                               crossEntropy: r["cross_entropy"], sn34: r["sn34"], auc: r["auc"], ece: r["ece"],
+                               recallReal: r["recall_real"], recallAI: r["recall_ai"],
+                               sn34CI: Self.interval(lower: r["sn34_ci_lower"], upper: r["sn34_ci_upper"])))
             }
         }
+    }
+
+    static func interval(lower: Double?, upper: Double?) -> ConfidenceInterval? {
+        guard let lower, let upper else { return nil }
+        return ConfidenceInterval(lower: lower, upper: upper)
     }
 
     public func createRun(_ run: RunRecord, samples: [PlannedSample], detectors: [DetectorRecord]) throws {
@@ -218,13 +301,15 @@ public final class RunLedger: Sendable {
             try db.execute(sql: "DELETE FROM metrics WHERE run_id = ?", arguments: [runID])
             try db.execute(sql: "DELETE FROM detector_scores WHERE run_id = ?", arguments: [runID])
             let insert = try db.cachedStatement(sql: """
-                INSERT INTO metrics (run_id, detector, scope, key, samples, tp, tn, fp, fn, accuracy, mcc, brier, cross_entropy, sn34)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO metrics (run_id, detector, scope, key, samples, tp, tn, fp, fn, accuracy, mcc, brier, cross_entropy, sn34,
+                                     auc, ece, recall_real, recall_ai, sn34_ci_lower, sn34_ci_upper)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
             for score in scores {
                 for (scope, key, m) in Self.metricRows(score) {
                     try insert.execute(arguments: [runID, score.detector, scope, key, m.samples, m.truePositives, m.trueNegatives,
-                                                   m.falsePositives, m.falseNegatives, m.accuracy, m.mcc, m.brier, m.crossEntropy, m.sn34])
+                                                   m.falsePositives, m.falseNegatives, m.accuracy, m.mcc, m.brier, m.crossEntropy, m.sn34,
+                                                   m.auc, m.ece, m.recallReal, m.recallAI, m.sn34CI?.lower, m.sn34CI?.upper])
                 }
                 let counts = String(decoding: try JSONSerialization.data(withJSONObject: score.statusCounts, options: [.sortedKeys]), as: UTF8.self)
                 try db.execute(sql: """

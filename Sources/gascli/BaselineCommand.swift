@@ -6,6 +6,10 @@ struct BaselineCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "baseline",
         abstract: "Work with the builtin image baseline.",
+        discussion: """
+            Example:
+              gascli baseline train configs/baseline-training.yaml --output models/image-baseline.safetensors
+            """,
         subcommands: [Train.self])
 
     struct Train: AsyncParsableCommand {

@@ -13,9 +13,10 @@ struct GASCommand: AsyncParsableCommand {
               gascli plan configs/quickstart.yaml
               gascli runs
               gascli audit export runs/<run-id> -o bundle.tar.gz && gascli audit verify bundle.tar.gz
+              gascli report                   # HTML report of the newest run
             Every command has --help with an example.
             """,
         version: ToolInfo.version,
         subcommands: [RunCommand.self, ValidateCommand.self, PlanCommand.self, RunsCommand.self, RescoreCommand.self,
-                      ReplayCommand.self, AuditCommand.self, BaselineCommand.self])
+                      ReplayCommand.self, AuditCommand.self, ReportCommand.self, BaselineCommand.self])
 }

@@ -11,11 +11,14 @@ struct RunCommand: AsyncParsableCommand {
               gascli run configs/quickstart.yaml
               gascli run configs/offline-eval.yaml --output /tmp/runs --quiet
               gascli run configs/quickstart.yaml --resume quickstart-20261126-010318-5ed742f7
+              gascli run configs/quickstart.yaml --quiet --json | jq '.modality_leaderboards'
 
             Outcomes are committed batch by batch. Running the same spec again continues the newest
             unfinished run of the round (after a crash, kill -9 or Ctrl-C) when its plan is unchanged,
             and refuses, saying what changed, when it is not; --new starts a fresh run instead.
-            Progress goes to stderr; the leaderboard and output paths to stdout.
+            Progress goes to stderr (live bars on a terminal, plain lines in a log); the leaderboard,
+            the winner per modality and the output paths to stdout. For scripts: --quiet prints only
+            the run directory and no progress; --json prints results.json to stdout instead of the table.
             Exit status: 0 when the run completed, 1 when it failed, 2 when the spec is invalid.
             """)
 
@@ -31,22 +34,36 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(name: .customLong("new"), help: "Start a new run even if an unfinished run of this round exists.")
     var forceNew = false
 
-    @Flag(name: .shortAndLong, help: "Print only the run directory on success.")
+    @Flag(name: .shortAndLong, help: "No progress; print only the run directory on success (with --json: only the JSON).")
     var quiet = false
+
+    @Flag(help: "Print results.json (leaderboards, every metric, counts) to stdout instead of the table.")
+    var json = false
 
     func run() async throws {
         let progress = TerminalProgress(enabled: !quiet)
         Interruption.install {
-            "interrupted: outcomes of finished batches are committed in the run's run.sqlite; detector processes were stopped"
+            progress.finish()  // the last counts stay on screen; no redraw after the message
+            return "interrupted: outcomes of finished batches are committed in the run's run.sqlite; detector processes were stopped"
         }
         do {
             let summary = try await RoundRunner.run(specPath: spec, options: RunOptions(outputDirectory: output, resume: resume, forceNew: forceNew, observer: progress))
             progress.finish()
-            if quiet {
+            if json {
+                let path = (summary.runDirectory as NSString).appendingPathComponent("results.json")
+                guard let data = FileManager.default.contents(atPath: path) else {
+                    Diagnostics.printError("the run finished but \(path) cannot be read")
+                    throw ExitCode(1)
+                }
+                FileHandle.standardOutput.write(data)
+                print()
+            } else if quiet {
                 print(summary.runDirectory)
             } else {
                 print(SummaryTable.render(summary))
             }
+        } catch let error as ExitCode {
+            throw error
         } catch let error as SpecErrors {
             progress.finish()
             Diagnostics.printError(error.description + "\nFix the spec and run again (gascli validate \(spec) checks it without running).")

@@ -1,4 +1,5 @@
 import Foundation
+import GASCore
 import GASRunner
 
 /// The end-of-run summary: leaderboard, counts and the paths of everything written.
@@ -9,23 +10,32 @@ enum SummaryTable {
         lines.append("Run \(s.runID) finished in \(String(format: "%.1f", s.durationSeconds)) s")
         lines.append("  \(s.sampleCount) samples (\(s.skippedInputs) unreadable, skipped), manifest \(s.manifestHash.prefix(16))")
         lines.append("")
-        let header = ["rank", "detector", "sn34", "accuracy", "mcc", "brier", "coverage", "ok", "error", "timeout", "skipped"]
-        var rows: [[String]] = []
-        for (i, score) in s.scores.enumerated() {
-            let c = score.statusCounts
-            rows.append([
-                "\(i + 1)", score.detector + (score.invalidated ? " (invalid)" : ""),
-                String(format: "%.4f", score.sn34), String(format: "%.3f", score.overall.accuracy),
-                String(format: "%.3f", score.overall.mcc), String(format: "%.4f", score.overall.brier),
-                String(format: "%.1f%%", score.coverage * 100),
-                "\(c["ok"] ?? 0)", "\(c["error"] ?? 0)", "\(c["timeout"] ?? 0)", "\(c["skipped"] ?? 0)",
-            ])
-        }
-        lines.append("Leaderboard (sn34: higher is better)")
-        lines += table(header: header, rows: rows)
-        if let winner = s.scores.first {
+        lines.append("Leaderboard (sn34: higher is better; \(intervalLabel) bootstrap interval)")
+        lines += table(header: ["#", "detector", "sn34", intervalLabel + " CI", "acc", "AUC", "ECE", "outcomes"],
+                       rows: s.scores.enumerated().map { i, score in
+                           [
+                               "\(i + 1)", score.detector + (score.invalidated ? " (invalid)" : ""),
+                               String(format: "%.4f", score.sn34), interval(score.overall.sn34CI),
+                               String(format: "%.3f", score.overall.accuracy), optional(score.overall.auc), optional(score.overall.ece),
+                               outcomes(score.statusCounts),
+                           ]
+                       }, left: [1, 7])
+        let winners = RoundScoring.modalityLeaderboards(s.scores)
+        if !winners.isEmpty {
             lines.append("")
-            lines.append("Winner: \(winner.detector) (sn34 \(String(format: "%.4f", winner.sn34)))")
+            lines.append("Winner per modality")
+            var rows: [[String]] = []
+            for (modality, ranking) in winners {
+                guard let first = ranking.first else { continue }
+                let ci = s.scores.first { $0.detector == first.detector }?.breakdowns
+                    .first { $0.scope == .modality && $0.key == modality }?.metrics.sn34CI
+                var margin = ""
+                if ranking.count > 1 {
+                    margin = "ahead of \(ranking[1].detector) by \(String(format: "%.4f", first.sn34 - ranking[1].sn34))"
+                }
+                rows.append([modality, first.detector, String(format: "sn34 %.4f", first.sn34), ci.map { "CI " + interval($0) } ?? "", margin])
+            }
+            lines += plain(rows)
         }
         for w in s.warnings { lines.append("warning: \(w)") }
         lines.append("")
@@ -33,17 +43,45 @@ enum SummaryTable {
         for (label, path) in s.files {
             lines.append("  \(label.padding(toLength: 12, withPad: " ", startingAt: 0)) \(path)")
         }
+        lines.append("")
+        lines.append("Report with charts: gascli report \(s.runID) --output \((s.runDirectory as NSString).deletingLastPathComponent)")
         return lines.joined(separator: "\n")
     }
 
-    static func table(header: [String], rows: [[String]]) -> [String] {
+    static let intervalLabel = "95%"
+
+    static func interval(_ ci: ConfidenceInterval?) -> String {
+        ci.map { String(format: "%.3f–%.3f", $0.lower, $0.upper) } ?? "-"
+    }
+
+    static func optional(_ v: Double?) -> String { v.map { String(format: "%.3f", $0) } ?? "-" }
+
+    /// "88 ok" or "80 ok, 6 error, 2 timeout": only the statuses that occurred.
+    static func outcomes(_ counts: [String: Int]) -> String {
+        let parts = ["ok", "error", "timeout", "skipped"].compactMap { k in (counts[k] ?? 0) > 0 ? "\(counts[k]!) \(k)" : nil }
+        return parts.isEmpty ? "none" : parts.joined(separator: ", ")
+    }
+
+    /// Left-aligned columns without a header, indented like the tables.
+    static func plain(_ rows: [[String]]) -> [String] {
+        guard let columns = rows.map(\.count).max() else { return [] }
+        var widths = [Int](repeating: 0, count: columns)
+        for row in rows { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) } }
+        return rows.map { row in
+            "  " + row.enumerated().map { i, c in i == row.count - 1 ? c : c.padding(toLength: widths[i], withPad: " ", startingAt: 0) }
+                .joined(separator: "  ").trimmingCharacters(in: .whitespaces)
+        }
+    }
+
+    /// Columns in `left` are left-aligned, the others (numbers) right-aligned.
+    static func table(header: [String], rows: [[String]], left: Set<Int> = [0, 1]) -> [String] {
         var widths = header.map(\.count)
         for row in rows { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) } }
         func format(_ cells: [String]) -> String {
             cells.enumerated().map { i, c in
-                i <= 1 ? c.padding(toLength: widths[i], withPad: " ", startingAt: 0)
+                left.contains(i) ? c.padding(toLength: widths[i], withPad: " ", startingAt: 0)
                        : String(repeating: " ", count: widths[i] - c.count) + c
-            }.joined(separator: "  ")
+            }.joined(separator: "  ").replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression)
         }
         return ["  " + format(header), "  " + widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ")]
             + rows.map { "  " + format($0) }

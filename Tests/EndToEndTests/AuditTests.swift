@@ -106,10 +106,12 @@ import GASTestSupport
             try FileManager.default.copyItem(atPath: outputs + "/" + item, toPath: copy + "/" + item)
         }
         let runID = (run as NSString).lastPathComponent
+        // SQLite's -wal/-shm side files come and go with whoever has the database open (other tests
+        // read the shared run concurrently); the run's own files must not change.
         func snapshot() throws -> [String: Data] {
             let dir = copy + "/" + runID
             var files: [String: Data] = [:]
-            for name in try FileManager.default.subpathsOfDirectory(atPath: dir) {
+            for name in try FileManager.default.subpathsOfDirectory(atPath: dir) where !name.hasSuffix("-wal") && !name.hasSuffix("-shm") {
                 files[name] = FileManager.default.contents(atPath: dir + "/" + name) ?? Data()
             }
             return files

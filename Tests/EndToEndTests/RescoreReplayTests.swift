@@ -38,6 +38,30 @@ import GASTestSupport
         #expect(r.status == 2 && r.stderr.contains("bad.yaml:2:10") && r.stderr.contains("scoring.alpha"), "\(r.stderr)")
     }
 
+    /// Metrics rows written before migration v2-metrics-auc-ece hold NULL analytics: rescore compares
+    /// what they hold; a changed interval is still caught.
+    @Test func rescoreComparesRowsWrittenBeforeTheAnalytics() throws {
+        let (f, dir) = try finishedRun("pre-v2")
+        let strip = """
+        import sqlite3, sys
+        db = sqlite3.connect(sys.argv[1] + "/run.sqlite")
+        db.execute("UPDATE metrics SET auc = NULL, ece = NULL, recall_real = NULL, recall_ai = NULL, sn34_ci_lower = NULL, sn34_ci_upper = NULL")
+        db.commit()
+        """
+        #expect(try TestSupport.python(strip, [dir]).status == 0)
+        var r = try Gascli.run(["rescore", dir], cwd: f.root)
+        #expect(r.status == 0 && r.stderr.contains("reproduced exactly"), "\(r.stderr)")
+        let tamper = """
+        import sqlite3, sys
+        db = sqlite3.connect(sys.argv[1] + "/run.sqlite")
+        db.execute("UPDATE metrics SET sn34_ci_lower = 0.01, sn34_ci_upper = 0.99 WHERE scope = 'overall'")
+        db.commit()
+        """
+        #expect(try TestSupport.python(tamper, [dir]).status == 0)
+        r = try Gascli.run(["rescore", dir], cwd: f.root)
+        #expect(r.status == 1 && r.stderr.contains("sn34_ci stored [0.01, 0.99]"), "\(r.stderr)")
+    }
+
     @Test func rescoreDetectsTamperedMetrics() throws {
         let (f, dir) = try finishedRun("tamper")
         let tamper = """

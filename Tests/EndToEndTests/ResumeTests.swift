@@ -40,7 +40,7 @@ import GASTestSupport
     db = sqlite3.connect(sys.argv[1] + "/run.sqlite")
     runs = db.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
     outcomes = db.execute("SELECT detector, sample_id, status, p_ai, predicted FROM outcomes ORDER BY 1, 2").fetchall()
-    metrics = db.execute("SELECT detector, scope, key, samples, tp, tn, fp, fn, accuracy, mcc, brier, cross_entropy, sn34 FROM metrics ORDER BY 1, 2, 3").fetchall()
+    metrics = db.execute("SELECT detector, scope, key, samples, tp, tn, fp, fn, accuracy, mcc, brier, cross_entropy, sn34, auc, ece, recall_real, recall_ai, sn34_ci_lower, sn34_ci_upper FROM metrics ORDER BY 1, 2, 3").fetchall()
     status = db.execute("SELECT status FROM runs").fetchone()[0]
     print(json.dumps({"runs": runs, "status": status, "outcomes": outcomes, "metrics": metrics}))
     """

@@ -1,0 +1,256 @@
+import Foundation
+
+// Metrics gasbench does not compute (reference §3.5, §7.11): ROC AUC, expected calibration error,
+// per-class recall and bootstrap confidence intervals for sn34. All are pure functions of the
+// (label, p_ai, predicted) triples the other metrics use, so a failed sample scored as p = 0.5 under
+// `count_wrong` enters them exactly as it enters Brier and MCC.
+
+/// One point of an ROC curve: predicting AI when p_ai >= threshold gives these rates.
+public struct ROCPoint: Codable, Sendable, Equatable {
+    public var threshold: Double
+    public var falsePositiveRate: Double
+    public var truePositiveRate: Double
+    public init(threshold: Double, falsePositiveRate: Double, truePositiveRate: Double) {
+        self.threshold = threshold
+        self.falsePositiveRate = falsePositiveRate
+        self.truePositiveRate = truePositiveRate
+    }
+    enum CodingKeys: String, CodingKey {
+        case threshold, falsePositiveRate = "fpr", truePositiveRate = "tpr"
+    }
+}
+
+/// Receiver operating characteristic over p(AI), label 1 = AI as the positive class.
+public enum ROC {
+    /// Exact ROC AUC: the probability that a random AI sample gets a higher p_ai than a random real
+    /// one, ties counting one half. Computed as the Mann-Whitney U statistic with average ranks for
+    /// tied scores, which equals the trapezoidal area under `curve`. Nil when either class is absent.
+    public static func auc(labels: [Int], scores: [Double]) -> Double? {
+        precondition(labels.count == scores.count)
+        let positives = labels.filter { $0 == 1 }.count
+        let negatives = labels.count - positives
+        guard positives > 0, negatives > 0 else { return nil }
+        let order = scores.indices.sorted { scores[$0] < scores[$1] }
+        // Sum of the (1-based, tie-averaged) ranks of the positives.
+        var rankSum = 0.0
+        var i = 0
+        while i < order.count {
+            var j = i
+            while j + 1 < order.count && scores[order[j + 1]] == scores[order[i]] { j += 1 }
+            let averageRank = Double(i + j + 2) / 2
+            for k in i...j where labels[order[k]] == 1 { rankSum += averageRank }
+            i = j + 1
+        }
+        let p = Double(positives), n = Double(negatives)
+        return (rankSum - p * (p + 1) / 2) / (p * n)
+    }
+
+    /// The ROC curve at every distinct score, from (0, 0) (threshold +inf) to (1, 1). Empty when either
+    /// class is absent.
+    public static func curve(labels: [Int], scores: [Double]) -> [ROCPoint] {
+        precondition(labels.count == scores.count)
+        let positives = labels.filter { $0 == 1 }.count
+        let negatives = labels.count - positives
+        guard positives > 0, negatives > 0 else { return [] }
+        let order = scores.indices.sorted { scores[$0] > scores[$1] }
+        var points = [ROCPoint(threshold: .infinity, falsePositiveRate: 0, truePositiveRate: 0)]
+        var tp = 0, fp = 0, i = 0
+        while i < order.count {
+            let threshold = scores[order[i]]
+            while i < order.count && scores[order[i]] == threshold {
+                if labels[order[i]] == 1 { tp += 1 } else { fp += 1 }
+                i += 1
+            }
+            points.append(ROCPoint(threshold: threshold, falsePositiveRate: Double(fp) / Double(negatives),
+                                   truePositiveRate: Double(tp) / Double(positives)))
+        }
+        return points
+    }
+
+    /// Trapezoidal area under a curve's points (equals `auc` for the curve of the same data).
+    public static func area(_ points: [ROCPoint]) -> Double {
+        zip(points, points.dropFirst()).reduce(0) { sum, pair in
+            sum + (pair.1.falsePositiveRate - pair.0.falsePositiveRate) * (pair.0.truePositiveRate + pair.1.truePositiveRate) / 2
+        }
+    }
+}
+
+/// One bin of a reliability diagram.
+public struct CalibrationBin: Codable, Sendable, Equatable {
+    public var lower: Double
+    public var upper: Double
+    public var count: Int
+    /// Mean p_ai of the bin's samples (nil when the bin is empty).
+    public var meanPredicted: Double?
+    /// Share of AI samples (label 1) in the bin (nil when the bin is empty).
+    public var observedAIShare: Double?
+    enum CodingKeys: String, CodingKey {
+        case lower, upper, count
+        case meanPredicted = "mean_predicted", observedAIShare = "observed_ai_share"
+    }
+}
+
+/// Calibration of p(AI): does "0.8" mean AI four times out of five?
+///
+/// Bins: `binCount` (10) equal-width bins over [0, 1]; a probability p falls in bin
+/// `min(floor(p * binCount), binCount - 1)`, so the bins are [0, 0.1), [0.1, 0.2), ..., [0.9, 1.0]
+/// (the last one closed). ECE = sum over non-empty bins of (n_b / N) * |mean p_ai in b - share of AI in b|,
+/// the binary (p(AI) against frequency of AI) form that the reliability diagram draws.
+public enum Calibration {
+    public static let binCount = 10
+
+    static func bin(_ p: Double, bins: Int) -> Int {
+        min(max(Int((p * Double(bins)).rounded(.down)), 0), bins - 1)
+    }
+
+    public static func bins(labels: [Int], scores: [Double], bins binCount: Int = binCount) -> [CalibrationBin] {
+        precondition(labels.count == scores.count && binCount > 0)
+        var count = [Int](repeating: 0, count: binCount)
+        var sum = [Double](repeating: 0, count: binCount)
+        var ai = [Int](repeating: 0, count: binCount)
+        for (y, p) in zip(labels, scores) {
+            let b = bin(p, bins: binCount)
+            count[b] += 1
+            sum[b] += p
+            ai[b] += y
+        }
+        return (0..<binCount).map { b in
+            CalibrationBin(lower: Double(b) / Double(binCount), upper: Double(b + 1) / Double(binCount), count: count[b],
+                           meanPredicted: count[b] == 0 ? nil : sum[b] / Double(count[b]),
+                           observedAIShare: count[b] == 0 ? nil : Double(ai[b]) / Double(count[b]))
+        }
+    }
+
+    /// Expected calibration error over `bins`; nil when there are no samples.
+    public static func ece(_ bins: [CalibrationBin]) -> Double? {
+        let total = bins.reduce(0) { $0 + $1.count }
+        guard total > 0 else { return nil }
+        var sum = 0.0
+        for b in bins where b.count > 0 {
+            sum += Double(b.count) / Double(total) * abs((b.meanPredicted ?? 0) - (b.observedAIShare ?? 0))
+        }
+        return sum
+    }
+
+    public static func ece(labels: [Int], scores: [Double], bins binCount: Int = binCount) -> Double? {
+        ece(bins(labels: labels, scores: scores, bins: binCount))
+    }
+}
+
+/// A two-sided confidence interval.
+public struct ConfidenceInterval: Codable, Sendable, Equatable {
+    public var lower: Double
+    public var upper: Double
+    public init(lower: Double, upper: Double) {
+        self.lower = lower
+        self.upper = upper
+    }
+}
+
+/// How sn34's confidence intervals are computed. Not part of the plan (and so not of the manifest
+/// hash): the seed is the round seed, the other values are the documented defaults.
+public struct BootstrapSettings: Codable, Sendable, Hashable {
+    public var resamples: Int
+    public var level: Double
+    public var seed: UInt64
+    public init(resamples: Int = 1000, level: Double = 0.95, seed: UInt64) {
+        self.resamples = resamples
+        self.level = level
+        self.seed = seed
+    }
+    public var method: String { "percentile" }
+
+    enum CodingKeys: String, CodingKey { case resamples, level, seed, method }
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(resamples, forKey: .resamples)
+        try c.encode(level, forKey: .level)
+        try c.encode(seed, forKey: .seed)
+        try c.encode(method, forKey: .method)
+    }
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(resamples: try c.decode(Int.self, forKey: .resamples), level: try c.decode(Double.self, forKey: .level),
+                  seed: try c.decode(UInt64.self, forKey: .seed))
+    }
+}
+
+/// Seeded nonparametric bootstrap of sn34, percentile method.
+///
+/// For a slice of n predictions: draw `resamples` (B = 1000) samples of size n with replacement from
+/// the slice's own predictions, compute sn34 of each, and take the (1 - level)/2 and (1 + level)/2
+/// quantiles of the B values (linear interpolation between order statistics, numpy's default).
+///
+/// The indices come from SplitMix64 seeded with `settings.seed` (the round seed) XOR a hash of the
+/// slice's membership: FNV-1a over the slice's sample ordinals (each as 8 little-endian bytes).
+/// So the same set of samples is always resampled the same way: every detector gets the same
+/// indices on a slice (paired, comparable intervals), and a slice that holds the same samples as
+/// another (the only modality of a round and the overall slice, a dataset that is a whole source)
+/// gets the same interval.
+public enum Bootstrap {
+    /// FNV-1a over the ordinals, 8 little-endian bytes each.
+    public static func membershipHash(_ ordinals: [Int]) -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for ordinal in ordinals {
+            var v = UInt64(bitPattern: Int64(ordinal))
+            for _ in 0..<8 {
+                hash ^= v & 0xFF
+                hash &*= 0x0000_0100_0000_01B3
+                v >>= 8
+            }
+        }
+        return hash
+    }
+
+    /// `members`: the ordinals of the slice's samples (nil: 0..<n).
+    public static func sn34Interval(_ predictions: [ScoredPrediction], parameters: SN34Parameters,
+                                    settings: BootstrapSettings, members: [Int]? = nil) -> ConfidenceInterval? {
+        let n = predictions.count
+        guard n > 0, settings.resamples > 0 else { return nil }
+        // Precomputed per prediction: confusion cell (0 tp, 1 tn, 2 fp, 3 fn) and clipped squared error.
+        var cell = [UInt8](repeating: 0, count: n)
+        var squaredError = [Double](repeating: 0, count: n)
+        for (i, p) in predictions.enumerated() {
+            switch (p.label, p.predicted) {
+            case (1, 1): cell[i] = 0
+            case (0, 0): cell[i] = 1
+            case (0, _): cell[i] = 2
+            default: cell[i] = 3
+            }
+            let q = min(max(p.pAI, BinaryMetricsAccumulator.clip), 1 - BinaryMetricsAccumulator.clip)
+            let y = Double(p.label)
+            squaredError[i] = (q - y) * (q - y)
+        }
+        var rng = SplitMix64(seed: settings.seed ^ membershipHash(members ?? Array(0..<n)))
+        var values = [Double]()
+        values.reserveCapacity(settings.resamples)
+        for _ in 0..<settings.resamples {
+            var counts = (0, 0, 0, 0)
+            var brier = 0.0
+            for _ in 0..<n {
+                let i = rng.nextInt(below: n)
+                switch cell[i] {
+                case 0: counts.0 += 1
+                case 1: counts.1 += 1
+                case 2: counts.2 += 1
+                default: counts.3 += 1
+                }
+                brier += squaredError[i]
+            }
+            let mcc = SN34.mcc(tp: counts.0, tn: counts.1, fp: counts.2, fn: counts.3)
+            values.append(SN34.score(mcc: mcc, brier: brier / Double(n), parameters: parameters))
+        }
+        values.sort()
+        let tail = (1 - settings.level) / 2
+        return ConfidenceInterval(lower: quantile(values, tail), upper: quantile(values, 1 - tail))
+    }
+
+    /// Linear interpolation between order statistics (numpy `percentile`'s default): h = (n-1)q.
+    public static func quantile(_ sorted: [Double], _ q: Double) -> Double {
+        precondition(!sorted.isEmpty)
+        let h = Double(sorted.count - 1) * min(max(q, 0), 1)
+        let lo = Int(h.rounded(.down))
+        let hi = min(lo + 1, sorted.count - 1)
+        return sorted[lo] + (h - Double(lo)) * (sorted[hi] - sorted[lo])
+    }
+}
