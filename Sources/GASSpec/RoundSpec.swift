@@ -42,6 +42,18 @@ public struct RealSource: Codable, Sendable, Hashable {
     public var datasets: [String]
     /// Total samples over all matched datasets, split evenly; nil = every file up to each dataset's cap.
     public var samples: Int?
+    /// How `samples` is split over the datasets: nil = evenly; `.weighted` = gasbench's
+    /// per-dataset caps (gasbench.md §1.7). Left out of the manifest when nil.
+    public var sampling: RealSampling? = nil
+}
+
+/// Per-dataset budgets of a real source.
+public enum RealSampling: String, Codable, Sendable, Hashable, CaseIterable {
+    /// The total split evenly, remainder to the first names (the default, written as `even`).
+    case even
+    /// gasbench's `calculate_weighted_dataset_sampling`: every dataset gets the same cap
+    /// min(2000, T / N); datasets whose name contains `gasstation` get 5× the regular share.
+    case weighted
 }
 
 /// Media made locally by a builtin generator.

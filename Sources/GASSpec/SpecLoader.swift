@@ -150,10 +150,17 @@ public enum SpecLoader {
         guard let kind = r.string(kindNode, "\(field).kind") else { return nil }
         switch kind {
         case "real":
-            guard let map = r.mapping(node, field, allowed: ["kind", "datasets", "samples"]) else { return nil }
+            guard let map = r.mapping(node, field, allowed: ["kind", "datasets", "samples", "sampling"]) else { return nil }
             let datasets = map["datasets"].flatMap { r.stringList($0, "\(field).datasets") } ?? ["*"]
             let samples = map["samples"].flatMap { r.int($0, "\(field).samples", min: 1) }
-            return .real(RealSource(datasets: datasets, samples: samples))
+            var sampling: RealSampling?
+            if let n = map["sampling"], let v = r.enumValue(n, "\(field).sampling", RealSampling.self) {
+                sampling = v == .even ? nil : v
+                if v == .weighted && samples == nil {
+                    r.error(n, "\(field).sampling", "weighted sampling splits a total: set 'samples' (gasbench's totals are 55000 image, 26000 video, 37000 audio in full mode)")
+                }
+            }
+            return .real(RealSource(datasets: datasets, samples: samples, sampling: sampling))
         case "synthetic":
             guard let map = r.mapping(node, field, allowed: ["kind", "generator", "samples", "semisynthetic_share", "width", "height"]) else { return nil }
             var generator = "procedural"
