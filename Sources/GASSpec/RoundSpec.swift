@@ -75,6 +75,8 @@ public struct SyntheticSource: Codable, Sendable, Hashable {
 
 public enum DetectorAdapterKind: String, Codable, Sendable, CaseIterable {
     case builtin, process, predictions
+    /// A GAS model package from the model registry (`gascli d push`), run by the package host.
+    case package
 }
 
 /// A detector under test and how to reach it.
@@ -94,9 +96,13 @@ public struct DetectorSpec: Codable, Sendable, Hashable {
     public var batchSize: Int
     public var timeoutSeconds: Double
     public var maxRestarts: Int
+    /// package: the Python that runs the package host (default `python3`).
+    public var python: String? = nil
+    /// package: the model registry folder (default `GASCLI_REGISTRY`, else `registry` in the current directory).
+    public var registry: String? = nil
 
     enum CodingKeys: String, CodingKey {
-        case name, adapter, model, command, environment, path, detector
+        case name, adapter, model, command, environment, path, detector, python, registry
         case workingDirectory = "working_directory"
         case batchSize = "batch_size"
         case timeoutSeconds = "timeout_seconds"

@@ -186,7 +186,7 @@ public enum SpecLoader {
     }
 
     static let detectorKeys = ["name", "adapter", "model", "command", "working_directory", "environment", "path", "detector",
-                               "batch_size", "timeout", "max_restarts"]
+                               "batch_size", "timeout", "max_restarts", "python", "registry"]
 
     static func readDetector(_ node: Node, _ field: String, _ r: YAMLReader, directory: String) -> DetectorSpec? {
         guard let map = r.mapping(node, field, allowed: detectorKeys) else { return nil }
@@ -194,7 +194,7 @@ public enum SpecLoader {
         if let name, name.contains("/") || name.contains("\n") {
             r.error(map["name"], "\(field).name", "must not contain '/' or line breaks")
         }
-        let adapter = r.require(map, "adapter", in: node, field, hint: "one of builtin, process, predictions")
+        let adapter = r.require(map, "adapter", in: node, field, hint: "one of builtin, process, predictions, package")
             .flatMap { r.enumValue($0, "\(field).adapter", DetectorAdapterKind.self) }
         var spec = DetectorSpec(name: name ?? "", adapter: adapter ?? .builtin, model: nil, command: nil,
                                 workingDirectory: nil, environment: nil, path: nil, detector: nil,
@@ -250,8 +250,24 @@ public enum SpecLoader {
             }
             if let d = map["detector"] { spec.detector = r.nonEmptyString(d, "\(field).detector") }
             misplaced("model", "builtin"); misplaced("command", "process")
+        case .package:
+            spec.model = r.require(map, "model", in: node, field, hint: "a registered model: its name or content-hash prefix (gascli d push), or a package .zip or folder")
+                .flatMap { r.nonEmptyString($0, "\(field).model") }
+            if let p = map["python"] { spec.python = r.nonEmptyString(p, "\(field).python") }
+            if let g = map["registry"] { spec.registry = r.nonEmptyString(g, "\(field).registry") }
+            if let e = map["environment"], case let .mapping(env) = e {
+                var vars: [String: String] = [:]
+                for (k, v) in env {
+                    if let key = k.scalar?.string, let value = r.string(v, "\(field).environment.\(key)") { vars[key] = value }
+                }
+                spec.environment = vars
+            }
+            misplaced("command", "process"); misplaced("path", "predictions"); misplaced("detector", "predictions")
         case nil:
             break
+        }
+        if adapter != .package {
+            for key in ["python", "registry"] { misplaced(key, "package") }
         }
         guard name != nil, adapter != nil else { return nil }
         return spec

@@ -13,11 +13,12 @@ struct GASCommand: AsyncParsableCommand {
               gascli plan configs/quickstart.yaml
               gascli runs
               gascli datasets check datasets/catalog.yaml
+              gascli d push --image-model detector.zip
               gascli audit export runs/<run-id> -o bundle.tar.gz && gascli audit verify bundle.tar.gz
             Every command has --help with an example.
             """,
         version: ToolInfo.version,
         subcommands: [RunCommand.self, ValidateCommand.self, PlanCommand.self, RunsCommand.self, RescoreCommand.self,
                       ReplayCommand.self, AuditCommand.self, BaselineCommand.self,
-                      DatasetsCommand.self])
+                      DatasetsCommand.self, DiscriminatorCommand.self])
 }
