@@ -28,6 +28,15 @@ public enum MediaValidation {
             if format == "bin" || (sniffed == nil && bytes.count < 16) {
                 return Problem(kind: kind, reason: "unrecognised bytes (\(bytes.count) bytes), not a known \(kind) format")
             }
+            if sniffed == "avi" {
+                do {
+                    _ = try MJPEGAVI.decodeFrames(bytes)
+                } catch MediaError.unsupportedFormat {
+                    // Another AVI codec: the detector decodes it.
+                } catch {
+                    return Problem(kind: kind, reason: "\(error)")
+                }
+            }
             if format == "wav" || sniffed == "wav" {
                 do {
                     _ = try WAVAudio.parseHeader(bytes)

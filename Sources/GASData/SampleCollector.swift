@@ -85,6 +85,29 @@ public enum SampleCollector {
 
         for (index, source) in spec.sources.enumerated() {
             guard case let .synthetic(synthetic) = source else { continue }
+            if synthetic.modality != .image {
+                for i in 0..<synthetic.samples {
+                    progress("generating synthetic \(synthetic.modality.rawValue)", i + 1, synthetic.samples)
+                    var rng = SplitMix64(seed: spec.round.seed, label: "synthetic:\(index):\(i)")
+                    let seed = rng.next()
+                    let bytes: [UInt8], uri: String, format: String
+                    if synthetic.modality == .audio {
+                        let duration = synthetic.duration ?? 2.0
+                        bytes = WAVAudio.encodePCM16(ProceduralAudio.generate(seed: seed, duration: duration))
+                        uri = "synthetic://\(synthetic.generator)/\(index)/\(i)?seed=\(seed)&duration=\(duration)"
+                        format = "wav"
+                    } else {
+                        let frames = synthetic.frames ?? 16
+                        bytes = try ProceduralVideo.generate(seed: seed, width: synthetic.width, height: synthetic.height, frames: frames)
+                        uri = "synthetic://\(synthetic.generator)/\(index)/\(i)?seed=\(seed)&size=\(synthetic.width)x\(synthetic.height)&frames=\(frames)"
+                        format = "avi"
+                    }
+                    append(try storeGenerated(bytes: bytes, format: format, modality: synthetic.modality, uri: uri,
+                                              dataset: "synthetic-\(synthetic.generator)", roundSeed: spec.round.seed, store: store,
+                                              family: synthetic.generator))
+                }
+                continue
+            }
             let semiCount = Int((Double(synthetic.samples) * synthetic.semisyntheticShare).rounded(.toNearestOrEven))
             let pureCount = synthetic.samples - semiCount
             for i in 0..<pureCount {
@@ -155,6 +178,15 @@ public enum SampleCollector {
         return PlannedSample(id: id, uri: uri, sha256: sha, byteCount: png.count, dataset: dataset, sourceKind: .synthetic,
                              mediaType: mediaType, modality: .image, seed: SampleSeed.derive(roundSeed: roundSeed, sampleID: id),
                              format: "png", mediaPath: relative, generatorFamily: family)
+    }
+
+    static func storeGenerated(bytes: [UInt8], format: String, modality: Modality, uri: String, dataset: String, roundSeed: UInt64,
+                               store: MediaStore, family: String) throws -> PlannedSample {
+        let (sha, relative) = try store.put(bytes, format: format)
+        let id = sampleID(uri: uri, sha256: sha)
+        return PlannedSample(id: id, uri: uri, sha256: sha, byteCount: bytes.count, dataset: dataset, sourceKind: .synthetic,
+                             mediaType: .synthetic, modality: modality, seed: SampleSeed.derive(roundSeed: roundSeed, sampleID: id),
+                             format: format, mediaPath: relative, generatorFamily: family)
     }
 
     /// Reads the chosen candidates' bytes and hands them to `body` one at a time (plain files

@@ -92,7 +92,11 @@ enum DetectorFactory {
         case .builtin:
             let weights = try builtinWeights(spec.model ?? "", loaded: loaded)
             do {
-                return try BuiltinBaseline(name: spec.name, weights: Safetensors(bytes: weights.bytes, file: weights.source))
+                let tensors = try Safetensors(bytes: weights.bytes, file: weights.source)
+                if tensors.metadata["format"] == BuiltinAudioBaseline.format {
+                    return try BuiltinAudioBaseline(name: spec.name, weights: tensors)
+                }
+                return try BuiltinBaseline(name: spec.name, weights: tensors)
             } catch {
                 throw RunnerError.detectorSetup(name: spec.name, reason: "\(error)")
             }

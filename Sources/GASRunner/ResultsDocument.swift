@@ -55,12 +55,48 @@ struct ResultsDocument: Encodable {
         }
     }
 
+    /// One detector's standing within one modality (GAS scores discriminators per modality).
+    struct ModalityRow: Encodable {
+        var rank: Int
+        var detector: String
+        var sn34: Double
+        var accuracy: Double
+        var mcc: Double
+        var brier: Double
+        var samples: Int
+    }
+
     var run: RunInfo
     var scoring: ScoringRule
     var counts: Counts
     var leaderboard: [LeaderboardRow]
     var detectors: [String: DetectorResults]
     var files: [String: String]
+    /// Per modality, the detectors that were scored on it, ranked by that modality's sn34.
+    var leaderboardsByModality: [String: [ModalityRow]] = [:]
+
+    enum CodingKeys: String, CodingKey {
+        case run, scoring, counts, leaderboard, detectors, files
+        case leaderboardsByModality = "leaderboards_by_modality"
+    }
+
+    static func modalityLeaderboards(_ scores: [DetectorScore]) -> [String: [ModalityRow]] {
+        var byModality: [String: [(String, BinaryMetrics, Bool)]] = [:]
+        for s in scores {
+            for b in s.breakdowns where b.scope == .modality && b.metrics.samples > 0 {
+                byModality[b.key, default: []].append((s.detector, b.metrics, s.invalidated))
+            }
+        }
+        return byModality.mapValues { rows in
+            rows.sorted { a, b in
+                let sa = a.2 ? 0 : a.1.sn34, sb = b.2 ? 0 : b.1.sn34
+                return (sa, b.0) > (sb, a.0)
+            }.enumerated().map { i, r in
+                ModalityRow(rank: i + 1, detector: r.0, sn34: r.2 ? 0 : r.1.sn34, accuracy: r.1.accuracy, mcc: r.1.mcc,
+                            brier: r.1.brier, samples: r.1.samples)
+            }
+        }
+    }
 
     static func make(run: RunInfo, plan: RunPlan, outcomes: [DetectorOutcome], scores: [DetectorScore], files: [String: String]) -> ResultsDocument {
         let samples = plan.samples
@@ -85,7 +121,7 @@ struct ResultsDocument: Encodable {
                                                     breakdowns: breakdowns, artifactSHA256: artifacts[s.detector] ?? nil)
         }
         return ResultsDocument(run: run, scoring: plan.spec.scoring, counts: counts, leaderboard: leaderboard,
-                               detectors: detectors, files: files)
+                               detectors: detectors, files: files, leaderboardsByModality: modalityLeaderboards(scores))
     }
 
     func encoded() throws -> Data {

@@ -64,13 +64,30 @@ public struct SyntheticSource: Codable, Sendable, Hashable {
     public var semisyntheticShare: Double
     public var width: Int
     public var height: Int
+    /// procedural-speech: seconds per clip (default 2). Left out of the manifest when nil.
+    public var duration: Double? = nil
+    /// procedural-video: frames per clip (default 16, at 8 fps). Left out of the manifest when nil.
+    public var frames: Int? = nil
 
     enum CodingKeys: String, CodingKey {
-        case generator, samples, width, height
+        case generator, samples, width, height, duration, frames
         case semisyntheticShare = "semisynthetic_share"
     }
 
-    public static let generators = ["procedural"]
+    /// `procedural` (images), `procedural-speech` (speech-like WAV audio), `procedural-video`
+    /// (Motion-JPEG AVI videos).
+    public static let generators = ["procedural", "procedural-speech", "procedural-video"]
+
+    /// The modality a generator produces.
+    public static func modality(of generator: String) -> Modality {
+        switch generator {
+        case "procedural-speech": .audio
+        case "procedural-video": .video
+        default: .image
+        }
+    }
+
+    public var modality: Modality { Self.modality(of: generator) }
 }
 
 public enum DetectorAdapterKind: String, Codable, Sendable, CaseIterable {

@@ -116,6 +116,13 @@ public enum SpecLoader {
         }
 
         guard let round else { return nil }
+        if case let .sequence(items) = top["sources"], items.count == sources.count {
+            for (i, (item, source)) in zip(items, sources).enumerated() {
+                if case let .synthetic(synthetic) = source, !round.modalities.contains(synthetic.modality) {
+                    r.error(item, "sources[\(i)].generator", "builtin/\(synthetic.generator) makes \(synthetic.modality.rawValue), which is not in round.modalities [\(round.modalities.map(\.rawValue).joined(separator: ", "))]")
+                }
+            }
+        }
         return RoundSpec(version: version, round: round, catalogs: catalogs, sources: sources,
                          detectors: detectors, scoring: scoring ?? ScoringRule(), outputs: outputs)
     }
@@ -162,7 +169,7 @@ public enum SpecLoader {
             }
             return .real(RealSource(datasets: datasets, samples: samples, sampling: sampling))
         case "synthetic":
-            guard let map = r.mapping(node, field, allowed: ["kind", "generator", "samples", "semisynthetic_share", "width", "height"]) else { return nil }
+            guard let map = r.mapping(node, field, allowed: ["kind", "generator", "samples", "semisynthetic_share", "width", "height", "duration", "frames"]) else { return nil }
             var generator = "procedural"
             if let g = map["generator"], let s = r.string(g, "\(field).generator") {
                 let name = s.hasPrefix("builtin/") ? String(s.dropFirst("builtin/".count)) : s
@@ -175,7 +182,19 @@ public enum SpecLoader {
             let width = map["width"].flatMap { r.int($0, "\(field).width", min: 16, max: 4096) } ?? 128
             let height = map["height"].flatMap { r.int($0, "\(field).height", min: 16, max: 4096) } ?? 128
             guard let samples else { return nil }
-            return .synthetic(SyntheticSource(generator: generator, samples: samples, semisyntheticShare: share, width: width, height: height))
+            var source = SyntheticSource(generator: generator, samples: samples, semisyntheticShare: share, width: width, height: height)
+            if let d = map["duration"] {
+                source.duration = r.double(d, "\(field).duration", min: 0.1, max: 60)
+                if source.modality != .audio { r.error(d, "\(field).duration", "'duration' applies to builtin/procedural-speech only") }
+            }
+            if let n = map["frames"] {
+                source.frames = r.int(n, "\(field).frames", min: 1, max: 256)
+                if source.modality != .video { r.error(n, "\(field).frames", "'frames' applies to builtin/procedural-video only") }
+            }
+            if share > 0 && source.modality != .image, let n = map["semisynthetic_share"] {
+                r.error(n, "\(field).semisynthetic_share", "semisynthetic media are made from real images only; use 0 with \(generator)")
+            }
+            return .synthetic(source)
         case "generator":
             r.error(kindNode, "\(field).kind", "sources of kind 'generator' (media from generator miners) are not available in this version; use real or synthetic")
             return nil

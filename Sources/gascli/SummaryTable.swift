@@ -23,6 +23,20 @@ enum SummaryTable {
         }
         lines.append("Leaderboard (sn34: higher is better)")
         lines += table(header: header, rows: rows)
+        var byModality: [String: [(String, Double)]] = [:]
+        for score in s.scores {
+            for b in score.breakdowns where b.scope == .modality && b.metrics.samples > 0 {
+                byModality[b.key, default: []].append((score.detector, score.invalidated ? 0 : b.metrics.sn34))
+            }
+        }
+        if byModality.count > 1 {
+            lines.append("")
+            lines.append("By modality (sn34 on each modality's samples)")
+            for (modality, rows) in byModality.sorted(by: { $0.key < $1.key }) {
+                let ranked = rows.sorted { ($0.1, $1.0) > ($1.1, $0.0) }
+                lines.append("  \(modality): " + ranked.enumerated().map { "\($0.offset + 1). \($0.element.0) \(String(format: "%.4f", $0.element.1))" }.joined(separator: ", "))
+            }
+        }
         if let winner = s.scores.first {
             lines.append("")
             lines.append("Winner: \(winner.detector) (sn34 \(String(format: "%.4f", winner.sn34)))")

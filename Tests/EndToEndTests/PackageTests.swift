@@ -58,7 +58,11 @@ enum PackageFixtures {
             def __init__(self, w, b, temperature):
                 self.w, self.b, self.t = w, b, temperature
             def __call__(self, x):
-                if x.dtype == np.uint8:
+                if x.dtype == np.uint8 and x.ndim == 5:
+                    assert x.shape[1:] == (4, 3, 32, 48), x.shape      # [B, T, 3, H, W]
+                    f = x.astype(np.float32) / 255.0
+                    feats = np.stack([f.mean(axis=(1, 2, 3, 4)), f.std(axis=(1, 2, 3, 4))], axis=1)
+                elif x.dtype == np.uint8:
                     assert x.ndim == 4 and x.shape[1:] == (3, 32, 48), x.shape
                     f = x.astype(np.float32) / 255.0
                     feats = np.stack([f.mean(axis=(1, 2, 3)), f.std(axis=(1, 2, 3))], axis=1)
@@ -87,6 +91,7 @@ enum PackageFixtures {
         package("good", good)
         package("good-in-folder", {"tiny/" + k: v for k, v in good.items()})
         package("audio", {**good, "model_config.yaml": CONFIG.format(modality="audio")})
+        package("video", {**good, "model_config.yaml": CONFIG.format(modality="video").replace("resize: [32, 48]", "resize: [32, 48]\n  num_frames: 4")})
         package("escape", {**good, "../../evil.py": "print('x')"})
         package("symlink", good, symlink=("weights2.safetensors", "/etc/passwd"))
         package("no-config", {k: v for k, v in good.items() if k != "model_config.yaml"})

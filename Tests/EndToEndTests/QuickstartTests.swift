@@ -13,7 +13,7 @@ import GASTestSupport
         #expect(r.stdout.contains("Leaderboard"))
         #expect(r.stdout.contains("image-baseline") && r.stdout.contains("example-python"))
         #expect(r.stdout.contains("Winner:"))
-        #expect(r.stderr.contains("88/88"), "progress with counts on stderr: \(r.stderr.suffix(500))")
+        #expect(r.stderr.contains("104/104"), "progress with counts on stderr: \(r.stderr.suffix(500))")
 
         let runs = try FileManager.default.contentsOfDirectory(atPath: out).filter { $0.hasPrefix("quickstart-") }
         let runDir = out + "/" + (try #require(runs.first))
@@ -56,16 +56,22 @@ import GASTestSupport
         """
         let c = try TestSupport.python(check, [runDir])
         #expect(c.status == 0, "cross-check failed: \(c.stderr)")
-        #expect(c.stdout.contains("\"rows\": 176"))
+        #expect(c.stdout.contains("\"rows\": 312"))
 
         let results = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: runDir + "/results.json"))) as? [String: Any]
         let counts = try #require(results?["counts"] as? [String: Any])
-        #expect(counts["samples"] as? Int == 88)
+        #expect(counts["samples"] as? Int == 104)
         let leaderboard = try #require(results?["leaderboard"] as? [[String: Any]])
-        #expect(leaderboard.count == 2)
+        #expect(leaderboard.count == 3)
         // The baseline must actually discriminate on the quickstart.
         let baseline = try #require(leaderboard.first { $0["detector"] as? String == "image-baseline" })
         #expect((baseline["accuracy"] as? Double ?? 0) > 0.7)
+        // The audio part: real speech clips and procedural speech, scored for the audio baseline only.
+        let boards = try #require(results?["leaderboards_by_modality"] as? [String: [[String: Any]]])
+        #expect(boards["audio"]?.map { $0["detector"] as? String } == ["audio-baseline"])
+        #expect(boards["audio"]?.first?["samples"] as? Int == 16)
+        #expect(boards["image"]?.count == 2)
+        #expect(r.stdout.contains("By modality"))
     }
 
     @Test func sameSpecGivesSameManifestAndScores() throws {
