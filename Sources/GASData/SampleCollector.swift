@@ -136,6 +136,20 @@ public enum SampleCollector {
                                           roundSeed: spec.round.seed, store: store, family: synthetic.generator))
             }
         }
+        if let share = spec.augment?.robustnessShare {
+            let bases = samples.filter { $0.modality == .image && $0.skipReason == nil && RobustnessAugmentation.selects(seed: $0.seed, share: share) }
+            for (i, base) in bases.enumerated() {
+                progress("robustness augmentations", i + 1, bases.count)
+                let image = try ImageCodec.decode(try readFile(store.absolutePath(base.mediaPath)), limits: imageLimits)
+                let bytes = try RobustnessAugmentation.apply(image)
+                let (sha, relative) = try store.put(bytes, format: "jpg")
+                let uri = RobustnessAugmentation.uri(base: base.id)
+                let id = sampleID(uri: uri, sha256: sha)
+                append(PlannedSample(id: id, uri: uri, sha256: sha, byteCount: bytes.count, dataset: base.dataset, sourceKind: base.sourceKind,
+                                     mediaType: base.mediaType, modality: .image, seed: SampleSeed.derive(roundSeed: spec.round.seed, sampleID: id),
+                                     format: "jpg", mediaPath: relative, generatorFamily: base.generatorFamily))
+            }
+        }
         return samples
     }
 

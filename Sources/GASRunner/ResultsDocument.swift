@@ -74,9 +74,11 @@ struct ResultsDocument: Encodable {
     var files: [String: String]
     /// Per modality, the detectors that were scored on it, ranked by that modality's sn34.
     var leaderboardsByModality: [String: [ModalityRow]] = [:]
+    /// With `augment.robustness_share`: each detector's robustness pass, keyed by detector.
+    var robustness: [String: RoundScoring.Robustness]? = nil
 
     enum CodingKeys: String, CodingKey {
-        case run, scoring, counts, leaderboard, detectors, files
+        case run, scoring, counts, leaderboard, detectors, files, robustness
         case leaderboardsByModality = "leaderboards_by_modality"
     }
 
@@ -120,8 +122,13 @@ struct ResultsDocument: Encodable {
                                                     invalidReason: s.invalidReason, statusCounts: s.statusCounts,
                                                     breakdowns: breakdowns, artifactSHA256: artifacts[s.detector] ?? nil)
         }
-        return ResultsDocument(run: run, scoring: plan.spec.scoring, counts: counts, leaderboard: leaderboard,
-                               detectors: detectors, files: files, leaderboardsByModality: modalityLeaderboards(scores))
+        var document = ResultsDocument(run: run, scoring: plan.spec.scoring, counts: counts, leaderboard: leaderboard,
+                                       detectors: detectors, files: files, leaderboardsByModality: modalityLeaderboards(scores))
+        let robustness = RoundScoring.robustness(samples: samples, outcomes: outcomes, scores: scores, rule: plan.spec.scoring)
+        if !robustness.isEmpty {
+            document.robustness = Dictionary(robustness.map { ($0.detector, $0) }, uniquingKeysWith: { a, _ in a })
+        }
+        return document
     }
 
     func encoded() throws -> Data {

@@ -10,6 +10,23 @@ public struct RoundSpec: Codable, Sendable, Hashable {
     public var detectors: [DetectorSpec]
     public var scoring: ScoringRule
     public var outputs: OutputSpec
+    /// Robustness augmentations (`augment:`); nil when the spec has none (left out of the manifest).
+    public var augment: AugmentSpec? = nil
+}
+
+/// `augment: { robustness_share: 0.2 }`: that share of the round's readable images (chosen by each
+/// sample's seed) also enter the round through gasbench's robustness suite (reference §5.3),
+/// scored separately as the detector's robustness.
+public struct AugmentSpec: Codable, Sendable, Hashable {
+    public var robustnessShare: Double
+
+    public init(robustnessShare: Double) {
+        self.robustnessShare = robustnessShare
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case robustnessShare = "robustness_share"
+    }
 }
 
 public struct RoundInfo: Codable, Sendable, Hashable {

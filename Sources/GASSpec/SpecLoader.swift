@@ -60,7 +60,7 @@ public enum SpecLoader {
                           warnings: reader.diagnostics.filter { $0.severity == .warning })
     }
 
-    static let topKeys = ["version", "round", "catalogs", "sources", "detectors", "scoring", "outputs"]
+    static let topKeys = ["version", "round", "catalogs", "sources", "detectors", "scoring", "outputs", "augment"]
 
     static func build(root: Node, reader r: YAMLReader, directory: String) -> RoundSpec? {
         guard let top = r.mapping(root, "", allowed: topKeys) else { return nil }
@@ -115,7 +115,16 @@ public enum SpecLoader {
             if let d = map["directory"], let s = r.nonEmptyString(d, "outputs.directory") { outputs.directory = s }
         }
 
+        var augment: AugmentSpec?
+        if let node = top["augment"], let map = r.mapping(node, "augment", allowed: ["robustness_share"]) {
+            if let n = map["robustness_share"], let share = r.double(n, "augment.robustness_share", min: 0, max: 1) {
+                augment = share > 0 ? AugmentSpec(robustnessShare: share) : nil
+            }
+        }
         guard let round else { return nil }
+        if augment != nil && !round.modalities.contains(.image), let node = top["augment"] {
+            r.error(node, "augment.robustness_share", "the robustness suite augments images; add image to round.modalities or remove 'augment'")
+        }
         if case let .sequence(items) = top["sources"], items.count == sources.count {
             for (i, (item, source)) in zip(items, sources).enumerated() {
                 if case let .synthetic(synthetic) = source, !round.modalities.contains(synthetic.modality) {
@@ -123,8 +132,10 @@ public enum SpecLoader {
                 }
             }
         }
-        return RoundSpec(version: version, round: round, catalogs: catalogs, sources: sources,
-                         detectors: detectors, scoring: scoring ?? ScoringRule(), outputs: outputs)
+        var spec = RoundSpec(version: version, round: round, catalogs: catalogs, sources: sources,
+                             detectors: detectors, scoring: scoring ?? ScoringRule(), outputs: outputs)
+        spec.augment = augment
+        return spec
     }
 
     static func readRound(_ node: Node, _ r: YAMLReader) -> RoundInfo? {

@@ -42,3 +42,26 @@ import Testing
         try audio.checkLayout(file: "audio-baseline")
     }
 }
+
+@Suite struct RobustnessAugmentationTests {
+    @Test func suiteDownscalesLargeImagesAndReencodesJPEG() throws {
+        let large = ProceduralImages.generate(seed: 1, width: 600, height: 400)
+        let bytes = try RobustnessAugmentation.apply(large)
+        #expect(MediaFormat.sniff(bytes) == "jpg")
+        let decoded = try ImageCodec.decode(bytes)
+        #expect(decoded.width == 600 && decoded.height == 400)
+        #expect(try RobustnessAugmentation.apply(large) == bytes, "deterministic")
+        // Downscale then upscale loses detail: the area/bilinear round trip differs from the input.
+        let roundTrip = RobustnessAugmentation.resizeBilinear(RobustnessAugmentation.resizeArea(large, width: 300, height: 256), width: 600, height: 400)
+        #expect(roundTrip.pixels != large.pixels && roundTrip.width == 600)
+        // A flat image survives area + bilinear resizing unchanged.
+        let flat = RGBImage(width: 10, height: 6, pixels: [UInt8](repeating: 77, count: 180))
+        #expect(RobustnessAugmentation.resizeArea(flat, width: 4, height: 3).pixels.allSatisfy { $0 == 77 })
+        #expect(RobustnessAugmentation.resizeBilinear(flat, width: 13, height: 9).pixels.allSatisfy { $0 == 77 })
+        // Selection: deterministic per seed, about the share over many seeds.
+        let chosen = (0..<2000).filter { RobustnessAugmentation.selects(seed: UInt64($0) &* 7919, share: 0.2) }.count
+        #expect(chosen > 330 && chosen < 470, "\(chosen)")
+        #expect(!RobustnessAugmentation.selects(seed: 5, share: 0))
+        #expect(RobustnessAugmentation.baseID(of: RobustnessAugmentation.uri(base: "abc")) == "abc")
+    }
+}
