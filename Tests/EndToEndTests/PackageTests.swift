@@ -102,15 +102,27 @@ enum PackageFixtures {
         with zipfile.ZipFile(os.path.join(out, "bomb.zip"), "w", zipfile.ZIP_DEFLATED) as z:
             for k, v in good.items():
                 z.writestr(k, v)
-            z.writestr("padding.txt", b"\0" * (64 << 20))
+            z.writestr("padding.txt", b"\0" * (8 << 20))
         """#
+
+    /// The packages are written once per test process (Python start-up and the bomb's deflate are
+    /// not free on a loaded machine) and copied into each test's own folder.
+    static let built: (dir: String?, error: String?) = {
+        do {
+            let dir = try TestSupport.temporaryDirectory("package-zips")
+            try TestSupport.requirePythonModules(["numpy", "PIL"])
+            let r = try TestSupport.python(script, [dir])
+            guard r.status == 0 else { return (nil, "package fixture failed: \(r.stderr)") }
+            return (dir, nil)
+        } catch {
+            return (nil, "\(error)")
+        }
+    }()
 
     static func make() throws -> RoundFixture {
         let f = try RoundFixture("packages")
-        try TestSupport.requirePythonModules(["numpy", "PIL"])
-        try FileManager.default.createDirectory(atPath: f.path("pkgs"), withIntermediateDirectories: true)
-        let r = try TestSupport.python(script, [f.path("pkgs")])
-        guard r.status == 0 else { throw TestSupportError("package fixture failed: \(r.stderr)") }
+        guard let dir = built.dir else { throw TestSupportError(built.error ?? "package fixture failed") }
+        try FileManager.default.copyItem(atPath: dir, toPath: f.path("pkgs"))
         return f
     }
 }
