@@ -22,7 +22,11 @@ import Testing
             print(json.dumps({"batch": msg["batch"], "results": results}), flush=True)
         """#
 
-    @Test func audioAndVideoRoundsAreScoredPerModality() throws {
+    @Test func audioAndVideoRoundsAreScoredPerModality() async throws {
+        try await offPool { try Self().audioAndVideoRoundsAreScoredPerModalityBody() }
+    }
+
+    func audioAndVideoRoundsAreScoredPerModalityBody() throws {
         let f = try PackageFixtures.make()
         try FileManager.default.copyItem(atPath: TestSupport.repositoryRoot + "/datasets/speech", toPath: f.path("speech"))
         try f.write("video_detector.py", Self.videoDetector)
@@ -71,7 +75,11 @@ import Testing
         #expect(r.status == 0, "\(r.stdout) \(r.stderr)")
     }
 
-    @Test func aGeneratorOfAModalityOutsideTheRoundIsASpecError() throws {
+    @Test func aGeneratorOfAModalityOutsideTheRoundIsASpecError() async throws {
+        try await offPool { try Self().aGeneratorOfAModalityOutsideTheRoundIsASpecErrorBody() }
+    }
+
+    func aGeneratorOfAModalityOutsideTheRoundIsASpecErrorBody() throws {
         let f = try RoundFixture("av-bad")
         try f.write("spec.yaml", """
             version: 1

@@ -13,14 +13,22 @@ import GASTestSupport
         return try Gascli.run(["validate", "spec.yaml"], cwd: f.root)
     }
 
-    @Test func malformedYAML() throws {
+    @Test func malformedYAML() async throws {
+        try await offPool { try Self().malformedYAMLBody() }
+    }
+
+    func malformedYAMLBody() throws {
         let r = try validate("version: 1\nround: {name: t\nsources: [\n")
         #expect(r.status == 2)
         #expect(r.stderr.contains("spec.yaml:"))
         #expect(r.stderr.contains("malformed YAML"))
     }
 
-    @Test func unknownKeyWrongTypeAndMissingCatalogAllAtOnce() throws {
+    @Test func unknownKeyWrongTypeAndMissingCatalogAllAtOnce() async throws {
+        try await offPool { try Self().unknownKeyWrongTypeAndMissingCatalogAllAtOnceBody() }
+    }
+
+    func unknownKeyWrongTypeAndMissingCatalogAllAtOnceBody() throws {
         let f = try RoundFixture()
         let spec = f.spec(catalog: "missing.yaml", detectors: "  - {name: base, adapter: builtin, model: image-baseline, batch_size: lots, colour: red}")
         let r = try validate(spec)
@@ -35,7 +43,11 @@ import GASTestSupport
         }
     }
 
-    @Test func runRefusesAnInvalidSpecWithExitTwo() throws {
+    @Test func runRefusesAnInvalidSpecWithExitTwo() async throws {
+        try await offPool { try Self().runRefusesAnInvalidSpecWithExitTwoBody() }
+    }
+
+    func runRefusesAnInvalidSpecWithExitTwoBody() throws {
         let f = try RoundFixture()
         try f.write("spec.yaml", "version: 1\nround: {name: t, seed: x}\n")
         let r = try Gascli.run(["run", "spec.yaml"], cwd: f.root)
@@ -45,13 +57,21 @@ import GASTestSupport
         #expect(!FileManager.default.fileExists(atPath: f.path("runs")))
     }
 
-    @Test func missingSpecFile() throws {
+    @Test func missingSpecFile() async throws {
+        try await offPool { try Self().missingSpecFileBody() }
+    }
+
+    func missingSpecFileBody() throws {
         let r = try Gascli.run(["run", "/nonexistent/spec.yaml"])
         #expect(r.status == 2)
         #expect(r.stderr.contains("does not exist"))
     }
 
-    @Test func everyCommandHasHelpWithAnExample() throws {
+    @Test func everyCommandHasHelpWithAnExample() async throws {
+        try await offPool { try Self().everyCommandHasHelpWithAnExampleBody() }
+    }
+
+    func everyCommandHasHelpWithAnExampleBody() throws {
         for command in [["--help"], ["run", "--help"], ["validate", "--help"], ["baseline", "train", "--help"]] {
             let r = try Gascli.run(command)
             #expect(r.status == 0)
@@ -92,7 +112,11 @@ import GASTestSupport
     }
 
     @Test(arguments: ["zip-slip", "absolute", "symlink", "hardlink"])
-    func archiveEntryIsRejectedAndNothingEscapes(kind: String) throws {
+    func archiveEntryIsRejectedAndNothingEscapes(kind: String) async throws {
+        try await offPool { try Self().archiveEntryIsRejectedAndNothingEscapesBody(kind: kind) }
+    }
+
+    func archiveEntryIsRejectedAndNothingEscapesBody(kind: String) throws {
         let f = try round(kind: kind)
         let before = Set(try FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory()))
         let r = try Gascli.run(["run", "spec.yaml"], cwd: f.root)
@@ -109,7 +133,11 @@ import GASTestSupport
 }
 
 @Suite struct CorruptImageTests {
-    @Test func corruptAndTruncatedImagesAreSkippedWithAReason() throws {
+    @Test func corruptAndTruncatedImagesAreSkippedWithAReason() async throws {
+        try await offPool { try Self().corruptAndTruncatedImagesAreSkippedWithAReasonBody() }
+    }
+
+    func corruptAndTruncatedImagesAreSkippedWithAReasonBody() throws {
         let f = try RoundFixture("corrupt")
         try f.copyPhotos(4)
         let names = try FileManager.default.contentsOfDirectory(atPath: f.path("photos")).sorted()

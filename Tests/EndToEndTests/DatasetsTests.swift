@@ -50,7 +50,11 @@ import Testing
         return f
     }
 
-    @Test func listLoadsAGasbenchCatalogAsItIs() throws {
+    @Test func listLoadsAGasbenchCatalogAsItIs() async throws {
+        try await offPool { try Self().listLoadsAGasbenchCatalogAsItIsBody() }
+    }
+
+    func listLoadsAGasbenchCatalogAsItIsBody() throws {
         let f = try fixture()
         var r = try Gascli.run(["datasets", "list", "real_images.yaml"], cwd: f.root)
         #expect(r.status == 0, "\(r.stderr)")
@@ -75,7 +79,11 @@ import Testing
         #expect(r.status == 2 && r.stderr.contains("contradicts the 'audio:' group"), "\(r.stderr)")
     }
 
-    @Test func checkReportsCountsLabelsFormatsAndUnusableDatasets() throws {
+    @Test func checkReportsCountsLabelsFormatsAndUnusableDatasets() async throws {
+        try await offPool { try Self().checkReportsCountsLabelsFormatsAndUnusableDatasetsBody() }
+    }
+
+    func checkReportsCountsLabelsFormatsAndUnusableDatasetsBody() throws {
         let f = try fixture()
         let r = try Gascli.run(["datasets", "check", "real_images.yaml", "--data-root", "hub"], cwd: f.root)
         #expect(r.status == 1, "numbers-real and not-downloaded are unusable: \(r.stdout) \(r.stderr)")
@@ -93,7 +101,11 @@ import Testing
         #expect(ok.status == 0, "\(ok.stdout) \(ok.stderr)")
     }
 
-    @Test func aRoundOverParquetShardsRunsAndRecordsTheSkippedDataset() throws {
+    @Test func aRoundOverParquetShardsRunsAndRecordsTheSkippedDataset() async throws {
+        try await offPool { try Self().aRoundOverParquetShardsRunsAndRecordsTheSkippedDatasetBody() }
+    }
+
+    func aRoundOverParquetShardsRunsAndRecordsTheSkippedDatasetBody() throws {
         let f = try fixture()
         try f.write("spec.yaml", """
             version: 1

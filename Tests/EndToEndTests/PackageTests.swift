@@ -128,7 +128,11 @@ enum PackageFixtures {
 }
 
 @Suite struct PackagePushTests {
-    @Test func aGoodPackageIsRegisteredOnceUnderItsContentHash() throws {
+    @Test func aGoodPackageIsRegisteredOnceUnderItsContentHash() async throws {
+        try await offPool { try Self().aGoodPackageIsRegisteredOnceUnderItsContentHashBody() }
+    }
+
+    func aGoodPackageIsRegisteredOnceUnderItsContentHashBody() throws {
         let f = try PackageFixtures.make()
         var r = try Gascli.run(["d", "push", "--image-model", "pkgs/good.zip", "--registry", "reg"], cwd: f.root)
         #expect(r.status == 0, "\(r.stdout) \(r.stderr)")
@@ -153,7 +157,11 @@ enum PackageFixtures {
         ("lying-header", "needs 16"), ("gap", "the tensors cover 12 bytes but the data section has 20"), ("pickle", "'extra.pt' is a .pt file"),
         ("bad-config", "'modality' must be image, video or audio"), ("bomb", "exceeds"),
     ])
-    func aBadPackageIsRejectedNamingTheFileAndTheProblem(kind: String, expected: String) throws {
+    func aBadPackageIsRejectedNamingTheFileAndTheProblem(kind: String, expected: String) async throws {
+        try await offPool { try Self().aBadPackageIsRejectedNamingTheFileAndTheProblemBody(kind: kind, expected: expected) }
+    }
+
+    func aBadPackageIsRejectedNamingTheFileAndTheProblemBody(kind: String, expected: String) throws {
         let f = try PackageFixtures.make()
         let r = try Gascli.run(["d", "push", "--image-model", "pkgs/\(kind).zip", "--registry", "reg"], cwd: f.root)
         #expect(r.status == 1, "\(kind): \(r.stdout)")
@@ -166,7 +174,11 @@ enum PackageFixtures {
 }
 
 @Suite struct PackageRunTests {
-    @Test func aRegisteredPackageRunsThroughTheHostAndShowsUpInPerf() throws {
+    @Test func aRegisteredPackageRunsThroughTheHostAndShowsUpInPerf() async throws {
+        try await offPool { try Self().aRegisteredPackageRunsThroughTheHostAndShowsUpInPerfBody() }
+    }
+
+    func aRegisteredPackageRunsThroughTheHostAndShowsUpInPerfBody() throws {
         let f = try PackageFixtures.make()
         try f.copyPhotos(6)
         try f.write("catalog.yaml", "datasets:\n  - {name: p-real, path: photos, modality: image, media_type: real}\n")
@@ -201,7 +213,11 @@ enum PackageFixtures {
         #expect(r.status == 1 && r.stderr.contains("no model 'nope'") && r.stderr.contains("tiny-numpy"))
     }
 
-    @Test func theHostPreparesInputsAsGasbenchAndFailsItemsAlone() throws {
+    @Test func theHostPreparesInputsAsGasbenchAndFailsItemsAlone() async throws {
+        try await offPool { try Self().theHostPreparesInputsAsGasbenchAndFailsItemsAloneBody() }
+    }
+
+    func theHostPreparesInputsAsGasbenchAndFailsItemsAloneBody() throws {
         let f = try PackageFixtures.make()
         try f.copyPhotos(1)
         let r0 = try TestSupport.python("import zipfile,sys; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])", [f.path("pkgs/good.zip"), f.path("pkg")])

@@ -5,7 +5,11 @@ import GASTestSupport
 /// End to end: the bundled quickstart through the real binary, then every output file checked
 /// with real readers (SQLite, pyarrow, DuckDB). Slow-ish (~20 s): it runs a Python detector.
 @Suite(.serialized) struct QuickstartTests {
-    @Test func quickstartRunsAndEveryOutputAgrees() throws {
+    @Test func quickstartRunsAndEveryOutputAgrees() async throws {
+        try await offPool { try Self().quickstartRunsAndEveryOutputAgreesBody() }
+    }
+
+    func quickstartRunsAndEveryOutputAgreesBody() throws {
         try TestSupport.requirePythonModules(["pyarrow", "duckdb"])
         let out = try TestSupport.temporaryDirectory("quickstart")
         let r = try Gascli.run(["run", "configs/quickstart.yaml", "--output", out])
@@ -74,7 +78,11 @@ import GASTestSupport
         #expect(r.stdout.contains("By modality"))
     }
 
-    @Test func sameSpecGivesSameManifestAndScores() throws {
+    @Test func sameSpecGivesSameManifestAndScores() async throws {
+        try await offPool { try Self().sameSpecGivesSameManifestAndScoresBody() }
+    }
+
+    func sameSpecGivesSameManifestAndScoresBody() throws {
         let out1 = try TestSupport.temporaryDirectory("repro1"), out2 = try TestSupport.temporaryDirectory("repro2")
         let spec = "configs/quickstart.yaml"
         let a = try Gascli.runQuiet(spec, output: out1), b = try Gascli.runQuiet(spec, output: out2)

@@ -5,7 +5,11 @@ import Testing
 /// `augment: {robustness_share}`: gasbench's robustness suite on a share of the images, scored
 /// apart from the base metrics, reproducible by rescore and audit.
 @Suite struct RobustnessTests {
-    @Test func aShareOfImagesIsAugmentedAndScoredSeparately() throws {
+    @Test func aShareOfImagesIsAugmentedAndScoredSeparately() async throws {
+        try await offPool { try Self().aShareOfImagesIsAugmentedAndScoredSeparatelyBody() }
+    }
+
+    func aShareOfImagesIsAugmentedAndScoredSeparatelyBody() throws {
         let f = try RoundFixture("robustness")
         try f.copyPhotos(8)
         try f.write("catalog.yaml", "datasets:\n  - {name: p-real, path: photos, modality: image, media_type: real}\n")

@@ -68,7 +68,11 @@ import Testing
         #expect(ParquetSource.detectColumns(fields: ["caption"], modality: .image).isEmpty)
     }
 
-    @Test func hubStyleStructColumnRowsFilterAndSampling() throws {
+    @Test func hubStyleStructColumnRowsFilterAndSampling() async throws {
+        try await offPool { try Self().hubStyleStructColumnRowsFilterAndSamplingBody() }
+    }
+
+    func hubStyleStructColumnRowsFilterAndSamplingBody() throws {
         let dir = try Self.fixture()
         let listing = try DatasetListing.listDetailed(entry("hf", dir + "/hf"))
         #expect(listing.files == 2)
@@ -117,7 +121,11 @@ import Testing
         #expect(again.map(\.id) == samples.map(\.id))
     }
 
-    @Test func dataColumnsBase64AndBadFiles() throws {
+    @Test func dataColumnsBase64AndBadFiles() async throws {
+        try await offPool { try Self().dataColumnsBase64AndBadFilesBody() }
+    }
+
+    func dataColumnsBase64AndBadFilesBody() throws {
         let dir = try Self.fixture()
         let pairs = try DatasetListing.list(entry("pairs", dir + "/pairs", columns: ["src_img", "tgt_img", "missing"]))
         #expect(pairs.count == 6)
