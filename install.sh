@@ -3,7 +3,7 @@
 #
 #   ./install.sh                     # system packages + release build + link into PATH
 #   ./install.sh --no-system-deps    # skip apt-get (you installed the libraries yourself)
-#   ./install.sh --with-test-tools   # also a .venv with pyarrow and duckdb for the test suite
+#   ./install.sh --with-test-tools   # also a .venv with pyarrow, duckdb, numpy and pillow for the test suite
 #   ./install.sh --bin-dir DIR       # where to link gascli (default /usr/local/bin if writable, else ~/.local/bin)
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -66,8 +66,9 @@ if [ "$TEST_TOOLS" = 1 ]; then
     say "creating .venv for the test suite's cross-checks"
     python3 -m venv .venv
   fi
-  say "installing pyarrow and duckdb into .venv"
-  .venv/bin/pip install -q --disable-pip-version-check pyarrow duckdb
+  say "installing pyarrow, duckdb, numpy and pillow into .venv"
+  # numpy and pillow: the package host's tests (a numpy-only GAS package, image and video inputs).
+  .venv/bin/pip install -q --disable-pip-version-check pyarrow duckdb numpy pillow
 fi
 
 say "gascli installed: $BIN_DIR/gascli -> $BUILT (also ./bin/gascli)"
