@@ -4,7 +4,7 @@
 #   ./install.sh                     # system packages + release build + link into PATH
 #   ./install.sh --no-system-deps    # skip apt-get (you installed the libraries yourself)
 #   ./install.sh --with-test-tools   # also chromium (report browser test) and a .venv with pyarrow, duckdb,
-#                                    # numpy and scikit-learn for the test suite's cross-checks
+#                                    # numpy, pillow and scikit-learn for the test suite's cross-checks
 #   ./install.sh --bin-dir DIR       # where to link gascli (default /usr/local/bin if writable, else ~/.local/bin)
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -68,8 +68,9 @@ if [ "$TEST_TOOLS" = 1 ]; then
     say "creating .venv for the test suite's cross-checks"
     python3 -m venv .venv
   fi
-  say "installing pyarrow, duckdb, numpy and scikit-learn into .venv"
-  .venv/bin/pip install -q --disable-pip-version-check pyarrow duckdb numpy scikit-learn
+  say "installing pyarrow, duckdb, numpy, pillow and scikit-learn into .venv"
+  # numpy and pillow: the package host's tests; scikit-learn: metric cross-checks.
+  .venv/bin/pip install -q --disable-pip-version-check pyarrow duckdb numpy pillow scikit-learn
 fi
 
 say "gascli installed: $BIN_DIR/gascli -> $BUILT (also ./bin/gascli)"

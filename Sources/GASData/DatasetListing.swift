@@ -7,6 +7,9 @@ import GASSpec
 public enum MediaLocator: Sendable, Hashable {
     case file(path: String)
     case archiveMember(archive: String, member: String)
+    /// One cell of a Parquet file: `row` is the row's index within row group `rowGroup`;
+    /// `column` is the dotted leaf name; `base64` when the leaf is text holding base64 media.
+    case parquetCell(file: String, rowGroup: Int, row: Int, column: String, base64: Bool)
 }
 
 /// A file that could become a sample, before any bytes are read.
@@ -15,6 +18,7 @@ public struct Candidate: Sendable, Hashable {
     /// machines because it never contains the absolute location of the dataset.
     public var uri: String
     public var locator: MediaLocator
+    /// The extension the bytes are stored under; "" when only the bytes can tell (Parquet cells).
     public var format: String
 }
 
@@ -35,10 +39,27 @@ public enum DatasetListing {
         return (lower as NSString).pathExtension
     }
 
+    /// Candidates of a dataset plus what went wrong with individual files on the way.
+    public struct Listing: Sendable {
+        public var candidates: [Candidate]
+        public var problems: [ListingProblem]
+        /// Files (media, archives, Parquet shards) the listing looked at.
+        public var files: Int
+    }
+
     public static func list(_ entry: CatalogEntry, limits: ArchiveLimits = .default) throws -> [Candidate] {
+        try listDetailed(entry, limits: limits).candidates
+    }
+
+    /// Lists a dataset. A Parquet shard that cannot be read, or has no media column, is a problem
+    /// of that file and the other shards still count. Archives that cannot be read throw
+    /// (`unsafeArchive`: a hostile archive stops the run), unless `tolerant`, which turns them into
+    /// problems too (for `gascli datasets check`).
+    public static func listDetailed(_ entry: CatalogEntry, limits: ArchiveLimits = .default, tolerant: Bool = false) throws -> Listing {
         let mediaExtensions = extensions[entry.modality] ?? []
         let wanted = entry.sourceFormat
         let wantsArchive = wanted.isEmpty || archiveFormats.contains(wanted)
+        let wantsParquet = wanted.isEmpty || wanted == "parquet"
         let wantsMedia = wanted.isEmpty || mediaExtensions.contains(wanted) || (wanted == "jpg" && entry.modality == .image)
 
         func keep(_ relative: String) -> Bool {
@@ -74,14 +95,25 @@ public enum DatasetListing {
         files.sort { $0.relative < $1.relative }
 
         var candidates: [Candidate] = []
+        var problems: [ListingProblem] = []
         var archivesUsed = 0
+        var filesSeen = 0
         for file in files {
             let fmt = format(of: file.relative)
-            if wantsMedia, matchesMedia(fmt), keep(file.relative) {
+            if wantsParquet, fmt == "parquet", keep(file.relative) {
+                if let cap = entry.archivesPerDataset, cap >= 0, archivesUsed >= cap { continue }
+                archivesUsed += 1
+                filesSeen += 1
+                let listed = ParquetSource.list(file: file, entry: entry)
+                candidates += listed.candidates
+                problems += listed.problems
+            } else if wantsMedia, matchesMedia(fmt), keep(file.relative) {
+                filesSeen += 1
                 candidates.append(Candidate(uri: "dataset://\(entry.name)/\(file.relative)", locator: .file(path: file.absolute), format: normalized(fmt)))
             } else if wantsArchive, archiveFormats.contains(fmt), wanted.isEmpty || fmt == wanted || (wanted == "tgz" && fmt == "tar.gz") || (wanted == "tar.gz" && fmt == "tgz") {
                 if let cap = entry.archivesPerDataset, cap >= 0, archivesUsed >= cap { continue }
                 archivesUsed += 1
+                filesSeen += 1
                 var members: [Candidate] = []
                 do {
                     let reader = try ArchiveReader(path: file.absolute, limits: limits)
@@ -93,6 +125,10 @@ public enum DatasetListing {
                                                  locator: .archiveMember(archive: file.absolute, member: item.path), format: normalized(mfmt)))
                     }
                 } catch let error as MediaError {
+                    if tolerant {
+                        problems.append(ListingProblem(file: file.absolute, reason: error.description))
+                        continue
+                    }
                     throw DataError.unsafeArchive(dataset: entry.name, reason: error.description)
                 }
                 members.sort { $0.uri < $1.uri }
@@ -104,7 +140,7 @@ public enum DatasetListing {
                 candidates += members
             }
         }
-        return candidates
+        return Listing(candidates: candidates, problems: problems, files: filesSeen)
     }
 
     static func normalized(_ format: String) -> String { format == "jpeg" ? "jpg" : format }
@@ -118,6 +154,45 @@ public enum Sampler {
         rng.shuffle(&pool)
         guard let count else { return pool }
         return Array(pool.prefix(count))
+    }
+
+    /// gasbench's weighted per-dataset sampling (`calculate_weighted_dataset_sampling`, §1.7) for a
+    /// total T over the matched datasets, then each dataset's own `max_samples`:
+    ///
+    ///     G = #names containing "gasstation", R = the others
+    ///     G == 0: cap = min(2000, T / (R + G)) for every dataset
+    ///     else:   u = T / (R + 5·G); reg = int(u); gas = int(5u); even = max(1, T / (R + G))
+    ///             reg = min(2000, max(min(100, even), reg)); gas = min(10000, max(min(500, max(1, int(5·even))), gas))
+    ///
+    /// Constants as in gasbench: regular min 100 / max 2000, gasstation min 500 / max 10000,
+    /// gasstation weight 5. A cap of 0 becomes 10000 (gasbench's `max_samples or 10000`).
+    public static let weightedRegular = (min: 100, max: 2000)
+    public static let weightedGasstation = (min: 500, max: 10000, weight: 5.0)
+
+    public static func weightedQuotas(total: Int, datasets: [CatalogEntry]) -> [String: Int?] {
+        let gas = datasets.filter { $0.name.lowercased().contains("gasstation") }.count
+        let regular = datasets.count - gas
+        guard datasets.count > 0 else { return [:] }
+        var regularCap: Int, gasCap: Int
+        if gas == 0 {
+            regularCap = min(weightedRegular.max, total / datasets.count)
+            gasCap = regularCap
+        } else {
+            let u = Double(total) / (Double(regular) + weightedGasstation.weight * Double(gas))
+            let even = max(1, total / datasets.count)
+            let regularMin = min(weightedRegular.min, even)
+            let gasMin = min(weightedGasstation.min, max(1, Int(Double(even) * weightedGasstation.weight)))
+            regularCap = min(weightedRegular.max, max(regularMin, Int(u)))
+            gasCap = min(weightedGasstation.max, max(gasMin, Int(u * weightedGasstation.weight)))
+        }
+        var result: [String: Int?] = [:]
+        for entry in datasets {
+            var quota = entry.name.lowercased().contains("gasstation") ? gasCap : regularCap
+            if quota == 0 { quota = 10000 }
+            if let cap = entry.maxSamples { quota = min(quota, cap) }
+            result[entry.name] = quota
+        }
+        return result
     }
 
     /// Splits a total budget evenly over datasets (the remainder goes to the first ones in name

@@ -1,5 +1,8 @@
 import Crypto
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Content-addressed media: bytes are kept exactly as they came (never re-encoded) under their sha256.
 ///
@@ -38,8 +41,13 @@ public struct MediaStore: Sendable {
         guard fm.createFile(atPath: temporary, contents: Data(bytes)) else {
             throw DataError.cannotWrite(path: temporary, reason: "check free space and permissions of \(root)")
         }
-        if fm.fileExists(atPath: path) { try? fm.removeItem(atPath: path) }
-        try fm.moveItem(atPath: temporary, toPath: path)
+        // rename(2) replaces an existing file atomically: two runs storing the same blob at once
+        // (same bytes, same name) both succeed, whichever renames last.
+        guard rename(temporary, path) == 0 else {
+            let code = errno
+            try? fm.removeItem(atPath: temporary)
+            throw DataError.cannotWrite(path: path, reason: "rename failed: \(String(cString: strerror(code)))")
+        }
         return (sha, relative)
     }
 }

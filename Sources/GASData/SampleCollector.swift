@@ -6,10 +6,27 @@ import GASSpec
 /// Progress of a long step: what is being done, how far, out of how many.
 public typealias ProgressCallback = @Sendable (_ step: String, _ done: Int, _ total: Int) -> Void
 
+/// What collection had to leave out, for the plan and the user: datasets that could not be used
+/// at all, and notes about individual files.
+public final class CollectionReport: @unchecked Sendable {
+    private let lock = NSLock()
+    private var _skipped: [SkippedDataset] = []
+    private var _warnings: [String] = []
+
+    public init() {}
+
+    public var skippedDatasets: [SkippedDataset] { lock.withLock { _skipped } }
+    public var warnings: [String] { lock.withLock { _warnings } }
+
+    func skip(_ dataset: String, _ reason: String) { lock.withLock { _skipped.append(SkippedDataset(name: dataset, reason: reason)) } }
+    func warn(_ message: String) { lock.withLock { _warnings.append(message) } }
+}
+
 /// Turns a spec's sources into concrete, stored, hashed samples: the sample list of a plan.
 public enum SampleCollector {
     public static func collect(spec: RoundSpec, catalog: Catalog, store: MediaStore,
                                archiveLimits: ArchiveLimits = .default, imageLimits: ImageLimits = .default,
+                               report: CollectionReport? = nil,
                                progress: ProgressCallback = { _, _, _ in }) throws -> [PlannedSample] {
         var samples: [PlannedSample] = []
         var seen: Set<String> = []
@@ -26,25 +43,71 @@ public enum SampleCollector {
                 throw DataError.noDatasetsMatch(patterns: real.datasets, available: eligible.map(\.name).sorted(),
                                                 modalities: spec.round.modalities.map(\.rawValue))
             }
-            let quotas = Sampler.quotas(total: real.samples, datasets: matched)
+            let quotas = real.sampling == .weighted
+                ? Sampler.weightedQuotas(total: real.samples ?? 0, datasets: matched)
+                : Sampler.quotas(total: real.samples, datasets: matched)
+            var usable = 0
+            var unusable: [String] = []
             for entry in matched {
-                let candidates = try DatasetListing.list(entry, limits: archiveLimits)
+                let listing = try DatasetListing.listDetailed(entry, limits: archiveLimits)
+                for problem in listing.problems {
+                    report?.warn("dataset '\(entry.name)': \(problem.severity == .note ? "note: " : "skipped file ")\(problem)")
+                }
+                let candidates = listing.candidates
                 guard !candidates.isEmpty else {
+                    // Unreadable shards or no media column: skip the dataset with the reason and go on.
+                    if let problem = listing.problems.first(where: { $0.severity == .error }) {
+                        report?.skip(entry.name, problem.description)
+                        unusable.append("\(entry.name): \(problem)")
+                        continue
+                    }
                     throw DataError.emptyDataset(name: entry.name, path: entry.path, format: entry.sourceFormat)
                 }
+                usable += 1
                 let chosen = Sampler.select(candidates, count: quotas[entry.name] ?? nil, seed: spec.round.seed, dataset: entry.name)
-                let loaded = try readBytes(of: chosen, dataset: entry.name, limits: archiveLimits)
-                for (i, candidate) in chosen.enumerated() {
-                    progress("reading \(entry.name)", i + 1, chosen.count)
-                    guard let bytes = loaded[candidate.uri] else { continue }
-                    append(try storeCandidate(bytes: bytes, candidate: candidate, entry: entry, roundSeed: spec.round.seed,
-                                     store: store, imageLimits: imageLimits))
+                var stored: [String: PlannedSample] = [:]
+                var done = 0
+                try forEachBytes(of: chosen, dataset: entry.name, limits: archiveLimits) { candidate, bytes in
+                    done += 1
+                    progress("reading \(entry.name)", done, chosen.count)
+                    stored[candidate.uri] = try storeCandidate(bytes: bytes, candidate: candidate, entry: entry, roundSeed: spec.round.seed,
+                                                               store: store, imageLimits: imageLimits)
                 }
+                for candidate in chosen {
+                    if let sample = stored[candidate.uri] { append(sample) }
+                }
+            }
+            if usable == 0 && !unusable.isEmpty {
+                throw DataError.unreadable(path: matched.map(\.path).joined(separator: ", "),
+                                           reason: "no dataset of this real source could be read: \(unusable.joined(separator: "; "))")
             }
         }
 
         for (index, source) in spec.sources.enumerated() {
             guard case let .synthetic(synthetic) = source else { continue }
+            if synthetic.modality != .image {
+                for i in 0..<synthetic.samples {
+                    progress("generating synthetic \(synthetic.modality.rawValue)", i + 1, synthetic.samples)
+                    var rng = SplitMix64(seed: spec.round.seed, label: "synthetic:\(index):\(i)")
+                    let seed = rng.next()
+                    let bytes: [UInt8], uri: String, format: String
+                    if synthetic.modality == .audio {
+                        let duration = synthetic.duration ?? 2.0
+                        bytes = WAVAudio.encodePCM16(ProceduralAudio.generate(seed: seed, duration: duration))
+                        uri = "synthetic://\(synthetic.generator)/\(index)/\(i)?seed=\(seed)&duration=\(duration)"
+                        format = "wav"
+                    } else {
+                        let frames = synthetic.frames ?? 16
+                        bytes = try ProceduralVideo.generate(seed: seed, width: synthetic.width, height: synthetic.height, frames: frames)
+                        uri = "synthetic://\(synthetic.generator)/\(index)/\(i)?seed=\(seed)&size=\(synthetic.width)x\(synthetic.height)&frames=\(frames)"
+                        format = "avi"
+                    }
+                    append(try storeGenerated(bytes: bytes, format: format, modality: synthetic.modality, uri: uri,
+                                              dataset: "synthetic-\(synthetic.generator)", roundSeed: spec.round.seed, store: store,
+                                              family: synthetic.generator))
+                }
+                continue
+            }
             let semiCount = Int((Double(synthetic.samples) * synthetic.semisyntheticShare).rounded(.toNearestOrEven))
             let pureCount = synthetic.samples - semiCount
             for i in 0..<pureCount {
@@ -73,6 +136,20 @@ public enum SampleCollector {
                                           roundSeed: spec.round.seed, store: store, family: synthetic.generator))
             }
         }
+        if let share = spec.augment?.robustnessShare {
+            let bases = samples.filter { $0.modality == .image && $0.skipReason == nil && RobustnessAugmentation.selects(seed: $0.seed, share: share) }
+            for (i, base) in bases.enumerated() {
+                progress("robustness augmentations", i + 1, bases.count)
+                let image = try ImageCodec.decode(try readFile(store.absolutePath(base.mediaPath)), limits: imageLimits)
+                let bytes = try RobustnessAugmentation.apply(image)
+                let (sha, relative) = try store.put(bytes, format: "jpg")
+                let uri = RobustnessAugmentation.uri(base: base.id)
+                let id = sampleID(uri: uri, sha256: sha)
+                append(PlannedSample(id: id, uri: uri, sha256: sha, byteCount: bytes.count, dataset: base.dataset, sourceKind: base.sourceKind,
+                                     mediaType: base.mediaType, modality: .image, seed: SampleSeed.derive(roundSeed: spec.round.seed, sampleID: id),
+                                     format: "jpg", mediaPath: relative, generatorFamily: base.generatorFamily))
+            }
+        }
         return samples
     }
 
@@ -80,21 +157,30 @@ public enum SampleCollector {
         String(MediaStore.sha256Hex(Array("\(uri)\n\(sha256)".utf8)).prefix(24))
     }
 
-    static func storeCandidate(bytes: [UInt8], candidate: Candidate, entry: CatalogEntry, roundSeed: UInt64,
-                      store: MediaStore, imageLimits: ImageLimits) throws -> PlannedSample {
-        let (sha, relative) = try store.put(bytes, format: candidate.format)
-        let id = sampleID(uri: candidate.uri, sha256: sha)
+    /// Stores a candidate's bytes and makes its sample. `bytes` is `.failure` when they could not be
+    /// read at all (a Parquet cell that is null or not base64): the sample is then the raw reason,
+    /// stored as a tiny text blob so it still has an identity, and skipped with that reason.
+    static func storeCandidate(bytes result: Result<[UInt8], ListingProblem>, candidate: Candidate, entry: CatalogEntry, roundSeed: UInt64,
+                               store: MediaStore, imageLimits: ImageLimits) throws -> PlannedSample {
         var skip: String?
-        if entry.modality == .image {
-            do {
-                _ = try ImageCodec.decode(bytes, limits: imageLimits)
-            } catch {
-                skip = "unreadable image (\(candidate.uri)): \(error)"
-            }
+        let bytes: [UInt8]
+        switch result {
+        case .success(let b): bytes = b
+        case .failure(let problem):
+            bytes = Array("unreadable: \(problem.reason)\n".utf8)
+            skip = "unreadable \(entry.modality.rawValue) (\(candidate.uri)): \(problem.reason)"
+        }
+        var format = candidate.format
+        if format.isEmpty { format = skip == nil ? (MediaFormat.sniff(bytes) ?? "bin") : "txt" }
+        let (sha, relative) = try store.put(bytes, format: format)
+        let id = sampleID(uri: candidate.uri, sha256: sha)
+        if skip == nil {
+            skip = MediaValidation.problem(bytes: bytes, format: format, modality: entry.modality, imageLimits: imageLimits)
+                .map { "unreadable \($0.kind) (\(candidate.uri)): \($0.reason)" }
         }
         return PlannedSample(id: id, uri: candidate.uri, sha256: sha, byteCount: bytes.count, dataset: entry.name,
                              sourceKind: .real, mediaType: entry.mediaType, modality: entry.modality,
-                             seed: SampleSeed.derive(roundSeed: roundSeed, sampleID: id), format: candidate.format,
+                             seed: SampleSeed.derive(roundSeed: roundSeed, sampleID: id), format: format,
                              mediaPath: relative, skipReason: skip, generatorFamily: entry.generatorFamily)
     }
 
@@ -108,28 +194,51 @@ public enum SampleCollector {
                              format: "png", mediaPath: relative, generatorFamily: family)
     }
 
-    /// Reads the chosen candidates' bytes: plain files directly, archive members in one pass per archive.
-    static func readBytes(of chosen: [Candidate], dataset: String, limits: ArchiveLimits) throws -> [String: [UInt8]] {
-        var result: [String: [UInt8]] = [:]
-        var byArchive: [String: [String: String]] = [:]  // archive -> member -> uri
+    static func storeGenerated(bytes: [UInt8], format: String, modality: Modality, uri: String, dataset: String, roundSeed: UInt64,
+                               store: MediaStore, family: String) throws -> PlannedSample {
+        let (sha, relative) = try store.put(bytes, format: format)
+        let id = sampleID(uri: uri, sha256: sha)
+        return PlannedSample(id: id, uri: uri, sha256: sha, byteCount: bytes.count, dataset: dataset, sourceKind: .synthetic,
+                             mediaType: .synthetic, modality: modality, seed: SampleSeed.derive(roundSeed: roundSeed, sampleID: id),
+                             format: format, mediaPath: relative, generatorFamily: family)
+    }
+
+    /// Reads the chosen candidates' bytes and hands them to `body` one at a time (plain files
+    /// directly, archive members in one pass per archive, Parquet cells one row group at a time), so
+    /// no more than one archive member or row group is held at once. Order: files, archives, Parquet.
+    static func forEachBytes(of chosen: [Candidate], dataset: String, limits: ArchiveLimits,
+                             _ body: (Candidate, Result<[UInt8], ListingProblem>) throws -> Void) throws {
+        var byArchive: [String: [String: Candidate]] = [:]  // archive -> member -> candidate
+        var cells: [Candidate] = []
         for candidate in chosen {
             switch candidate.locator {
             case let .file(path):
-                result[candidate.uri] = try readFile(path)
+                try body(candidate, .success(try readFile(path)))
             case let .archiveMember(archive, member):
-                byArchive[archive, default: [:]][member] = candidate.uri
+                byArchive[archive, default: [:]][member] = candidate
+            case .parquetCell:
+                cells.append(candidate)
             }
         }
         for (archive, members) in byArchive.sorted(by: { $0.key < $1.key }) {
             do {
                 let reader = try ArchiveReader(path: archive, limits: limits)
                 try reader.forEachEntry { entry, readData in
-                    guard entry.kind == .regular, let uri = members[entry.path] else { return }
-                    result[uri] = try readData()
+                    guard entry.kind == .regular, let candidate = members[entry.path] else { return }
+                    try body(candidate, .success(try readData()))
                 }
             } catch let error as MediaError {
                 throw DataError.unsafeArchive(dataset: dataset, reason: error.description)
             }
+        }
+        try ParquetSource.readCells(cells, body)
+    }
+
+    /// The chosen candidates' bytes in memory (small datasets and tests).
+    static func readBytes(of chosen: [Candidate], dataset: String, limits: ArchiveLimits) throws -> [String: [UInt8]] {
+        var result: [String: [UInt8]] = [:]
+        try forEachBytes(of: chosen, dataset: dataset, limits: limits) { candidate, bytes in
+            if case .success(let b) = bytes { result[candidate.uri] = b }
         }
         return result
     }

@@ -94,6 +94,33 @@ public struct Safetensors: Sendable {
         self.dataStart = start
     }
 
+    /// Size of the data section (bytes after the header).
+    public var dataByteCount: Int { data.count - dataStart }
+
+    /// Number of values over all tensors.
+    public var parameterCount: Int { tensors.values.reduce(0) { $0 + $1.shape.reduce(1, *) } }
+
+    /// The stricter rules of the safetensors format itself, for untrusted model packages: the
+    /// header is a JSON object starting with `{`, and the tensors tile the data section exactly,
+    /// from byte 0 with no gap, overlap or trailing bytes (a header that lies about sizes fails).
+    public func checkLayout(file: String) throws(SafetensorsError) {
+        guard dataStart > 8, data[8] == UInt8(ascii: "{") else {
+            throw .invalid(file: file, reason: "the header does not start with '{'")
+        }
+        var position = 0
+        for t in tensors.values.sorted(by: { ($0.range.lowerBound, $0.range.upperBound) < ($1.range.lowerBound, $1.range.upperBound) }) {
+            guard t.range.lowerBound == position else {
+                throw .invalid(file: file, reason: t.range.lowerBound > position
+                    ? "bytes \(position)..<\(t.range.lowerBound) of the data section belong to no tensor (before '\(t.name)')"
+                    : "tensor '\(t.name)' overlaps the previous tensor")
+            }
+            position = t.range.upperBound
+        }
+        guard position == dataByteCount else {
+            throw .invalid(file: file, reason: "the tensors cover \(position) bytes but the data section has \(dataByteCount)")
+        }
+    }
+
     /// A tensor's values as doubles (F32 and F64 only; the baseline needs nothing else).
     public func doubles(_ name: String) throws(SafetensorsError) -> [Double] {
         guard let t = tensors[name] else { throw .missingTensor(name: name, available: tensors.keys.sorted()) }

@@ -16,6 +16,8 @@ public enum MediaError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidImage(reason: String)
     /// The decoder or encoder could not get memory.
     case outOfMemory
+    /// Audio bytes that cannot be read (not WAV, truncated, an unsupported sample format).
+    case invalidAudio(reason: String)
 
     /// An entry that would escape the extraction root or is not plain data.
     case unsafeArchiveEntry(archive: String, entry: String, reason: String)
@@ -60,6 +62,8 @@ public enum MediaError: Error, Equatable, Sendable, CustomStringConvertible {
             return "The image cannot be encoded: \(reason)."
         case .outOfMemory:
             return "Out of memory while decoding or encoding an image: lower ImageLimits or free memory."
+        case .invalidAudio(let reason):
+            return "The audio cannot be read: \(reason)."
         case .unsafeArchiveEntry(let archive, let entry, let reason):
             return "Archive \(archive) holds an unsafe entry '\(entry)' (\(reason)); nothing was extracted from it: repack the archive without such entries."
         case .encryptedArchiveEntry(let archive, let entry):

@@ -5,8 +5,21 @@
 struct ColumnChunkReader {
     let column: ParquetColumn
     let codec: Int32
-    /// Rows in the row group; a flat column has exactly one value (or null) per row.
+    /// Rows in the row group; a non-repeated column has exactly one value (or null) per row.
     let rowCount: Int
+    /// 0 for required columns, 1 for optional top-level columns, more for leaves of (optional)
+    /// structs. A value is present only at the maximum level; any lower level is a null (the leaf
+    /// itself or one of its parents).
+    var maxDefinitionLevel: Int = 0
+
+    init(column: ParquetColumn, codec: Int32, rowCount: Int, maxDefinitionLevel: Int? = nil) {
+        self.column = column
+        self.codec = codec
+        self.rowCount = rowCount
+        self.maxDefinitionLevel = maxDefinitionLevel ?? (column.optional ? 1 : 0)
+    }
+
+    private var levelBitWidth: Int { RLEHybrid.bitWidth(forMax: UInt32(maxDefinitionLevel)) }
 
     func decode(_ chunk: [UInt8]) throws -> ParquetColumnValues {
         switch column.type {
@@ -60,7 +73,7 @@ struct ColumnChunkReader {
                 try page.withUnsafeBytes { p in
                     var offset = 0
                     var levels: [UInt32]?
-                    if column.optional {
+                    if maxDefinitionLevel > 0 {
                         guard dataHeader.definitionLevelEncoding == EncodingID.rle else {
                             throw FormatIssue.unsupportedEncoding("\(EncodingID.name(dataHeader.definitionLevelEncoding)) definition levels")
                         }
@@ -69,7 +82,7 @@ struct ColumnChunkReader {
                         guard length <= p.count - 4 else {
                             throw FormatIssue.truncated("definition levels declare \(length) bytes, page has \(p.count - 4)")
                         }
-                        levels = try RLEHybrid.decode(UnsafeRawBufferPointer(rebasing: p[4..<(4 + length)]), bitWidth: 1, count: count)
+                        levels = try RLEHybrid.decode(UnsafeRawBufferPointer(rebasing: p[4..<(4 + length)]), bitWidth: levelBitWidth, count: count)
                         offset = 4 + length
                     }
                     try append(levels: levels, values: UnsafeRawBufferPointer(rebasing: p[offset...]), count: count,
@@ -88,9 +101,10 @@ struct ColumnChunkReader {
                 let levelsStart = body.lowerBound + repetitionBytes
                 let valuesStart = levelsStart + definitionBytes
                 var levels: [UInt32]?
-                if column.optional {
+                if maxDefinitionLevel > 0 {
+                    let width = levelBitWidth
                     levels = try chunk.withUnsafeBytes {
-                        try RLEHybrid.decode(UnsafeRawBufferPointer(rebasing: $0[levelsStart..<valuesStart]), bitWidth: 1, count: count)
+                        try RLEHybrid.decode(UnsafeRawBufferPointer(rebasing: $0[levelsStart..<valuesStart]), bitWidth: width, count: count)
                     }
                 }
                 let valuesSize = uncompressedSize - repetitionBytes - definitionBytes
@@ -133,15 +147,19 @@ struct ColumnChunkReader {
     private func append<T: PlainDecodable>(levels: [UInt32]?, values p: UnsafeRawBufferPointer, count: Int,
                                            encoding: Int32, dictionary: [T]?, to out: inout [T?]) throws {
         var nonNull = count
+        let present = UInt32(maxDefinitionLevel)
         if let levels {
             nonNull = 0
-            for level in levels where level != 0 { nonNull += 1 }
+            for level in levels {
+                guard level <= present else { throw FormatIssue.corrupt("definition level \(level) above the column's maximum \(present)") }
+                if level == present { nonNull += 1 }
+            }
         }
         let decoded = try decode(p, count: nonNull, encoding: encoding, dictionary: dictionary)
         if let levels {
             var k = 0
             for level in levels {
-                if level != 0 {
+                if level == present {
                     out.append(decoded[k])
                     k += 1
                 } else {

@@ -1,4 +1,4 @@
-// Parquet reader for flat files. Reads the footer once at open; each `readRowGroup` reads the
+// Parquet reader for flat files and structs (nested groups without repetition). Reads the footer once at open; each `readRowGroup` reads the
 // requested column chunks with positional reads. Input is untrusted: sizes are capped, offsets
 // bounds-checked, and every failure is a typed `ParquetError`.
 
@@ -10,15 +10,25 @@ public final class ParquetReader: Sendable {
     /// The writer's `created_by` string, if any.
     public let createdBy: String?
     public var rowGroupCount: Int { rowGroups.count }
+    /// The top-level fields in schema order, each with the dotted names of its leaf columns.
+    public let fields: [ParquetField]
+    /// Leaf columns present in the file that this reader cannot decode, with the reason.
+    public let unsupportedColumns: [String: String]
 
     /// Largest footer the reader will load.
     public static let maxFooterBytes = 64 << 20
     /// Largest row group (in rows) the reader will decode; guards against tiny files that claim
     /// billions of rows through run-length encoding.
     public static let maxRowsPerRowGroup = 1 << 27
+    /// Largest column chunk (compressed bytes of one column in one row group) the reader loads:
+    /// memory stays bounded by one row group's requested columns at a time.
+    public static let maxColumnChunkBytes = 1 << 30
 
     private let file: FileSource
     private let rowGroups: [RowGroup]
+    /// The readable leaves, parallel to `schema.columns`.
+    private let readableLeaves: [Leaf]
+    private let leafCount: Int
     /// Start of the footer: column chunks must lie in 4..<footerStart.
     private let footerStart: Int64
 
@@ -63,20 +73,47 @@ public final class ParquetReader: Sendable {
         } catch let issue as FormatIssue {
             throw issue.parquetError(path: path, column: nil)
         }
-        let schema = try Self.flatSchema(meta.schema, path: path)
+        let tree = try Self.schemaTree(meta.schema, path: path)
+        let readable = tree.leaves.filter { $0.column != nil }
+        let schema = ParquetSchema(columns: readable.compactMap(\.column))
         self.schema = schema
+        self.readableLeaves = readable
+        self.leafCount = tree.leaves.count
+        self.fields = tree.fields
+        self.unsupportedColumns = Dictionary(tree.leaves.compactMap { leaf in leaf.unsupported.map { (leaf.name, $0) } },
+                                             uniquingKeysWith: { a, _ in a })
         guard meta.numRows >= 0 else {
             throw ParquetError.corrupt(path: path, column: nil, detail: "negative row count \(meta.numRows)")
         }
         rowCount = Int(meta.numRows)
-        try Self.validate(meta.rowGroups, schema: schema, path: path)
+        try Self.validate(meta.rowGroups, leaves: readable, leafCount: tree.leaves.count, path: path)
         rowGroups = meta.rowGroups
         keyValueMetadata = Dictionary(meta.keyValueMetadata.map { ($0.key, $0.value ?? "") }, uniquingKeysWith: { _, last in last })
         createdBy = meta.createdBy
     }
 
-    /// Converts the footer's schema tree into flat columns, rejecting nesting and unsupported types.
-    private static func flatSchema(_ elements: [SchemaElement], path: String) throws -> ParquetSchema {
+    /// One leaf of the schema tree as the reader needs it: where its chunk is in every row group
+    /// and how deep its definition and repetition levels go.
+    struct Leaf: Sendable {
+        var name: String
+        var chunkIndex: Int
+        var maxDefinitionLevel: Int
+        var maxRepetitionLevel: Int
+        var physicalType: Int32?
+        /// Why the leaf cannot be read, nil when it can.
+        var unsupported: String?
+        var column: ParquetColumn?
+    }
+
+    /// Deepest schema nesting the reader follows (structs of structs ...).
+    static let maxSchemaDepth = 32
+
+    /// Walks the footer's schema tree. Every leaf becomes a column named by its dotted path
+    /// (`image.bytes` for the `datasets` library's `image: struct<bytes, path>`); structs of any
+    /// depth are read through their definition levels. Leaves that cannot be read (repeated values
+    /// of lists and maps, INT96, FIXED_LEN_BYTE_ARRAY) are listed in `unsupportedColumns` and
+    /// throw only when asked for, so the other columns of such a file stay readable.
+    private static func schemaTree(_ elements: [SchemaElement], path: String) throws -> (leaves: [Leaf], fields: [ParquetField]) {
         guard let root = elements.first else {
             throw ParquetError.corrupt(path: path, column: nil, detail: "the schema is empty")
         }
@@ -84,39 +121,72 @@ public final class ParquetReader: Sendable {
         guard childCount >= 0, childCount <= elements.count - 1 else {
             throw ParquetError.corrupt(path: path, column: nil, detail: "root declares \(childCount) columns, schema has \(elements.count - 1) elements")
         }
-        var columns: [ParquetColumn] = []
-        for element in elements.dropFirst().prefix(childCount) {
-            let name = element.name
-            if (element.numChildren ?? 0) > 0 || element.type == nil {
-                throw ParquetError.unsupportedSchema(path: path, column: name, reason: "nested group (struct, list or map) columns are not supported yet")
+        var leaves: [Leaf] = []
+        var fields: [ParquetField] = []
+        var index = 1
+        func walk(prefix: [String], definition: Int, repetition: Int, count: Int, depth: Int) throws {
+            guard depth <= maxSchemaDepth else {
+                throw ParquetError.limitExceeded(path: path, what: "schema nesting depth", value: Int64(depth), limit: Int64(maxSchemaDepth))
             }
-            if element.repetition == RepetitionID.repeated {
-                throw ParquetError.unsupportedSchema(path: path, column: name, reason: "repeated (list) columns are not supported yet")
+            for _ in 0..<count {
+                guard index < elements.count else {
+                    throw ParquetError.corrupt(path: path, column: prefix.joined(separator: "."), detail: "group declares more children than the schema holds")
+                }
+                let element = elements[index]
+                index += 1
+                var def = definition, rep = repetition
+                if element.repetition == RepetitionID.optional { def += 1 }
+                if element.repetition == RepetitionID.repeated { def += 1; rep += 1 }
+                let names = prefix + [element.name]
+                let name = names.joined(separator: ".")
+                let children = Int(element.numChildren ?? 0)
+                if depth == 0 { fields.append(ParquetField(name: element.name, columns: [], isGroup: children > 0 || element.type == nil)) }
+                let firstLeaf = leaves.count
+                if children > 0 {
+                    guard children <= elements.count - index else {
+                        throw ParquetError.corrupt(path: path, column: name, detail: "group declares \(children) children, \(elements.count - index) schema elements remain")
+                    }
+                    try walk(prefix: names, definition: def, repetition: rep, count: children, depth: depth + 1)
+                } else {
+                    var leaf = Leaf(name: name, chunkIndex: leaves.count, maxDefinitionLevel: def, maxRepetitionLevel: rep,
+                                    physicalType: element.type)
+                    if element.type == nil {
+                        leaf.unsupported = "empty group"
+                    } else if rep > 0 {
+                        leaf.unsupported = "repeated (list or map) values are not supported"
+                    } else if let typeID = element.type, let type = PhysicalTypeID.physicalType(typeID) {
+                        let textual = [LogicalTypeID.string, LogicalTypeID.enumeration, LogicalTypeID.json].contains(element.logicalType ?? -1)
+                            || [ConvertedTypeID.utf8, ConvertedTypeID.enumeration, ConvertedTypeID.json].contains(element.convertedType ?? -1)
+                        leaf.column = ParquetColumn(name: name, type: type, logical: type == .byteArray && textual ? .string : .none,
+                                                    optional: def > 0, dictionary: false)
+                    } else {
+                        leaf.unsupported = "physical type \(PhysicalTypeID.name(element.type ?? -1)) is not supported"
+                    }
+                    leaves.append(leaf)
+                }
+                if depth == 0, !fields.isEmpty {
+                    fields[fields.count - 1].columns = leaves[firstLeaf...].map(\.name)
+                }
             }
-            guard let typeID = element.type, let type = PhysicalTypeID.physicalType(typeID) else {
-                throw ParquetError.unsupportedSchema(path: path, column: name, reason: "physical type \(PhysicalTypeID.name(element.type ?? -1)) is not supported")
-            }
-            let textual = [LogicalTypeID.string, LogicalTypeID.enumeration, LogicalTypeID.json].contains(element.logicalType ?? -1)
-                || [ConvertedTypeID.utf8, ConvertedTypeID.enumeration, ConvertedTypeID.json].contains(element.convertedType ?? -1)
-            columns.append(ParquetColumn(name: name, type: type, logical: type == .byteArray && textual ? .string : .none,
-                                         optional: element.repetition == RepetitionID.optional, dictionary: false))
         }
-        guard elements.count == childCount + 1 else {
-            // Extra elements can only be children of groups, which were rejected above.
-            throw ParquetError.corrupt(path: path, column: nil, detail: "schema has \(elements.count - 1 - childCount) elements beyond the root's children")
+        try walk(prefix: [], definition: 0, repetition: 0, count: childCount, depth: 0)
+        guard index == elements.count else {
+            throw ParquetError.corrupt(path: path, column: nil, detail: "schema has \(elements.count - index) elements beyond the root's children")
         }
-        return ParquetSchema(columns: columns)
+        return (leaves, fields)
     }
 
-    private static func validate(_ rowGroups: [RowGroup], schema: ParquetSchema, path: String) throws {
+    private static func validate(_ rowGroups: [RowGroup], leaves: [Leaf], leafCount: Int, path: String) throws {
         for (index, group) in rowGroups.enumerated() {
             guard group.numRows >= 0 else {
                 throw ParquetError.corrupt(path: path, column: nil, detail: "row group \(index) has \(group.numRows) rows")
             }
-            guard group.columns.count == schema.columns.count else {
-                throw ParquetError.corrupt(path: path, column: nil, detail: "row group \(index) has \(group.columns.count) column chunks, schema has \(schema.columns.count) columns")
+            guard group.columns.count == leafCount else {
+                throw ParquetError.corrupt(path: path, column: nil, detail: "row group \(index) has \(group.columns.count) column chunks, schema has \(leafCount) columns")
             }
-            for (chunk, column) in zip(group.columns, schema.columns) {
+            for leaf in leaves {
+                guard let column = leaf.column else { continue }
+                let chunk = group.columns[leaf.chunkIndex]
                 guard chunk.filePath == nil else {
                     throw ParquetError.unsupportedSchema(path: path, column: column.name, reason: "column chunk stored in another file (\(chunk.filePath ?? ""))")
                 }
@@ -151,19 +221,31 @@ public final class ParquetReader: Sendable {
         if let names {
             indices = try names.map { name in
                 guard let i = schema.index(of: name) else {
+                    if let reason = unsupportedColumns[name] ?? unsupportedColumns.first(where: { $0.key.hasPrefix(name + ".") })?.value {
+                        throw ParquetError.unsupportedSchema(path: path, column: name, reason: reason)
+                    }
                     throw ParquetError.unknownColumn(path: path, column: name, available: schema.columns.map(\.name))
                 }
                 return i
             }
         } else {
+            if let (name, reason) = unsupportedColumns.min(by: { $0.key < $1.key }) {
+                throw ParquetError.unsupportedSchema(path: path, column: Self.topLevel(name), reason: reason)
+            }
             indices = Array(schema.columns.indices)
         }
         return try indices.map { try readColumn($0, of: group) }
     }
 
+    /// The first component of a dotted column name.
+    static func topLevel(_ name: String) -> String {
+        String(name.split(separator: ".", maxSplits: 1).first ?? Substring(name))
+    }
+
     private func readColumn(_ columnIndex: Int, of group: RowGroup) throws -> ParquetColumnValues {
         let column = schema.columns[columnIndex]
-        guard let meta = group.columns[columnIndex].metaData else {
+        let leaf = readableLeaves[columnIndex]
+        guard let meta = group.columns[leaf.chunkIndex].metaData else {
             throw ParquetError.corrupt(path: path, column: column.name, detail: "missing column metadata")
         }
         guard meta.numValues == group.numRows else {
@@ -171,19 +253,23 @@ public final class ParquetReader: Sendable {
         }
         if group.numRows == 0 {
             // pyarrow writes zero-row groups with empty, offset-0 column chunks: nothing to read.
-            return try ColumnChunkReader(column: column, codec: meta.codec, rowCount: 0).decode([])
+            return try ColumnChunkReader(column: column, codec: meta.codec, rowCount: 0, maxDefinitionLevel: leaf.maxDefinitionLevel).decode([])
         }
         var start = meta.dataPageOffset
         if let dictionaryOffset = meta.dictionaryPageOffset, dictionaryOffset > 0, dictionaryOffset < start {
             start = dictionaryOffset
         }
         let length = meta.totalCompressedSize
+        guard length <= Int64(Self.maxColumnChunkBytes) else {
+            throw ParquetError.limitExceeded(path: path, what: "column '\(column.name)' chunk size", value: length, limit: Int64(Self.maxColumnChunkBytes))
+        }
         guard start >= 4, length >= 0, length <= footerStart - start else {
             throw ParquetError.corrupt(path: path, column: column.name, detail: "column chunk bytes \(start)..<\(start &+ length) lie outside the data region 4..<\(footerStart)")
         }
         let bytes = try file.read(offset: start, count: Int(length))
         do {
-            return try ColumnChunkReader(column: column, codec: meta.codec, rowCount: Int(group.numRows)).decode(bytes)
+            return try ColumnChunkReader(column: column, codec: meta.codec, rowCount: Int(group.numRows),
+                                  maxDefinitionLevel: leaf.maxDefinitionLevel).decode(bytes)
         } catch let issue as FormatIssue {
             throw issue.parquetError(path: path, column: column.name)
         }

@@ -70,6 +70,21 @@ public struct ParquetColumn: Sendable, Hashable {
     }
 }
 
+/// A top-level field of a file's schema: a plain column (`columns == [name]`) or a struct whose
+/// leaves are named by dotted paths (`image` -> `image.bytes`, `image.path`).
+public struct ParquetField: Sendable, Hashable {
+    public var name: String
+    /// Dotted names of the field's leaf columns, readable or not, in file order.
+    public var columns: [String]
+    public var isGroup: Bool
+
+    public init(name: String, columns: [String], isGroup: Bool) {
+        self.name = name
+        self.columns = columns
+        self.isGroup = isGroup
+    }
+}
+
 /// A flat schema: an ordered list of leaf columns.
 public struct ParquetSchema: Sendable, Hashable {
     public var columns: [ParquetColumn]

@@ -4,6 +4,7 @@ import GASData
 import GASDetectors
 import GASParquet
 import GASSpec
+import GASStore
 
 /// Turns detector specs into adapters and identifies what each will run (artifact hashes).
 enum DetectorFactory {
@@ -43,6 +44,42 @@ enum DetectorFactory {
                 }
             }
             return parts.isEmpty ? nil : MediaStore.sha256Hex(Array(parts.joined(separator: "\n").utf8))
+        case .package:
+            // The package's content hash: the same files are the same detector wherever they are.
+            return try packageModel(spec, loaded: loaded).model.contentHash
+        }
+    }
+
+    /// The registry a package detector reads: `registry:` (relative to the spec), else the default.
+    static func registry(_ spec: DetectorSpec, loaded: LoadedSpec) throws -> ModelRegistry {
+        let root = spec.registry.map { loaded.resolve($0) }
+            ?? PathResolution.resolve(ModelRegistry.defaultRoot, against: FileManager.default.currentDirectoryPath)
+        do {
+            return try ModelRegistry(root: root, create: true)
+        } catch {
+            throw RunnerError.detectorSetup(name: spec.name, reason: "\(error)")
+        }
+    }
+
+    /// A package detector's registered model and its folder. `model:` names a registered model
+    /// (name or content-hash prefix) or a package zip/folder, which is validated and registered first.
+    static func packageModel(_ spec: DetectorSpec, loaded: LoadedSpec) throws -> (model: RegisteredModel, directory: String) {
+        let registry = try registry(spec, loaded: loaded)
+        let reference = spec.model ?? ""
+        let path = loaded.resolve(reference)
+        do {
+            let model: RegisteredModel
+            if reference.lowercased().hasSuffix(".zip") || FileManager.default.fileExists(atPath: (path as NSString).appendingPathComponent("model_config.yaml")) {
+                let package = try ModelPackage.validate(path: path)
+                model = try ModelPackage.push(path: path, expected: package.config.modality, registry: registry).model
+            } else {
+                model = try registry.resolve(reference)
+            }
+            return (model, registry.directory(of: model))
+        } catch let error as RunnerError {
+            throw error
+        } catch {
+            throw RunnerError.detectorSetup(name: spec.name, reason: "\(error)")
         }
     }
 
@@ -55,14 +92,34 @@ enum DetectorFactory {
         case .builtin:
             let weights = try builtinWeights(spec.model ?? "", loaded: loaded)
             do {
-                return try BuiltinBaseline(name: spec.name, weights: Safetensors(bytes: weights.bytes, file: weights.source))
+                let tensors = try Safetensors(bytes: weights.bytes, file: weights.source)
+                if tensors.metadata["format"] == BuiltinAudioBaseline.format {
+                    return try BuiltinAudioBaseline(name: spec.name, weights: tensors)
+                }
+                return try BuiltinBaseline(name: spec.name, weights: tensors)
             } catch {
                 throw RunnerError.detectorSetup(name: spec.name, reason: "\(error)")
             }
+        case .package:
+            let (model, directory) = try packageModel(spec, loaded: loaded)
+            let host = (logDirectory as NSString).appendingPathComponent(EmbeddedHost.fileName)
+            do {
+                try (EmbeddedHost.script + "\n").write(toFile: host, atomically: true, encoding: .utf8)
+            } catch {
+                throw RunnerError.detectorSetup(name: spec.name, reason: "cannot write the package host to \(host): \(error)")
+            }
+            let config = ProcessDetectorConfig(
+                name: spec.name, command: [spec.python ?? "python3", host, directory, "--config", model.configJSON],
+                workingDirectory: directory, environment: spec.environment ?? [:], requiredModalities: [],
+                batchTimeout: spec.timeoutSeconds, startupTimeout: max(60, spec.timeoutSeconds), maxRestarts: spec.maxRestarts,
+                stderrLogPath: (logDirectory as NSString).appendingPathComponent("\(spec.name).stderr.log"))
+            return ProcessDetector(config: config)
         case .process:
+            // In a round of several modalities a detector may handle a subset: samples of the others
+            // are skipped for it and left out of its metrics.
             let config = ProcessDetectorConfig(
                 name: spec.name, command: spec.command ?? [], workingDirectory: workingDirectory(spec, loaded: loaded),
-                environment: spec.environment ?? [:], requiredModalities: modalities,
+                environment: spec.environment ?? [:], requiredModalities: modalities.count == 1 ? modalities : [],
                 batchTimeout: spec.timeoutSeconds, startupTimeout: max(30, spec.timeoutSeconds), maxRestarts: spec.maxRestarts,
                 stderrLogPath: (logDirectory as NSString).appendingPathComponent("\(spec.name).stderr.log"))
             return ProcessDetector(config: config)

@@ -87,6 +87,8 @@ struct ResultsDocument: Encodable {
     var modality_leaderboards: [String: [ModalityRank]]
     var detectors: [String: DetectorResults]
     var files: [String: String]
+    /// With `augment.robustness_share`: each detector's robustness pass, keyed by detector.
+    var robustness: [String: RoundScoring.Robustness]? = nil
 
     static func make(run: RunInfo, plan: RunPlan, outcomes: [DetectorOutcome], scores: [DetectorScore], files: [String: String]) -> ResultsDocument {
         let samples = plan.samples
@@ -115,9 +117,14 @@ struct ResultsDocument: Encodable {
                                                     invalidReason: s.invalidReason, statusCounts: s.statusCounts,
                                                     breakdowns: breakdowns, artifactSHA256: artifacts[s.detector] ?? nil)
         }
-        return ResultsDocument(run: run, scoring: plan.spec.scoring, bootstrap: RoundScoring.bootstrapSettings(seed: plan.spec.round.seed),
-                               counts: counts, leaderboard: leaderboard, modality_leaderboards: modalityLeaderboards,
-                               detectors: detectors, files: files)
+        var document = ResultsDocument(run: run, scoring: plan.spec.scoring, bootstrap: RoundScoring.bootstrapSettings(seed: plan.spec.round.seed),
+                                       counts: counts, leaderboard: leaderboard, modality_leaderboards: modalityLeaderboards,
+                                       detectors: detectors, files: files)
+        let robustness = RoundScoring.robustness(samples: samples, outcomes: outcomes, scores: scores, rule: plan.spec.scoring)
+        if !robustness.isEmpty {
+            document.robustness = Dictionary(robustness.map { ($0.detector, $0) }, uniquingKeysWith: { a, _ in a })
+        }
+        return document
     }
 
     func encoded() throws -> Data {

@@ -23,13 +23,16 @@ public enum RoundPlanner {
             throw RunnerError.outputs(path: outputs, reason: "\(error.localizedDescription); choose another folder with outputs.directory or --output")
         }
         let store = MediaStore(root: outputs)
-        let samples = try SampleCollector.collect(spec: spec, catalog: catalog, store: store) { step, done, total in
+        let report = CollectionReport()
+        let samples = try SampleCollector.collect(spec: spec, catalog: catalog, store: store, report: report) { step, done, total in
             observer.handle(.step(step, done: done, total: total))
         }
         let detectors = try spec.detectors.map { PlannedDetector(spec: $0, artifactSHA256: try DetectorFactory.artifactHash($0, loaded: loaded)) }
-        let plan = RunPlan(schemaVersion: RunPlan.schemaVersion, toolVersion: ToolInfo.version, spec: spec,
+        var plan = RunPlan(schemaVersion: RunPlan.schemaVersion, toolVersion: ToolInfo.version, spec: spec,
                            samples: samples, detectors: detectors)
-        let warnings = (loaded.warnings + catalog.warnings).map(\.description)
+        if !report.skippedDatasets.isEmpty { plan.skippedDatasets = report.skippedDatasets }
+        let warnings = (loaded.warnings + catalog.warnings).map(\.description) + report.warnings
+            + report.skippedDatasets.map { "skipped dataset '\($0.name)': \($0.reason)" }
         return Planned(plan: plan, manifestHash: try plan.manifestHash(), outputs: outputs, warnings: warnings)
     }
 }

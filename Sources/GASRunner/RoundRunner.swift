@@ -16,6 +16,8 @@ public struct RunSummary: Sendable {
     public var files: [(label: String, path: String)]
     public var warnings: [String]
     public var durationSeconds: Double
+    /// The robustness pass per detector (empty without `augment.robustness_share`).
+    public var robustness: [RoundScoring.Robustness] = []
 }
 
 public struct RunOptions: Sendable {
@@ -119,10 +121,12 @@ public enum RoundRunner {
                                                specPath: loaded.path, ledger: ledger, outcomes: outcomes,
                                                startedAt: startedAt, finishedAt: finishedAt, durationSeconds: duration)
         try ledger.finishRun(id: runID, status: "completed", finishedAt: finishedAt)
-        return RunSummary(runID: runID, runDirectory: runDirectory, manifestHash: planned.manifestHash, scores: RoundScoring.ranked(scores),
+        var summary = RunSummary(runID: runID, runDirectory: runDirectory, manifestHash: planned.manifestHash, scores: RoundScoring.ranked(scores),
                           sampleCount: plan.samples.count, skippedInputs: plan.samples.filter { $0.skipReason != nil }.count,
                           outcomeCounts: Dictionary(grouping: outcomes, by: \.status.rawValue).mapValues(\.count),
                           files: RunFinalizer.files(runDirectory), warnings: planned.warnings, durationSeconds: duration)
+        summary.robustness = RoundScoring.robustness(samples: plan.samples, outcomes: outcomes, scores: scores, rule: plan.spec.scoring)
+        return summary
     }
 
     /// New run, explicit resume, or automatic resume of the newest unfinished run of the round.

@@ -26,9 +26,13 @@ public struct RunPlan: Codable, Sendable {
     public var spec: RoundSpec
     public var samples: [PlannedSample]
     public var detectors: [PlannedDetector]
+    /// Catalog datasets the round matched but could not read, with the reason (nil when none, so
+    /// plans without skipped datasets hash as before).
+    public var skippedDatasets: [SkippedDataset]? = nil
 
     enum CodingKeys: String, CodingKey {
         case spec, samples, detectors
+        case skippedDatasets = "skipped_datasets"
         case schemaVersion = "schema_version", toolVersion = "tool_version"
     }
 

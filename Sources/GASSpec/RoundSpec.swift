@@ -10,6 +10,23 @@ public struct RoundSpec: Codable, Sendable, Hashable {
     public var detectors: [DetectorSpec]
     public var scoring: ScoringRule
     public var outputs: OutputSpec
+    /// Robustness augmentations (`augment:`); nil when the spec has none (left out of the manifest).
+    public var augment: AugmentSpec? = nil
+}
+
+/// `augment: { robustness_share: 0.2 }`: that share of the round's readable images (chosen by each
+/// sample's seed) also enter the round through gasbench's robustness suite (reference §5.3),
+/// scored separately as the detector's robustness.
+public struct AugmentSpec: Codable, Sendable, Hashable {
+    public var robustnessShare: Double
+
+    public init(robustnessShare: Double) {
+        self.robustnessShare = robustnessShare
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case robustnessShare = "robustness_share"
+    }
 }
 
 public struct RoundInfo: Codable, Sendable, Hashable {
@@ -42,6 +59,18 @@ public struct RealSource: Codable, Sendable, Hashable {
     public var datasets: [String]
     /// Total samples over all matched datasets, split evenly; nil = every file up to each dataset's cap.
     public var samples: Int?
+    /// How `samples` is split over the datasets: nil = evenly; `.weighted` = gasbench's
+    /// per-dataset caps (gasbench.md §1.7). Left out of the manifest when nil.
+    public var sampling: RealSampling? = nil
+}
+
+/// Per-dataset budgets of a real source.
+public enum RealSampling: String, Codable, Sendable, Hashable, CaseIterable {
+    /// The total split evenly, remainder to the first names (the default, written as `even`).
+    case even
+    /// gasbench's `calculate_weighted_dataset_sampling`: every dataset gets the same cap
+    /// min(2000, T / N); datasets whose name contains `gasstation` get 5× the regular share.
+    case weighted
 }
 
 /// Media made locally by a builtin generator.
@@ -52,17 +81,36 @@ public struct SyntheticSource: Codable, Sendable, Hashable {
     public var semisyntheticShare: Double
     public var width: Int
     public var height: Int
+    /// procedural-speech: seconds per clip (default 2). Left out of the manifest when nil.
+    public var duration: Double? = nil
+    /// procedural-video: frames per clip (default 16, at 8 fps). Left out of the manifest when nil.
+    public var frames: Int? = nil
 
     enum CodingKeys: String, CodingKey {
-        case generator, samples, width, height
+        case generator, samples, width, height, duration, frames
         case semisyntheticShare = "semisynthetic_share"
     }
 
-    public static let generators = ["procedural"]
+    /// `procedural` (images), `procedural-speech` (speech-like WAV audio), `procedural-video`
+    /// (Motion-JPEG AVI videos).
+    public static let generators = ["procedural", "procedural-speech", "procedural-video"]
+
+    /// The modality a generator produces.
+    public static func modality(of generator: String) -> Modality {
+        switch generator {
+        case "procedural-speech": .audio
+        case "procedural-video": .video
+        default: .image
+        }
+    }
+
+    public var modality: Modality { Self.modality(of: generator) }
 }
 
 public enum DetectorAdapterKind: String, Codable, Sendable, CaseIterable {
     case builtin, process, predictions
+    /// A GAS model package from the model registry (`gascli d push`), run by the package host.
+    case package
 }
 
 /// A detector under test and how to reach it.
@@ -82,9 +130,13 @@ public struct DetectorSpec: Codable, Sendable, Hashable {
     public var batchSize: Int
     public var timeoutSeconds: Double
     public var maxRestarts: Int
+    /// package: the Python that runs the package host (default `python3`).
+    public var python: String? = nil
+    /// package: the model registry folder (default `GASCLI_REGISTRY`, else `registry` in the current directory).
+    public var registry: String? = nil
 
     enum CodingKeys: String, CodingKey {
-        case name, adapter, model, command, environment, path, detector
+        case name, adapter, model, command, environment, path, detector, python, registry
         case workingDirectory = "working_directory"
         case batchSize = "batch_size"
         case timeoutSeconds = "timeout_seconds"

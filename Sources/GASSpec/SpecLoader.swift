@@ -60,7 +60,7 @@ public enum SpecLoader {
                           warnings: reader.diagnostics.filter { $0.severity == .warning })
     }
 
-    static let topKeys = ["version", "round", "catalogs", "sources", "detectors", "scoring", "outputs"]
+    static let topKeys = ["version", "round", "catalogs", "sources", "detectors", "scoring", "outputs", "augment"]
 
     static func build(root: Node, reader r: YAMLReader, directory: String) -> RoundSpec? {
         guard let top = r.mapping(root, "", allowed: topKeys) else { return nil }
@@ -115,9 +115,27 @@ public enum SpecLoader {
             if let d = map["directory"], let s = r.nonEmptyString(d, "outputs.directory") { outputs.directory = s }
         }
 
+        var augment: AugmentSpec?
+        if let node = top["augment"], let map = r.mapping(node, "augment", allowed: ["robustness_share"]) {
+            if let n = map["robustness_share"], let share = r.double(n, "augment.robustness_share", min: 0, max: 1) {
+                augment = share > 0 ? AugmentSpec(robustnessShare: share) : nil
+            }
+        }
         guard let round else { return nil }
-        return RoundSpec(version: version, round: round, catalogs: catalogs, sources: sources,
-                         detectors: detectors, scoring: scoring ?? ScoringRule(), outputs: outputs)
+        if augment != nil && !round.modalities.contains(.image), let node = top["augment"] {
+            r.error(node, "augment.robustness_share", "the robustness suite augments images; add image to round.modalities or remove 'augment'")
+        }
+        if case let .sequence(items) = top["sources"], items.count == sources.count {
+            for (i, (item, source)) in zip(items, sources).enumerated() {
+                if case let .synthetic(synthetic) = source, !round.modalities.contains(synthetic.modality) {
+                    r.error(item, "sources[\(i)].generator", "builtin/\(synthetic.generator) makes \(synthetic.modality.rawValue), which is not in round.modalities [\(round.modalities.map(\.rawValue).joined(separator: ", "))]")
+                }
+            }
+        }
+        var spec = RoundSpec(version: version, round: round, catalogs: catalogs, sources: sources,
+                             detectors: detectors, scoring: scoring ?? ScoringRule(), outputs: outputs)
+        spec.augment = augment
+        return spec
     }
 
     static func readRound(_ node: Node, _ r: YAMLReader) -> RoundInfo? {
@@ -150,12 +168,19 @@ public enum SpecLoader {
         guard let kind = r.string(kindNode, "\(field).kind") else { return nil }
         switch kind {
         case "real":
-            guard let map = r.mapping(node, field, allowed: ["kind", "datasets", "samples"]) else { return nil }
+            guard let map = r.mapping(node, field, allowed: ["kind", "datasets", "samples", "sampling"]) else { return nil }
             let datasets = map["datasets"].flatMap { r.stringList($0, "\(field).datasets") } ?? ["*"]
             let samples = map["samples"].flatMap { r.int($0, "\(field).samples", min: 1) }
-            return .real(RealSource(datasets: datasets, samples: samples))
+            var sampling: RealSampling?
+            if let n = map["sampling"], let v = r.enumValue(n, "\(field).sampling", RealSampling.self) {
+                sampling = v == .even ? nil : v
+                if v == .weighted && samples == nil {
+                    r.error(n, "\(field).sampling", "weighted sampling splits a total: set 'samples' (gasbench's totals are 55000 image, 26000 video, 37000 audio in full mode)")
+                }
+            }
+            return .real(RealSource(datasets: datasets, samples: samples, sampling: sampling))
         case "synthetic":
-            guard let map = r.mapping(node, field, allowed: ["kind", "generator", "samples", "semisynthetic_share", "width", "height"]) else { return nil }
+            guard let map = r.mapping(node, field, allowed: ["kind", "generator", "samples", "semisynthetic_share", "width", "height", "duration", "frames"]) else { return nil }
             var generator = "procedural"
             if let g = map["generator"], let s = r.string(g, "\(field).generator") {
                 let name = s.hasPrefix("builtin/") ? String(s.dropFirst("builtin/".count)) : s
@@ -168,7 +193,19 @@ public enum SpecLoader {
             let width = map["width"].flatMap { r.int($0, "\(field).width", min: 16, max: 4096) } ?? 128
             let height = map["height"].flatMap { r.int($0, "\(field).height", min: 16, max: 4096) } ?? 128
             guard let samples else { return nil }
-            return .synthetic(SyntheticSource(generator: generator, samples: samples, semisyntheticShare: share, width: width, height: height))
+            var source = SyntheticSource(generator: generator, samples: samples, semisyntheticShare: share, width: width, height: height)
+            if let d = map["duration"] {
+                source.duration = r.double(d, "\(field).duration", min: 0.1, max: 60)
+                if source.modality != .audio { r.error(d, "\(field).duration", "'duration' applies to builtin/procedural-speech only") }
+            }
+            if let n = map["frames"] {
+                source.frames = r.int(n, "\(field).frames", min: 1, max: 256)
+                if source.modality != .video { r.error(n, "\(field).frames", "'frames' applies to builtin/procedural-video only") }
+            }
+            if share > 0 && source.modality != .image, let n = map["semisynthetic_share"] {
+                r.error(n, "\(field).semisynthetic_share", "semisynthetic media are made from real images only; use 0 with \(generator)")
+            }
+            return .synthetic(source)
         case "generator":
             r.error(kindNode, "\(field).kind", "sources of kind 'generator' (media from generator miners) are not available in this version; use real or synthetic")
             return nil
@@ -179,7 +216,7 @@ public enum SpecLoader {
     }
 
     static let detectorKeys = ["name", "adapter", "model", "command", "working_directory", "environment", "path", "detector",
-                               "batch_size", "timeout", "max_restarts"]
+                               "batch_size", "timeout", "max_restarts", "python", "registry"]
 
     static func readDetector(_ node: Node, _ field: String, _ r: YAMLReader, directory: String) -> DetectorSpec? {
         guard let map = r.mapping(node, field, allowed: detectorKeys) else { return nil }
@@ -187,7 +224,7 @@ public enum SpecLoader {
         if let name, name.contains("/") || name.contains("\n") {
             r.error(map["name"], "\(field).name", "must not contain '/' or line breaks")
         }
-        let adapter = r.require(map, "adapter", in: node, field, hint: "one of builtin, process, predictions")
+        let adapter = r.require(map, "adapter", in: node, field, hint: "one of builtin, process, predictions, package")
             .flatMap { r.enumValue($0, "\(field).adapter", DetectorAdapterKind.self) }
         var spec = DetectorSpec(name: name ?? "", adapter: adapter ?? .builtin, model: nil, command: nil,
                                 workingDirectory: nil, environment: nil, path: nil, detector: nil,
@@ -243,8 +280,24 @@ public enum SpecLoader {
             }
             if let d = map["detector"] { spec.detector = r.nonEmptyString(d, "\(field).detector") }
             misplaced("model", "builtin"); misplaced("command", "process")
+        case .package:
+            spec.model = r.require(map, "model", in: node, field, hint: "a registered model: its name or content-hash prefix (gascli d push), or a package .zip or folder")
+                .flatMap { r.nonEmptyString($0, "\(field).model") }
+            if let p = map["python"] { spec.python = r.nonEmptyString(p, "\(field).python") }
+            if let g = map["registry"] { spec.registry = r.nonEmptyString(g, "\(field).registry") }
+            if let e = map["environment"], case let .mapping(env) = e {
+                var vars: [String: String] = [:]
+                for (k, v) in env {
+                    if let key = k.scalar?.string, let value = r.string(v, "\(field).environment.\(key)") { vars[key] = value }
+                }
+                spec.environment = vars
+            }
+            misplaced("command", "process"); misplaced("path", "predictions"); misplaced("detector", "predictions")
         case nil:
             break
+        }
+        if adapter != .package {
+            for key in ["python", "registry"] { misplaced(key, "package") }
         }
         guard name != nil, adapter != nil else { return nil }
         return spec

@@ -6,6 +6,11 @@ struct AuditCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit",
         abstract: "Pack a past run into an audit bundle, or check a bundle on any machine.",
+        discussion: """
+            Example:
+              gascli audit export runs/quickstart-20261126-010318-5ed742f7 -o quickstart.tar.gz
+              gascli audit verify quickstart.tar.gz
+            """,
         subcommands: [Export.self, Verify.self])
 
     struct Export: ParsableCommand {

@@ -5,10 +5,11 @@ import GASRunner
 struct BaselineCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "baseline",
-        abstract: "Work with the builtin image baseline.",
+        abstract: "Work with the builtin image and audio baselines.",
         discussion: """
             Example:
               gascli baseline train configs/baseline-training.yaml --output models/image-baseline.safetensors
+              gascli baseline train configs/audio-baseline-training.yaml --modality audio -o models/audio-baseline.safetensors
             """,
         subcommands: [Train.self])
 
@@ -18,8 +19,9 @@ struct BaselineCommand: AsyncParsableCommand {
             discussion: """
                 Example:
                   gascli baseline train configs/baseline-training.yaml --output models/image-baseline.safetensors
+                  gascli baseline train configs/audio-baseline-training.yaml --modality audio -o models/audio-baseline.safetensors
 
-                The spec's sources give the training images and labels; its detectors are ignored.
+                The spec's sources give the training media and labels; its detectors are ignored.
                 """)
 
         @Argument(help: "Round spec whose sources are the training data.")
@@ -31,9 +33,12 @@ struct BaselineCommand: AsyncParsableCommand {
         @Option(help: "Folder for the media store used while planning.")
         var work: String = "runs"
 
+        @Option(help: "Which baseline to fit: image or audio.")
+        var modality: String = "image"
+
         func run() async throws {
             do {
-                let fit = try BaselineTraining.train(specPath: spec, outputPath: output, workDirectory: work)
+                let fit = try BaselineTraining.train(specPath: spec, outputPath: output, workDirectory: work, modality: modality)
                 print("wrote \(output): \(fit.samples) samples, training accuracy \(String(format: "%.3f", fit.accuracy))")
             } catch {
                 Diagnostics.printError("\(error)")

@@ -12,11 +12,14 @@ struct GASCommand: AsyncParsableCommand {
               gascli validate configs/quickstart.yaml
               gascli plan configs/quickstart.yaml
               gascli runs
+              gascli datasets check datasets/catalog.yaml
+              gascli d push --image-model detector.zip
               gascli audit export runs/<run-id> -o bundle.tar.gz && gascli audit verify bundle.tar.gz
               gascli report                   # HTML report of the newest run
             Every command has --help with an example.
             """,
         version: ToolInfo.version,
         subcommands: [RunCommand.self, ValidateCommand.self, PlanCommand.self, RunsCommand.self, RescoreCommand.self,
-                      ReplayCommand.self, AuditCommand.self, ReportCommand.self, BaselineCommand.self])
+                      ReplayCommand.self, AuditCommand.self, ReportCommand.self, BaselineCommand.self,
+                      DatasetsCommand.self, DiscriminatorCommand.self])
 }

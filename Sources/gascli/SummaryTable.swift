@@ -20,6 +20,13 @@ enum SummaryTable {
                                outcomes(score.statusCounts),
                            ]
                        }, left: [1, 7])
+        if !s.robustness.isEmpty {
+            lines.append("")
+            lines.append("Robustness (gasbench's suite on \(s.robustness.map(\.metrics.samples).max() ?? 0) augmented images; not in the leaderboard)")
+            for r in s.robustness.sorted(by: { $0.metrics.sn34 > $1.metrics.sn34 }) {
+                lines.append("  \(r.detector): sn34 \(String(format: "%.4f", r.metrics.sn34)) (base \(String(format: "%.4f", r.baseSN34)), ratio \(String(format: "%.3f", r.augmentationRobustness))), mean p(true) drop \(String(format: "%.4f", r.meanProbDegradation)) over \(r.pairedSamples) pairs")
+            }
+        }
         let winners = RoundScoring.modalityLeaderboards(s.scores)
         if !winners.isEmpty {
             lines.append("")

@@ -70,7 +70,11 @@ import GASTestSupport
         return out
     }
 
-    @Test func anExportedBundleVerifiesWithEveryCheckPassing() throws {
+    @Test func anExportedBundleVerifiesWithEveryCheckPassing() async throws {
+        try await offPool { try Self().anExportedBundleVerifiesWithEveryCheckPassingBody() }
+    }
+
+    func anExportedBundleVerifiesWithEveryCheckPassingBody() throws {
         let (bundle, sha, folder) = try export()
         #expect(sha.count == 64)
         let tmp = try TestSupport.temporaryDirectory("verify-tmp")
@@ -88,7 +92,11 @@ import GASTestSupport
         #expect(try FileManager.default.contentsOfDirectory(atPath: tmp).isEmpty, "verify left files in TMPDIR")
     }
 
-    @Test func exportingTwiceGivesTheSameBytes() throws {
+    @Test func exportingTwiceGivesTheSameBytes() async throws {
+        try await offPool { try Self().exportingTwiceGivesTheSameBytesBody() }
+    }
+
+    func exportingTwiceGivesTheSameBytesBody() throws {
         let one = try export(), two = try export()
         #expect(try Data(contentsOf: URL(fileURLWithPath: one.bundle)) == (try Data(contentsOf: URL(fileURLWithPath: two.bundle))))
         #expect(one.sha256 == two.sha256)
@@ -97,7 +105,11 @@ import GASTestSupport
         #expect(try Data(contentsOf: URL(fileURLWithPath: m1.bundle)) == (try Data(contentsOf: URL(fileURLWithPath: m2.bundle))))
     }
 
-    @Test func aBundleVerifiesElsewhereWithoutTheRun() throws {
+    @Test func aBundleVerifiesElsewhereWithoutTheRun() async throws {
+        try await offPool { try Self().aBundleVerifiesElsewhereWithoutTheRunBody() }
+    }
+
+    func aBundleVerifiesElsewhereWithoutTheRunBody() throws {
         // Export from a copy of the outputs folder, delete the copy, verify the bundle from another folder.
         let copy = try TestSupport.temporaryDirectory("outputs-copy")
         let run = try run()
@@ -130,7 +142,11 @@ import GASTestSupport
         #expect(lines(r.stdout, "PASS").contains { $0.contains("media") && $0.contains("files hash to their") }, "\(r.stdout)")
     }
 
-    @Test func aFlippedByteInPredictionsFailsNamingTheFileAndTheCheck() throws {
+    @Test func aFlippedByteInPredictionsFailsNamingTheFileAndTheCheck() async throws {
+        try await offPool { try Self().aFlippedByteInPredictionsFailsNamingTheFileAndTheCheckBody() }
+    }
+
+    func aFlippedByteInPredictionsFailsNamingTheFileAndTheCheckBody() throws {
         let (bundle, _, folder) = try export()
         let bad = try tampered(bundle, member: "predictions.parquet")
         let r = try Gascli.run(["audit", "verify", bad], cwd: folder)
@@ -142,7 +158,11 @@ import GASTestSupport
         #expect(r.stdout.split(separator: "\n").last?.hasPrefix("FAIL") == true)
     }
 
-    @Test func anEditedPredictionWithRecomputedChecksumsIsCaughtByTheRowAndMetricChecks() throws {
+    @Test func anEditedPredictionWithRecomputedChecksumsIsCaughtByTheRowAndMetricChecks() async throws {
+        try await offPool { try Self().anEditedPredictionWithRecomputedChecksumsIsCaughtByTheRowAndMetricChecksBody() }
+    }
+
+    func anEditedPredictionWithRecomputedChecksumsIsCaughtByTheRowAndMetricChecksBody() throws {
         try TestSupport.requirePythonModules(["pyarrow"])
         let (bundle, _, folder) = try export()
         let edit = """
@@ -184,7 +204,11 @@ import GASTestSupport
         }
     }
 
-    @Test func aFlippedByteInTheManifestFailsTheManifestHash() throws {
+    @Test func aFlippedByteInTheManifestFailsTheManifestHash() async throws {
+        try await offPool { try Self().aFlippedByteInTheManifestFailsTheManifestHashBody() }
+    }
+
+    func aFlippedByteInTheManifestFailsTheManifestHashBody() throws {
         let (bundle, _, folder) = try export()
         let bad = try tampered(bundle, member: "manifest.json")
         let r = try Gascli.run(["audit", "verify", bad], cwd: folder)
@@ -194,7 +218,11 @@ import GASTestSupport
         #expect(fails.contains { $0.contains("manifest hash") && $0.contains("sha256(manifest.json)") }, "\(r.stdout)")
     }
 
-    @Test func anAlteredMediaFileFailsNamingItsSample() throws {
+    @Test func anAlteredMediaFileFailsNamingItsSample() async throws {
+        try await offPool { try Self().anAlteredMediaFileFailsNamingItsSampleBody() }
+    }
+
+    func anAlteredMediaFileFailsNamingItsSampleBody() throws {
         let (bundle, _, folder) = try export(["--with-media"])
         // The first synthetic sample's media, and its id, from the run's own ledger.
         let query = """
@@ -214,7 +242,11 @@ import GASTestSupport
         #expect(fails.first?.contains("media") == true && fails.first?.contains("sample \(parts[0]): \(parts[1]) hashes to") == true, "\(r.stdout)")
     }
 
-    @Test func aBundleThatEscapesItsFolderIsRejectedAndNothingIsWritten() throws {
+    @Test func aBundleThatEscapesItsFolderIsRejectedAndNothingIsWritten() async throws {
+        try await offPool { try Self().aBundleThatEscapesItsFolderIsRejectedAndNothingIsWrittenBody() }
+    }
+
+    func aBundleThatEscapesItsFolderIsRejectedAndNothingIsWrittenBody() throws {
         let outer = try TestSupport.temporaryDirectory("escape")
         let inner = outer + "/inner"
         try FileManager.default.createDirectory(atPath: inner, withIntermediateDirectories: true)
@@ -245,7 +277,11 @@ import GASTestSupport
         #expect(try FileManager.default.contentsOfDirectory(atPath: tmp).isEmpty)
     }
 
-    @Test func exportExplainsAMissingRunAndVerifyAMissingBundle() throws {
+    @Test func exportExplainsAMissingRunAndVerifyAMissingBundle() async throws {
+        try await offPool { try Self().exportExplainsAMissingRunAndVerifyAMissingBundleBody() }
+    }
+
+    func exportExplainsAMissingRunAndVerifyAMissingBundleBody() throws {
         let folder = try TestSupport.temporaryDirectory("nothing")
         let e = try Gascli.run(["audit", "export", "no-such-run", "-o", "b.tar.gz"], cwd: folder)
         #expect(e.status == 1)

@@ -13,14 +13,22 @@ import GASTestSupport
         return try Gascli.run(["validate", "spec.yaml"], cwd: f.root)
     }
 
-    @Test func malformedYAML() throws {
+    @Test func malformedYAML() async throws {
+        try await offPool { try Self().malformedYAMLBody() }
+    }
+
+    func malformedYAMLBody() throws {
         let r = try validate("version: 1\nround: {name: t\nsources: [\n")
         #expect(r.status == 2)
         #expect(r.stderr.contains("spec.yaml:"))
         #expect(r.stderr.contains("malformed YAML"))
     }
 
-    @Test func unknownKeyWrongTypeAndMissingCatalogAllAtOnce() throws {
+    @Test func unknownKeyWrongTypeAndMissingCatalogAllAtOnce() async throws {
+        try await offPool { try Self().unknownKeyWrongTypeAndMissingCatalogAllAtOnceBody() }
+    }
+
+    func unknownKeyWrongTypeAndMissingCatalogAllAtOnceBody() throws {
         let f = try RoundFixture()
         let spec = f.spec(catalog: "missing.yaml", detectors: "  - {name: base, adapter: builtin, model: image-baseline, batch_size: lots, colour: red}")
         let r = try validate(spec)
@@ -35,7 +43,11 @@ import GASTestSupport
         }
     }
 
-    @Test func runRefusesAnInvalidSpecWithExitTwo() throws {
+    @Test func runRefusesAnInvalidSpecWithExitTwo() async throws {
+        try await offPool { try Self().runRefusesAnInvalidSpecWithExitTwoBody() }
+    }
+
+    func runRefusesAnInvalidSpecWithExitTwoBody() throws {
         let f = try RoundFixture()
         try f.write("spec.yaml", "version: 1\nround: {name: t, seed: x}\n")
         let r = try Gascli.run(["run", "spec.yaml"], cwd: f.root)
@@ -45,20 +57,32 @@ import GASTestSupport
         #expect(!FileManager.default.fileExists(atPath: f.path("runs")))
     }
 
-    @Test func missingSpecFile() throws {
+    @Test func missingSpecFile() async throws {
+        try await offPool { try Self().missingSpecFileBody() }
+    }
+
+    func missingSpecFileBody() throws {
         let r = try Gascli.run(["run", "/nonexistent/spec.yaml"])
         #expect(r.status == 2)
         #expect(r.stderr.contains("does not exist"))
     }
 
-    @Test func everyCommandHasHelpWithAnExample() throws {
+    @Test func everyCommandHasHelpWithAnExample() async throws {
+        try await offPool { try Self().everyCommandHasHelpWithAnExampleBody() }
+    }
+
+    func everyCommandHasHelpWithAnExampleBody() throws {
         #expect(try Gascli.run(["--help"]).stdout.contains("gascli run configs/quickstart.yaml"))
         let commands = [["run"], ["validate"], ["plan"], ["runs"], ["runs", "list"], ["runs", "show"], ["rescore"], ["replay"],
-                        ["report"], ["baseline"], ["baseline", "train"]]
+                        ["report"], ["baseline"], ["baseline", "train"], ["audit"], ["audit", "export"], ["audit", "verify"],
+                        ["datasets"], ["datasets", "list"], ["datasets", "check"], ["discriminator"], ["discriminator", "push"],
+                        ["discriminator", "perf"]]
         for command in commands {
             let r = try Gascli.run(command + ["--help"])
             #expect(r.status == 0, "\(command)")
-            #expect(r.stdout.contains("Example") && r.stdout.contains("gascli " + command.joined(separator: " ")), "\(command): \(r.stdout)")
+            // `discriminator` is usually typed by its alias `d`, and its examples use that.
+            let shown = command.first == "discriminator" ? ["d"] + command.dropFirst() : command
+            #expect(r.stdout.contains("Example") && r.stdout.contains("gascli " + shown.joined(separator: " ")), "\(command): \(r.stdout)")
         }
     }
 }
@@ -95,7 +119,11 @@ import GASTestSupport
     }
 
     @Test(arguments: ["zip-slip", "absolute", "symlink", "hardlink"])
-    func archiveEntryIsRejectedAndNothingEscapes(kind: String) throws {
+    func archiveEntryIsRejectedAndNothingEscapes(kind: String) async throws {
+        try await offPool { try Self().archiveEntryIsRejectedAndNothingEscapesBody(kind: kind) }
+    }
+
+    func archiveEntryIsRejectedAndNothingEscapesBody(kind: String) throws {
         let f = try round(kind: kind)
         let before = Set(try FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory()))
         let r = try Gascli.run(["run", "spec.yaml"], cwd: f.root)
@@ -112,7 +140,11 @@ import GASTestSupport
 }
 
 @Suite struct CorruptImageTests {
-    @Test func corruptAndTruncatedImagesAreSkippedWithAReason() throws {
+    @Test func corruptAndTruncatedImagesAreSkippedWithAReason() async throws {
+        try await offPool { try Self().corruptAndTruncatedImagesAreSkippedWithAReasonBody() }
+    }
+
+    func corruptAndTruncatedImagesAreSkippedWithAReasonBody() throws {
         let f = try RoundFixture("corrupt")
         try f.copyPhotos(4)
         let names = try FileManager.default.contentsOfDirectory(atPath: f.path("photos")).sorted()

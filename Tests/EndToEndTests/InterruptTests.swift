@@ -5,7 +5,11 @@ import GASTestSupport
 /// Ctrl-C while a detector is busy: gascli exits 130, says what was kept, and leaves no detector
 /// process behind (detectors run in their own process groups, out of reach of the terminal).
 @Suite struct InterruptTests {
-    @Test func sigintStopsTheRunAndItsDetectors() throws {
+    @Test func sigintStopsTheRunAndItsDetectors() async throws {
+        try await offPool { try Self().sigintStopsTheRunAndItsDetectorsBody() }
+    }
+
+    func sigintStopsTheRunAndItsDetectorsBody() throws {
         let f = try RoundFixture("interrupt")
         try f.copyPhotos(2)
         try f.write("catalog.yaml", "datasets:\n  - {name: p-real, path: photos, modality: image, media_type: real}\n")

@@ -24,7 +24,11 @@ import GASTestSupport
     ]
 
     @Test(arguments: ["exits", "garbage", "unknown", "silent"])
-    func runCompletesWithFailureOutcomes(behaviour: String) throws {
+    func runCompletesWithFailureOutcomes(behaviour: String) async throws {
+        try await offPool { try Self().runCompletesWithFailureOutcomesBody(behaviour: behaviour) }
+    }
+
+    func runCompletesWithFailureOutcomesBody(behaviour: String) throws {
         let f = try RoundFixture("baddet")
         try f.copyPhotos(4)
         try f.write("catalog.yaml", "datasets:\n  - {name: p-real, path: photos, modality: image, media_type: real}\n")

@@ -5,7 +5,11 @@ import GASTestSupport
 /// The predictions adapter replays stored probabilities: fed a run's own predictions (as Parquet,
 /// or as CSV), it must reproduce that run's metrics exactly.
 @Suite struct PredictionsAdapterTests {
-    @Test func replayingAPreviousRunReproducesItsMetrics() throws {
+    @Test func replayingAPreviousRunReproducesItsMetrics() async throws {
+        try await offPool { try Self().replayingAPreviousRunReproducesItsMetricsBody() }
+    }
+
+    func replayingAPreviousRunReproducesItsMetricsBody() throws {
         let f = try RoundFixture("replay")
         try f.copyPhotos(6)
         try f.write("catalog.yaml", "datasets:\n  - {name: p-real, path: photos, modality: image, media_type: real}\n")
@@ -42,7 +46,11 @@ import GASTestSupport
         #expect(out.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "[true, true, 12]", "\(out.stdout) \(out.stderr)")
     }
 
-    @Test func aMultiDetectorFileWithoutASelectionIsExplained() throws {
+    @Test func aMultiDetectorFileWithoutASelectionIsExplained() async throws {
+        try await offPool { try Self().aMultiDetectorFileWithoutASelectionIsExplainedBody() }
+    }
+
+    func aMultiDetectorFileWithoutASelectionIsExplainedBody() throws {
         let f = try RoundFixture("replay2")
         try f.copyPhotos(3)
         try f.write("catalog.yaml", "datasets:\n  - {name: p-real, path: photos, modality: image, media_type: real}\n")

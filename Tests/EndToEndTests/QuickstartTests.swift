@@ -5,7 +5,11 @@ import GASTestSupport
 /// End to end: the bundled quickstart through the real binary, then every output file checked
 /// with real readers (SQLite, pyarrow, DuckDB). Slow-ish (~20 s): it runs a Python detector.
 @Suite(.serialized) struct QuickstartTests {
-    @Test func quickstartRunsAndEveryOutputAgrees() throws {
+    @Test func quickstartRunsAndEveryOutputAgrees() async throws {
+        try await offPool { try Self().quickstartRunsAndEveryOutputAgreesBody() }
+    }
+
+    func quickstartRunsAndEveryOutputAgreesBody() throws {
         try TestSupport.requirePythonModules(["pyarrow", "duckdb"])
         let out = try TestSupport.temporaryDirectory("quickstart")
         let r = try Gascli.run(["run", "configs/quickstart.yaml", "--output", out])
@@ -13,7 +17,7 @@ import GASTestSupport
         #expect(r.stdout.contains("Leaderboard"))
         #expect(r.stdout.contains("image-baseline") && r.stdout.contains("example-python"))
         #expect(r.stdout.contains("Winner per modality") && r.stdout.contains("image  "), "\(r.stdout)")
-        #expect(r.stderr.contains("88/88"), "progress with counts on stderr: \(r.stderr.suffix(500))")
+        #expect(r.stderr.contains("104/104"), "progress with counts on stderr: \(r.stderr.suffix(500))")
 
         let runs = try FileManager.default.contentsOfDirectory(atPath: out).filter { $0.hasPrefix("quickstart-") }
         let runDir = out + "/" + (try #require(runs.first))
@@ -62,24 +66,35 @@ import GASTestSupport
             assert 0 <= o["sn34_ci"]["lower"] <= o["sn34_ci"]["upper"] <= 1, (name, o["sn34_ci"])
             assert 0 <= o["ece"] <= 1 and 0 <= o["auc"] <= 1, name
         assert res["bootstrap"] == {"method": "percentile", "resamples": 1000, "level": 0.95, "seed": 34}, res["bootstrap"]
-        assert list(res["modality_leaderboards"]) == ["image"] and res["modality_leaderboards"]["image"][0]["rank"] == 1
+        assert sorted(res["modality_leaderboards"]) == ["audio", "image"] and res["modality_leaderboards"]["image"][0]["rank"] == 1
         print(json.dumps({"rows": len(rows), "metrics": len(m)}))
         """
         let c = try TestSupport.python(check, [runDir])
         #expect(c.status == 0, "cross-check failed: \(c.stderr)")
-        #expect(c.stdout.contains("\"rows\": 176"))
+        #expect(c.stdout.contains("\"rows\": 312"))
 
         let results = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: runDir + "/results.json"))) as? [String: Any]
         let counts = try #require(results?["counts"] as? [String: Any])
-        #expect(counts["samples"] as? Int == 88)
+        #expect(counts["samples"] as? Int == 104)
         let leaderboard = try #require(results?["leaderboard"] as? [[String: Any]])
-        #expect(leaderboard.count == 2)
+        #expect(leaderboard.count == 3)
         // The baseline must actually discriminate on the quickstart.
         let baseline = try #require(leaderboard.first { $0["detector"] as? String == "image-baseline" })
         #expect((baseline["accuracy"] as? Double ?? 0) > 0.7)
+        // The audio part: real speech clips and procedural speech, scored for the audio baseline only.
+        let boards = try #require(results?["modality_leaderboards"] as? [String: [[String: Any]]])
+        #expect(boards["audio"]?.map { $0["detector"] as? String } == ["audio-baseline"])
+        let audioBreakdown = ((results?["detectors"] as? [String: Any])?["audio-baseline"] as? [String: Any])?["breakdowns"] as? [String: Any]
+        #expect(((audioBreakdown?["modality"] as? [String: Any])?["audio"] as? [String: Any])?["samples"] as? Int == 16)
+        #expect(boards["image"]?.count == 2)
+        #expect(r.stdout.contains("Winner per modality"))
     }
 
-    @Test func sameSpecGivesSameManifestAndScores() throws {
+    @Test func sameSpecGivesSameManifestAndScores() async throws {
+        try await offPool { try Self().sameSpecGivesSameManifestAndScoresBody() }
+    }
+
+    func sameSpecGivesSameManifestAndScoresBody() throws {
         let out1 = try TestSupport.temporaryDirectory("repro1"), out2 = try TestSupport.temporaryDirectory("repro2")
         let spec = "configs/quickstart.yaml"
         let a = try Gascli.runQuiet(spec, output: out1), b = try Gascli.runQuiet(spec, output: out2)

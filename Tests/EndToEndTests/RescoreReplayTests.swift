@@ -14,7 +14,11 @@ import GASTestSupport
         return (f, dir)
     }
 
-    @Test func rescoreReproducesStoredMetricsAndTriesOtherParameters() throws {
+    @Test func rescoreReproducesStoredMetricsAndTriesOtherParameters() async throws {
+        try await offPool { try Self().rescoreReproducesStoredMetricsAndTriesOtherParametersBody() }
+    }
+
+    func rescoreReproducesStoredMetricsAndTriesOtherParametersBody() throws {
         let (f, dir) = try finishedRun("rescore")
         let id = (dir as NSString).lastPathComponent
         var r = try Gascli.run(["rescore", id, "--output", f.path("runs")], cwd: f.root)
@@ -62,7 +66,11 @@ import GASTestSupport
         #expect(r.status == 1 && r.stderr.contains("sn34_ci stored [0.01, 0.99]"), "\(r.stderr)")
     }
 
-    @Test func rescoreDetectsTamperedMetrics() throws {
+    @Test func rescoreDetectsTamperedMetrics() async throws {
+        try await offPool { try Self().rescoreDetectsTamperedMetricsBody() }
+    }
+
+    func rescoreDetectsTamperedMetricsBody() throws {
         let (f, dir) = try finishedRun("tamper")
         let tamper = """
         import sqlite3, sys
@@ -76,7 +84,11 @@ import GASTestSupport
         #expect(r.stderr.contains("differ") && r.stderr.contains("base overall=all"), "\(r.stderr)")
     }
 
-    @Test func replayMatchesAndNamesMissingMedia() throws {
+    @Test func replayMatchesAndNamesMissingMedia() async throws {
+        try await offPool { try Self().replayMatchesAndNamesMissingMediaBody() }
+    }
+
+    func replayMatchesAndNamesMissingMediaBody() throws {
         let (f, dir) = try finishedRun("replay", detectors: """
           - {name: base, adapter: builtin, model: image-baseline}
           - {name: py, adapter: process, command: [python3, \(TestSupport.repositoryRoot)/examples/detectors/example_detector.py]}
@@ -115,7 +127,11 @@ import GASTestSupport
         #expect(r.stderr.contains("missing or changed") && r.stderr.contains(gone), "\(r.stderr)")
     }
 
-    @Test func runsListsAndShows() throws {
+    @Test func runsListsAndShows() async throws {
+        try await offPool { try Self().runsListsAndShowsBody() }
+    }
+
+    func runsListsAndShowsBody() throws {
         let (f, dir) = try finishedRun("runs")
         let id = (dir as NSString).lastPathComponent
         var r = try Gascli.run(["runs", "--output", f.path("runs")], cwd: f.root)
@@ -126,7 +142,11 @@ import GASTestSupport
         #expect(r.status == 1 && r.stderr.contains("no run 'nope'"))
     }
 
-    @Test func twoDifferentRoundsAtOnceInOneOutputsFolder() throws {
+    @Test func twoDifferentRoundsAtOnceInOneOutputsFolder() async throws {
+        try await offPool { try Self().twoDifferentRoundsAtOnceInOneOutputsFolderBody() }
+    }
+
+    func twoDifferentRoundsAtOnceInOneOutputsFolderBody() throws {
         let f = try RoundFixture("concurrent")
         try f.copyPhotos(4)
         try f.write("catalog.yaml", "datasets:\n  - {name: p-real, path: photos, modality: image, media_type: real}\n")

@@ -61,7 +61,11 @@ import GASTestSupport
         return p
     }
 
-    @Test func killNineAtSeveralPointsThenResumeEqualsAnUninterruptedRun() throws {
+    @Test func killNineAtSeveralPointsThenResumeEqualsAnUninterruptedRun() async throws {
+        try await offPool { try Self().killNineAtSeveralPointsThenResumeEqualsAnUninterruptedRunBody() }
+    }
+
+    func killNineAtSeveralPointsThenResumeEqualsAnUninterruptedRunBody() throws {
         let f = try slowRound()
         let reference = try Gascli.runQuiet("spec.yaml", output: f.path("reference"), cwd: f.root)
         #expect(reference.result.status == 0, "\(reference.result.stderr)")
@@ -96,7 +100,11 @@ import GASTestSupport
         #expect(b.stdout.contains("\"status\": \"completed\""))
     }
 
-    @Test func resumeIsRefusedWhenSpecDataOrDetectorChanged() throws {
+    @Test func resumeIsRefusedWhenSpecDataOrDetectorChanged() async throws {
+        try await offPool { try Self().resumeIsRefusedWhenSpecDataOrDetectorChangedBody() }
+    }
+
+    func resumeIsRefusedWhenSpecDataOrDetectorChangedBody() throws {
         let f = try slowRound()
         let outputs = f.path("runs")
         let p = try start(f, outputs: outputs)
@@ -139,7 +147,11 @@ import GASTestSupport
         #expect(Self.runDirectories(outputs) == [run])
     }
 
-    @Test func aSecondGascliOnAnActiveRunIsRefused() throws {
+    @Test func aSecondGascliOnAnActiveRunIsRefused() async throws {
+        try await offPool { try Self().aSecondGascliOnAnActiveRunIsRefusedBody() }
+    }
+
+    func aSecondGascliOnAnActiveRunIsRefusedBody() throws {
         let f = try slowRound()
         let outputs = f.path("runs")
         let p = try start(f, outputs: outputs)
@@ -159,7 +171,11 @@ import GASTestSupport
         #expect(list.status == 0 && list.stdout.contains("completed"))
     }
 
-    @Test func aDatabaseFromANewerSchemaIsRefusedAndLeftUntouched() throws {
+    @Test func aDatabaseFromANewerSchemaIsRefusedAndLeftUntouched() async throws {
+        try await offPool { try Self().aDatabaseFromANewerSchemaIsRefusedAndLeftUntouchedBody() }
+    }
+
+    func aDatabaseFromANewerSchemaIsRefusedAndLeftUntouchedBody() throws {
         let f = try slowRound()
         let (dir, r) = try Gascli.runQuiet("spec.yaml", output: f.path("runs"), cwd: f.root)
         #expect(r.status == 0)

@@ -35,7 +35,11 @@ import GASTestSupport
         return String(line.split(separator: " ").last ?? "")
     }
 
-    @Test func sameManifestAndMetricsInAnotherFolderAndOrder() throws {
+    @Test func sameManifestAndMetricsInAnotherFolderAndOrder() async throws {
+        try await offPool { try Self().sameManifestAndMetricsInAnotherFolderAndOrderBody() }
+    }
+
+    func sameManifestAndMetricsInAnotherFolderAndOrderBody() throws {
         let copy = try reversedCopy()
         let here = try manifestHash(try TestSupport.temporaryDirectory("plan-here"), cwd: TestSupport.repositoryRoot)
         let there = try manifestHash(copy + "/runs", cwd: copy)

@@ -205,9 +205,9 @@ import Testing
         nested = os.path.join(out_dir, "nested.parquet")
         pq.write_table(pa.table({"ok": pa.array([1, 2], pa.int64()), "tags": pa.array([["a"], ["b", "c"]])}), nested)
         errors[nested] = "unsupportedSchema:tags"
-        struct_file = os.path.join(out_dir, "struct.parquet")
-        pq.write_table(pa.table({"point": pa.array([{"x": 1, "y": 2}])}), struct_file)
-        errors[struct_file] = "unsupportedSchema:point"
+        int96 = os.path.join(out_dir, "int96.parquet")
+        pq.write_table(pa.table({"ts": pa.array([0, 1], pa.timestamp("ns"))}), int96, use_deprecated_int96_timestamps=True)
+        errors[int96] = "unsupportedSchema:ts"
         delta = os.path.join(out_dir, "delta.parquet")
         pq.write_table(table.select(["req_i64"]), delta, use_dictionary=False, column_encoding={"req_i64": "DELTA_BINARY_PACKED"})
         errors[delta] = "unsupportedEncoding:req_i64"

@@ -177,7 +177,7 @@ scoring:
             path: data/photos
             modality: image
             media_type: synthetic
-            data_columns: [image]
+            generator_variant: v2
             colour: blue
         """
         #expect(throws: SpecErrors.self) { try CatalogLoader.parse(text: text, file: "c.yaml", directory: f.directory) }
