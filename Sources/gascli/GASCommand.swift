@@ -12,9 +12,10 @@ struct GASCommand: AsyncParsableCommand {
               gascli validate configs/quickstart.yaml
               gascli plan configs/quickstart.yaml
               gascli runs
+              gascli validator start --config configs/validator.yaml
             Every command has --help with an example.
             """,
         version: ToolInfo.version,
         subcommands: [RunCommand.self, ValidateCommand.self, PlanCommand.self, RunsCommand.self, RescoreCommand.self,
-                      ReplayCommand.self, BaselineCommand.self])
+                      ReplayCommand.self, BaselineCommand.self, ValidatorCommand.self])
 }
