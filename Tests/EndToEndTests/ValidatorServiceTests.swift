@@ -181,4 +181,18 @@ import Testing
         let json = try #require(try JSONSerialization.jsonObject(with: Data(j.stdout.utf8)) as? [String: Any])
         #expect((json["lastWeights"] as? [String: Any])?["occurrence"] as? Int == 100)
     }
+
+    @Test func anInvalidConfigExitsTwoAndIsRecorded() throws {
+        let s = try setUp("vali-bad")
+        let text = try String(contentsOfFile: s.config, encoding: .utf8)
+            .replacingOccurrences(of: "spec: spec.yaml, every_blocks: 30", with: "spec: gone.yaml, every_blocks: 0")
+        try text.write(toFile: s.config, atomically: true, encoding: .utf8)
+        let r = try Gascli.run(["validator", "start", "--config", s.config])
+        #expect(r.status == 2)
+        #expect(r.stderr.contains("round spec 'gone.yaml' does not exist"))
+        #expect(r.stderr.contains("every_blocks: must be at least 1, found 0"))
+        let store = try StateStore(path: s.state + "/validator.sqlite", readOnly: true)
+        let recorded = try store.events(kind: "config_error").map(\.message)
+        #expect(recorded.count == 2 && recorded.contains { $0.contains("gone.yaml") })
+    }
 }
