@@ -40,7 +40,7 @@ public final class ValidatorEngine: @unchecked Sendable {
     let options: EngineOptions
     let http: HTTPClient
     /// The head at this start (for catch_up: skip).
-    private var startBlock: Int64 = 0
+    var startBlock: Int64 = 0
     private var lastTick: ChainTick?
     /// Messages already recorded, to keep repeated errors from flooding the events table.
     private var recorded: [String: (message: String, at: Date)] = [:]
@@ -99,6 +99,13 @@ public final class ValidatorEngine: @unchecked Sendable {
         log("block \(first.block): \(config.schedules.count) schedule(s): " + config.schedules.map { "\($0.name) (\($0.cadence))" }.joined(separator: ", ")
             + "; weights every \(config.weights.everyBlocks) blocks")
         try initializeCursors(first)
+        do {
+            let m = try await MetagraphReader.read(config.metagraph, workingDirectory: config.directory).metagraph
+            log("metagraph: \(m.neurons.count) neurons, \(m.neurons.filter(\.validator).count) validator(s)")
+        } catch {
+            record("error", "metagraph_error", block: first.block, "\(error)")
+            log("metagraph: \(error) (weight sets wait until it is valid)")
+        }
         try await resumeUnfinished(first)
 
         while !stop.isSet {
