@@ -94,10 +94,8 @@ public final class SubstrateClock: ChainClock, @unchecked Sendable {
         let block = try await Self.fetchHead(client: client, url: config.url, timeout: config.timeout)
         let now = Date()
         let staleFor: Double? = lock.withLock {
+            // A new number (also a lower one: a reorg or another node) counts as progress.
             if lastBlock != block || lastAdvance == nil {
-                if let previous = lastBlock, block < previous {
-                    // A reorg or another node: accept it as the new head.
-                }
                 lastBlock = block
                 lastAdvance = now
                 return nil
