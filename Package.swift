@@ -11,12 +11,17 @@ let package = Package(
         .library(name: "GASCore", targets: ["GASCore"]),
         .library(name: "GASParquet", targets: ["GASParquet"]),
         .library(name: "GASRunner", targets: ["GASRunner"]),
+        .library(name: "GASValidator", targets: ["GASValidator"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
         .package(url: "https://github.com/apple/swift-crypto", exact: "4.5.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", exact: "2.13.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", exact: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", exact: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
     ],
     targets: [
         // Domain types, metrics and deterministic randomness. No I/O.
@@ -54,8 +59,19 @@ let package = Package(
             "GASCore", "GASSpec", "GASData", "GASDetectors", "GASStore", "GASMedia", "GASReport",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        // The validator service: schedules, score state across rounds, weights and sinks.
+        .target(name: "GASValidator", dependencies: [
+            "GASCore", "GASSpec", "GASStore", "GASRunner", "GASParquet",
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .executableTarget(name: "gascli", dependencies: [
-            "GASRunner", "GASCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "GASRunner", "GASCore", "GASSpec", "GASValidator", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .target(name: "GASTestSupport", dependencies: ["GASCore"], path: "Tests/GASTestSupport"),
@@ -67,6 +83,13 @@ let package = Package(
         .testTarget(name: "GASDetectorsTests", dependencies: ["GASDetectors", "GASCore"], exclude: ["Fixtures"]),
         .testTarget(name: "GASStoreTests", dependencies: ["GASStore", "GASTestSupport"]),
         .testTarget(name: "GASReportTests", dependencies: ["GASReport", "GASCore"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["gascli", "GASRunner", "GASParquet", "GASTestSupport"]),
+        .testTarget(name: "GASValidatorTests", dependencies: [
+            "GASValidator", "GASCore", "GASSpec", "GASStore", "GASParquet", "GASTestSupport",
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+        .testTarget(name: "EndToEndTests", dependencies: [
+            "gascli", "GASRunner", "GASParquet", "GASTestSupport", "GASValidator",
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
     ]
 )

@@ -17,8 +17,10 @@ enum RoundExecutor {
     /// resumed run evaluates each (sample, detector) pair exactly once.
     static func run(jobs: [DetectorJob], samples: [PlannedSample], store: MediaStore, ledger: RunLedger, runID: String,
                     committed: [String: Set<String>] = [:], lastBatch: [String: Int] = [:],
-                    observer: any RunObserver) async throws {
-        try await withThrowingTaskGroup(of: Void.self) { group in
+                    observer: any RunObserver, shouldStop: (@Sendable () -> Bool)? = nil) async throws {
+        // Each detector stops at its own batch boundary (never by cancellation, which would turn
+        // its batch in flight into error outcomes); the run reports the stop once all have.
+        let stopped = try await withThrowingTaskGroup(of: Bool.self) { group -> Bool in
             for job in jobs {
                 let done = committed[job.name] ?? []
                 let remaining = samples.filter { !done.contains($0.id) }
@@ -26,18 +28,22 @@ enum RoundExecutor {
                 let firstBatch = (lastBatch[job.name] ?? 0) + 1
                 group.addTask {
                     try await runDetector(job, samples: remaining, alreadyDone: alreadyDone, total: samples.count, firstBatch: firstBatch,
-                                          store: store, ledger: ledger, runID: runID, observer: observer)
+                                          store: store, ledger: ledger, runID: runID, observer: observer, shouldStop: shouldStop)
                 }
             }
-            try await group.waitForAll()
+            var any = false
+            for try await early in group where early { any = true }
+            return any
         }
+        if stopped { throw RunnerError.stopped }
     }
 
     static func runDetector(_ job: DetectorJob, samples: [PlannedSample], alreadyDone: Int, total: Int, firstBatch: Int,
-                            store: MediaStore, ledger: RunLedger, runID: String, observer: any RunObserver) async throws {
+                            store: MediaStore, ledger: RunLedger, runID: String, observer: any RunObserver,
+                            shouldStop: (@Sendable () -> Bool)? = nil) async throws -> Bool {
         var done = alreadyDone
         observer.handle(.detector(job.name, done: done, total: total))
-        guard !samples.isEmpty else { return }
+        guard !samples.isEmpty else { return false }
         // Samples the runner could not read get their `skipped` outcome at once.
         let skipped = samples.filter { $0.skipReason != nil }
         if !skipped.isEmpty {
@@ -48,7 +54,7 @@ enum RoundExecutor {
             observer.handle(.detector(job.name, done: done, total: total))
         }
         let usable = samples.filter { $0.skipReason == nil }
-        guard !usable.isEmpty else { return }
+        guard !usable.isEmpty else { return false }
 
         var failure = job.setupFailure
         var modalities: Set<Modality> = Set(Modality.allCases)
@@ -67,7 +73,7 @@ enum RoundExecutor {
                 DetectorOutcome(sampleID: $0.id, detector: job.name, status: .error, error: reason)
             })
             observer.handle(.detector(job.name, done: total, total: total))
-            return
+            return false
         }
 
         var batchNumber = firstBatch - 1
@@ -97,7 +103,13 @@ enum RoundExecutor {
             try ledger.commit(runID: runID, outcomes: outcomes)
             done += batch.count
             observer.handle(.detector(job.name, done: done, total: total))
+            // A stop request (graceful shutdown) ends the run between batches: this batch is committed.
+            if let shouldStop, shouldStop(), start < usable.count {
+                await adapter.stop()
+                return true
+            }
         }
         await adapter.stop()
+        return false
     }
 }

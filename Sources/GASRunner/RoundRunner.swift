@@ -28,12 +28,24 @@ public struct RunOptions: Sendable {
     /// Start a new run even when an unfinished run of the same round exists.
     public var forceNew: Bool
     public var observer: any RunObserver
+    /// Use this id for the run: a run with this id under the outputs folder is resumed (refused when
+    /// its plan differs), otherwise a new run gets it. The validator names runs after occurrences.
+    public var runID: String?
+    /// Replaces the spec's `round.seed` (the validator derives one per occurrence).
+    public var seed: UInt64?
+    /// Asked after every committed batch; when it returns true the run stops with
+    /// `RunnerError.stopped`, its committed batches kept and its status `interrupted`.
+    public var shouldStop: (@Sendable () -> Bool)?
     public init(outputDirectory: String? = nil, resume: String? = nil, forceNew: Bool = false,
-                observer: any RunObserver = SilentObserver()) {
+                observer: any RunObserver = SilentObserver(), runID: String? = nil, seed: UInt64? = nil,
+                shouldStop: (@Sendable () -> Bool)? = nil) {
         self.outputDirectory = outputDirectory
         self.resume = resume
         self.forceNew = forceNew
         self.observer = observer
+        self.runID = runID
+        self.seed = seed
+        self.shouldStop = shouldStop
     }
 }
 
@@ -47,7 +59,8 @@ public enum RoundRunner {
         let clock = ContinuousClock()
         let began = clock.now
 
-        let loaded = try SpecLoader.load(path: specPath)
+        var loaded = try SpecLoader.load(path: specPath)
+        if let seed = options.seed { loaded.spec.round.seed = seed }
         let planned = try RoundPlanner.plan(loaded, outputsOverride: options.outputDirectory, observer: observer)
         for w in planned.warnings { observer.handle(.warning(w)) }
         let plan = planned.plan
@@ -107,7 +120,11 @@ public enum RoundRunner {
         let store = MediaStore(root: planned.outputs)
         do {
             try await RoundExecutor.run(jobs: jobs, samples: plan.samples, store: store, ledger: ledger, runID: runID,
-                                        committed: committed, lastBatch: try ledger.lastBatch(runID: runID), observer: observer)
+                                        committed: committed, lastBatch: try ledger.lastBatch(runID: runID), observer: observer,
+                                        shouldStop: options.shouldStop)
+        } catch RunnerError.stopped {
+            try? ledger.finishRun(id: runID, status: "interrupted", finishedAt: timestamp(Date()))
+            throw RunnerError.stopped
         } catch {
             try? ledger.finishRun(id: runID, status: "failed", finishedAt: timestamp(Date()))
             throw error
@@ -131,6 +148,16 @@ public enum RoundRunner {
 
     /// New run, explicit resume, or automatic resume of the newest unfinished run of the round.
     static func chooseRun(plan: RunPlan, manifestHash: String, outputs: String, options: RunOptions) throws -> (id: String, directory: String) {
+        if let id = options.runID {
+            let directory = (PathResolutionShim.absolute(outputs) as NSString).appendingPathComponent(id)
+            if let entry = try RunIndex.entry(directory: directory) {
+                if entry.manifestHash != manifestHash {
+                    throw RunnerError.resumeRefused(run: entry.id, changes: describeChanges(directory: directory, new: plan))
+                }
+                return (entry.id, directory)
+            }
+            return (id, directory)
+        }
         if let resume = options.resume {
             let directory = try RunIndex.locate(resume, outputs: outputs)
             guard let entry = try RunIndex.entry(directory: directory) else {

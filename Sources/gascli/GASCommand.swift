@@ -16,10 +16,11 @@ struct GASCommand: AsyncParsableCommand {
               gascli d push --image-model detector.zip
               gascli audit export runs/<run-id> -o bundle.tar.gz && gascli audit verify bundle.tar.gz
               gascli report                   # HTML report of the newest run
+              gascli validator start --config configs/validator.yaml
             Every command has --help with an example.
             """,
         version: ToolInfo.version,
         subcommands: [RunCommand.self, ValidateCommand.self, PlanCommand.self, RunsCommand.self, RescoreCommand.self,
                       ReplayCommand.self, AuditCommand.self, ReportCommand.self, BaselineCommand.self,
-                      DatasetsCommand.self, DiscriminatorCommand.self])
+                      DatasetsCommand.self, DiscriminatorCommand.self, ValidatorCommand.self])
 }
