@@ -17,6 +17,12 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
         .package(url: "https://github.com/apple/swift-crypto", exact: "4.5.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", exact: "1.37.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", exact: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-nio", exact: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-nio-extras", exact: "1.35.2"),
+        .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
     ],
     targets: [
         // Domain types, metrics and deterministic randomness. No I/O.
@@ -49,11 +55,26 @@ let package = Package(
         ]),
         // plan -> execute -> score; the library behind every command.
         .target(name: "GASRunner", dependencies: [
-            "GASCore", "GASSpec", "GASData", "GASDetectors", "GASStore",
+            "GASCore", "GASSpec", "GASData", "GASDetectors", "GASStore", "GASNetwork",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        // Generator-miner server, validator challenge client and webhook receiver, Epistula signing.
+        .target(name: "GASNetwork", dependencies: [
+            "GASCore", "GASData", "GASMedia", "GASSpec", "GASStore",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .executableTarget(name: "gascli", dependencies: [
-            "GASRunner", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "GASRunner", "GASNetwork", "GASCore", "GASSpec", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
 
         .target(name: "GASTestSupport", dependencies: ["GASCore"], path: "Tests/GASTestSupport"),
@@ -64,6 +85,14 @@ let package = Package(
         .testTarget(name: "GASDataTests", dependencies: ["GASData", "GASTestSupport"]),
         .testTarget(name: "GASDetectorsTests", dependencies: ["GASDetectors", "GASCore"], exclude: ["Fixtures"]),
         .testTarget(name: "GASStoreTests", dependencies: ["GASStore", "GASTestSupport"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["gascli", "GASRunner", "GASParquet", "GASTestSupport"]),
+        .testTarget(name: "GASNetworkTests", dependencies: [
+            "GASNetwork", "GASCore", "GASMedia", "GASData", "GASSpec", "GASStore", "GASTestSupport",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        .testTarget(name: "EndToEndTests", dependencies: [
+            "gascli", "GASRunner", "GASNetwork", "GASParquet", "GASTestSupport", "GASCore", "GASData", "GASMedia", "GASSpec", "GASStore",
+            .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log"),
+        ]),
     ]
 )

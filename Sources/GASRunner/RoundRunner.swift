@@ -16,6 +16,10 @@ public struct RunSummary: Sendable {
     public var files: [(label: String, path: String)]
     public var warnings: [String]
     public var durationSeconds: Double
+    /// Generator rewards, highest first (empty without generator sources).
+    public var generators: [GeneratorScore] = []
+    /// Challenge outcomes by status (stored, failed, rejected, timed_out).
+    public var challengeCounts: [String: Int] = [:]
 }
 
 public struct RunOptions: Sendable {
@@ -46,7 +50,11 @@ public enum RoundRunner {
         let began = clock.now
 
         let loaded = try SpecLoader.load(path: specPath)
-        let planned = try RoundPlanner.plan(loaded, outputsOverride: options.outputDirectory, observer: observer)
+        let outputs = RoundPlanner.outputsDirectory(loaded, outputsOverride: options.outputDirectory)
+        let snapshots = try await GeneratorRound.prepare(loaded: loaded, outputs: outputs, options: options)
+        let planned = try RoundPlanner.plan(loaded, outputsOverride: options.outputDirectory, observer: observer,
+                                            generatorMedia: snapshots.isEmpty ? nil : snapshots.mapValues(\.media))
+        let challenges = snapshots.keys.sorted().flatMap { snapshots[$0]!.challenges }
         for w in planned.warnings { observer.handle(.warning(w)) }
         let plan = planned.plan
 
@@ -84,6 +92,11 @@ public enum RoundRunner {
                                            resolvedSpecJSON: resolvedSpec, manifestHash: planned.manifestHash, toolVersion: ToolInfo.version,
                                            seed: plan.spec.round.seed, startedAt: startedAt),
                                  samples: plan.samples, detectors: detectorRecords)
+            if !snapshots.isEmpty {
+                for snapshot in snapshots.values { for c in snapshot.collections { try ledger.createCollection(c) } }
+                try ledger.upsertChallenges(challenges, runID: runID)
+                try ledger.importRejections(snapshots.keys.sorted().flatMap { snapshots[$0]!.rejections })
+            }
             observer.handle(.note("run \(runID): \(plan.samples.count) samples x \(plan.detectors.count) detectors, manifest \(planned.manifestHash.prefix(16))"))
         }
 
@@ -115,14 +128,16 @@ public enum RoundRunner {
         let finishedAt = timestamp(Date())
         let elapsed = clock.now - began
         let duration = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        let scores = try RunFinalizer.finalize(runID: runID, runDirectory: runDirectory, plan: plan, manifestHash: planned.manifestHash,
+        let (scores, generatorScores) = try RunFinalizer.finalize(runID: runID, runDirectory: runDirectory, plan: plan, manifestHash: planned.manifestHash,
                                                specPath: loaded.path, ledger: ledger, outcomes: outcomes,
-                                               startedAt: startedAt, finishedAt: finishedAt, durationSeconds: duration)
+                                               startedAt: startedAt, finishedAt: finishedAt, durationSeconds: duration,
+                                               challenges: snapshots.isEmpty ? nil : challenges)
         try ledger.finishRun(id: runID, status: "completed", finishedAt: finishedAt)
         return RunSummary(runID: runID, runDirectory: runDirectory, manifestHash: planned.manifestHash, scores: RoundScoring.ranked(scores),
                           sampleCount: plan.samples.count, skippedInputs: plan.samples.filter { $0.skipReason != nil }.count,
                           outcomeCounts: Dictionary(grouping: outcomes, by: \.status.rawValue).mapValues(\.count),
-                          files: RunFinalizer.files(runDirectory), warnings: planned.warnings, durationSeconds: duration)
+                          files: RunFinalizer.files(runDirectory), warnings: planned.warnings, durationSeconds: duration,
+                          generators: generatorScores, challengeCounts: Dictionary(grouping: challenges, by: \.status).mapValues(\.count))
     }
 
     /// New run, explicit resume, or automatic resume of the newest unfinished run of the round.
