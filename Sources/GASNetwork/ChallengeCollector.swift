@@ -72,6 +72,7 @@ public enum ChallengeCollector {
             onSlowClient: { Task { await state.reject(taskID: nil, generator: nil, status: 408, reason: "connection closed: request not received within the read timeout") } },
             logger: logger)
         let webhookURL = server.baseURL + "/generative_callback"
+        debug("webhook listening at \(webhookURL)")
         var collection = CollectionRecord(id: collectionID, roundName: plan.roundName, sequence: sequence, seed: plan.seed,
                                           validator: signer.identity, webhookURL: webhookURL, startedAt: startedAt)
         try store.createCollection(collection)
@@ -116,7 +117,9 @@ public enum ChallengeCollector {
             }
         }
         await state.setDispatching(false)
+        debug("dispatched")
         try? await client.shutdown()
+        debug("client shut down")
 
         // Wait for deliveries until every task is resolved or the deadline passes.
         var lastReport = -1
@@ -127,7 +130,9 @@ public enum ChallengeCollector {
             try? await Task.sleep(nanoseconds: 50_000_000)
         }
         await state.expire(deadlineSeconds: plan.source.deadlineSeconds)
+        debug("stopping webhook")
         await server.stop()
+        debug("webhook stopped")
         let (final, rejections) = await state.snapshot()
         collection.finishedAt = Timestamp.now()
         collection.status = "completed"
@@ -418,6 +423,10 @@ enum Webhook {
             return await reject(409, "task \(taskID) is already resolved", generator: challenge.generator)
         }
     }
+}
+
+public func debug(_ s: String) {
+    if ProcessInfo.processInfo.environment["GAS_DEBUG"] != nil { FileHandle.standardError.write(Data(("[debug] " + s + "\n").utf8)) }
 }
 
 /// ISO 8601 UTC timestamps with milliseconds: sortable as text.

@@ -55,7 +55,8 @@ struct MediaChecksTests {
         #expect(reason(DeliveryVerifier.check(png, modality: .image, requested: nil, checks: small))?.contains("max_image_bytes") == true)
         let mp4: [UInt8] = [0, 0, 0, 24] + Array("ftypisom".utf8) + [UInt8](repeating: 0, count: 40)
         #expect(try DeliveryVerifier.check(mp4, modality: .video, requested: .video720p, checks: checks).get().format == "mp4")
-        #expect(reason(DeliveryVerifier.check(png, modality: .video, requested: nil, checks: checks))?.contains("MP4") == true)
+        #expect(reason(DeliveryVerifier.check(png, modality: .video, requested: nil, checks: checks))?.contains("max_video_bytes") == true)
+        #expect(reason(DeliveryVerifier.check(Array(png.prefix(900)), modality: .video, requested: nil, checks: checks))?.contains("MP4") == true)
         #expect(reason(DeliveryVerifier.check([], modality: .image, requested: nil, checks: checks)) == "empty body")
     }
 

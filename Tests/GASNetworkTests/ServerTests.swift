@@ -16,7 +16,8 @@ struct ServerTests {
         return l
     }
 
-    func startGenerator(validator: Ed25519Signer, maxBody: Int = 4096, headerTimeout: Double = 5) async throws -> (GeneratorServer, Ed25519Signer) {
+    func startGenerator(validator: Ed25519Signer, maxBody: Int = 4096, headerTimeout: Double = 5,
+                        backend: any GenerationBackend = BuiltinBackend(sizes: [.image1K: 64])) async throws -> (GeneratorServer, Ed25519Signer) {
         let key = Ed25519Signer(privateKey: Curve25519.Signing.PrivateKey())
         var config = GeneratorServerConfig()
         config.port = 0
@@ -25,7 +26,7 @@ struct ServerTests {
         config.headerTimeoutSeconds = headerTimeout
         config.bodyTimeoutSeconds = headerTimeout
         config.deliveryRetries = 0
-        let server = try await GeneratorServer.start(config: config, signer: key, backend: BuiltinBackend(sizes: [.image1K: 64]),
+        let server = try await GeneratorServer.start(config: config, signer: key, backend: backend,
                                                      logger: Self.quietLogger())
         return (server, key)
     }
@@ -115,7 +116,11 @@ struct ServerTests {
         #expect(closed, "the slow client was not disconnected")
         #expect(clock.now - began < .seconds(4))
         #expect(served >= 1)
-        let counters = await server.health()
+        var counters = await server.health()
+        for _ in 0..<50 where counters["rejected_408"] == nil {
+            try await Task.sleep(nanoseconds: 20_000_000)
+            counters = await server.health()
+        }
         #expect(counters["rejected_408"] == 1)
     }
 
@@ -125,7 +130,8 @@ struct ServerTests {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let validatorKey = KeyFile.generate()
         let validator = try validatorKey.signer()
-        let (server, generatorKey) = try await startGenerator(validator: validator)
+        // Deliveries come after 2 s, so the collection is still open while the test misbehaves at the webhook.
+        let (server, generatorKey) = try await startGenerator(validator: validator, backend: DelayedBackend(delaySeconds: 2))
         defer { Task { await server.stop(drainSeconds: 0) } }
         let roster = [RosterEntry(id: "gen-a", url: server.baseURL, publicKey: Hex.encode(generatorKey.privateKey.publicKey.rawRepresentation),
                                   hotkey: nil, uid: 1)]
@@ -133,16 +139,16 @@ struct ServerTests {
         var source = GeneratorSource(from: .live, roster: "r.yaml", key: "k.json", prompts: 2, seed: 9, deadlineSeconds: 4, modalities: [.image],
                                      tiers: ["1K"], webhook: WebhookSpec(host: "127.0.0.1", port: hookPort, maxBodyBytes: 1 << 20),
                                      verify: DeliveryChecks(minSide: 32), concurrency: 4, windowSeconds: nil, samples: nil)
-        source.deadlineSeconds = 4
+        source.deadlineSeconds = 10
         let store = try RunLedger(path: dir + "/generators.sqlite")
         let plan = CollectionPlan(roundName: "hook", sourceIndex: 0, source: source, roster: roster, seed: 9, validatorKey: validatorKey)
         let collecting = Task { try await ChallengeCollector.collect(plan, store: store, media: MediaStore(root: dir), logger: Self.quietLogger()) }
         // Wait for the webhook to listen, then misbehave at it.
         let hook = "http://127.0.0.1:\(hookPort)/generative_callback"
         var statuses: [String: Int] = [:]
-        for _ in 0..<100 {
-            if (try? await Loopback.send(hook, headers: [("Content-Type", "text/plain")], body: [1])) != nil { break }
-            try await Task.sleep(nanoseconds: 20_000_000)
+        for _ in 0..<200 {
+            if (try? Loopback.RawConnection(port: hookPort)) != nil { break }
+            try await Task.sleep(nanoseconds: 10_000_000)
         }
         let png = [UInt8](repeating: 7, count: 100)
         func signed(_ body: [UInt8], by signer: any RequestSigner, task: String, type: String = "image/png") throws -> [(String, String)] {
@@ -167,5 +173,15 @@ struct ServerTests {
         let recorded = try store.rejections(collectionID: outcome.collection.id)
         #expect(Set(recorded.map(\.httpStatus)).isSuperset(of: [404, 415, 413, 403, 401, 400]))
         #expect(recorded.contains { $0.reason.contains("unknown task id") } && recorded.contains { $0.reason == "bad signature" })
+    }
+}
+
+/// The builtin backend, answering only after a delay.
+struct DelayedBackend: GenerationBackend {
+    let delaySeconds: Double
+    var name: String { "delayed" }
+    func generate(_ request: GenerationRequest) async -> GenerationResult {
+        try? await Task.sleep(nanoseconds: UInt64(delaySeconds * 1e9))
+        return await BuiltinBackend(sizes: [.image1K: 64]).generate(request)
     }
 }
