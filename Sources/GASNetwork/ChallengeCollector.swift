@@ -50,7 +50,7 @@ public enum CollectorError: Error, CustomStringConvertible {
 public enum ChallengeCollector {
     public static func collect(_ plan: CollectionPlan, store: RunLedger, media: MediaStore,
                                progress: @escaping @Sendable (String) -> Void = { _ in },
-                               logger: Logger = Logger(label: "gascli.collector")) async throws -> CollectionOutcome {
+                               logger: Logger = ChallengeCollector.quietLogger()) async throws -> CollectionOutcome {
         let signer = try plan.validatorKey.signer()
         let keyRing = try Ed25519KeyRing(publicKeysHex: plan.roster.map(\.publicKey))
         let identities = Dictionary(plan.roster.map { ($0.id, SignerID.make(publicKey: Hex.decode($0.publicKey) ?? [])) }, uniquingKeysWith: { a, _ in a })
@@ -72,7 +72,6 @@ public enum ChallengeCollector {
             onSlowClient: { Task { await state.reject(taskID: nil, generator: nil, status: 408, reason: "connection closed: request not received within the read timeout") } },
             logger: logger)
         let webhookURL = server.baseURL + "/generative_callback"
-        debug("webhook listening at \(webhookURL)")
         var collection = CollectionRecord(id: collectionID, roundName: plan.roundName, sequence: sequence, seed: plan.seed,
                                           validator: signer.identity, webhookURL: webhookURL, startedAt: startedAt)
         try store.createCollection(collection)
@@ -117,9 +116,7 @@ public enum ChallengeCollector {
             }
         }
         await state.setDispatching(false)
-        debug("dispatched")
         try? await client.shutdown()
-        debug("client shut down")
 
         // Wait for deliveries until every task is resolved or the deadline passes.
         var lastReport = -1
@@ -130,14 +127,19 @@ public enum ChallengeCollector {
             try? await Task.sleep(nanoseconds: 50_000_000)
         }
         await state.expire(deadlineSeconds: plan.source.deadlineSeconds)
-        debug("stopping webhook")
         await server.stop()
-        debug("webhook stopped")
         let (final, rejections) = await state.snapshot()
         collection.finishedAt = Timestamp.now()
         collection.status = "completed"
         try store.finishCollection(id: collectionID, status: "completed", finishedAt: collection.finishedAt!)
         return CollectionOutcome(collection: collection, challenges: final, rejections: rejections)
+    }
+
+    /// Warnings and errors only: progress goes through `progress`.
+    public static func quietLogger() -> Logger {
+        var logger = Logger(label: "gascli.collector")
+        logger.logLevel = .warning
+        return logger
     }
 
     /// A tier drawn with the GAS challenge weights (§2.3), restricted to `allowed` when given.
@@ -258,8 +260,6 @@ actor CollectionState {
         }
         return nil
     }
-
-    func registerEarly(taskID: String, challengeID: String) { byTask[taskID] = challengeID }
 
     func reject(taskID: String?, generator: String?, status: Int, reason: String) {
         let r = WebhookRejection(collectionID: collectionID, at: Timestamp.now(), taskID: taskID, generator: generator, httpStatus: status, reason: reason)
@@ -423,10 +423,6 @@ enum Webhook {
             return await reject(409, "task \(taskID) is already resolved", generator: challenge.generator)
         }
     }
-}
-
-public func debug(_ s: String) {
-    if ProcessInfo.processInfo.environment["GAS_DEBUG"] != nil { FileHandle.standardError.write(Data(("[debug] " + s + "\n").utf8)) }
 }
 
 /// ISO 8601 UTC timestamps with milliseconds: sortable as text.

@@ -131,6 +131,7 @@ public struct RosterEntry: Codable, Sendable, Hashable {
 public enum RosterLoader {
     public static func load(path: String) throws -> [RosterEntry] {
         let r = YAMLReader(file: path)
+        let directory = (PathResolution.resolve(path, against: FileManager.default.currentDirectoryPath) as NSString).deletingLastPathComponent
         guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
             throw SpecErrors([SpecDiagnostic(file: path, line: 1, column: 1, field: "", message: "the roster file does not exist or is not UTF-8 text")])
         }
@@ -140,10 +141,19 @@ public enum RosterLoader {
             var ids: Set<String> = []
             for (i, item) in list.enumerated() {
                 let f = "generators[\(i)]"
-                guard let m = r.mapping(item, f, allowed: ["id", "url", "public_key", "hotkey", "uid"]) else { continue }
+                guard let m = r.mapping(item, f, allowed: ["id", "url", "public_key", "public_key_file", "hotkey", "uid"]) else { continue }
                 let id = r.require(m, "id", in: item, f).flatMap { r.nonEmptyString($0, "\(f).id") }
                 let url = r.require(m, "url", in: item, f, hint: "e.g. http://127.0.0.1:8091").flatMap { r.nonEmptyString($0, "\(f).url") }
-                let key = r.require(m, "public_key", in: item, f, hint: "64 hex characters, printed by 'gascli keys new'").flatMap { r.nonEmptyString($0, "\(f).public_key") }
+                var key: String?
+                if let n = m["public_key_file"] {
+                    if m["public_key"] != nil { r.error(n, "\(f).public_key_file", "give public_key or public_key_file, not both") }
+                    key = r.nonEmptyString(n, "\(f).public_key_file").flatMap {
+                        KeyFileReference.publicKey(file: $0, relativeTo: directory, node: n, field: "\(f).public_key_file", r)
+                    }
+                } else {
+                    key = r.require(m, "public_key", in: item, f, hint: "64 hex characters printed by 'gascli keys new', or public_key_file: a key file")
+                        .flatMap { r.nonEmptyString($0, "\(f).public_key") }
+                }
                 if let id, id.contains("/") || id.contains(" ") { r.error(m["id"], "\(f).id", "must not contain '/' or spaces") }
                 if let id, !ids.insert(id).inserted { r.error(m["id"], "\(f).id", "generator id '\(id)' is used twice") }
                 if let url, !(url.hasPrefix("http://") || url.hasPrefix("https://")) || URL(string: url)?.host == nil {
@@ -164,6 +174,23 @@ public enum RosterLoader {
 
     public static func isHexKey(_ s: String) -> Bool {
         s.count == 64 && s.allSatisfy { $0.isHexDigit }
+    }
+}
+
+/// Reads the public key out of a key file made by `gascli keys new` (only `public_key` is read).
+enum KeyFileReference {
+    static func publicKey(file: String, relativeTo directory: String, node: Node, field: String, _ r: YAMLReader) -> String? {
+        let path = PathResolution.resolve(file, against: directory)
+        guard let data = FileManager.default.contents(atPath: path) else {
+            r.error(node, field, "key file '\(file)' does not exist (looked at \(path)); make one with 'gascli keys new -o \(file)'")
+            return nil
+        }
+        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any], let key = object["public_key"] as? String,
+              RosterLoader.isHexKey(key) else {
+            r.error(node, field, "'\(file)' is not a key file with a 64-hex public_key")
+            return nil
+        }
+        return key.lowercased()
     }
 }
 
@@ -202,7 +229,7 @@ public struct GeneratorServerConfig: Sendable, Hashable {
 }
 
 public enum GeneratorConfigLoader {
-    static let keys = ["listen", "key", "validators", "backend", "limits", "delivery", "webhook_hosts"]
+    static let keys = ["listen", "key", "validators", "validator_key_files", "backend", "limits", "delivery", "webhook_hosts"]
 
     public static func load(path: String) throws -> GeneratorServerConfig {
         let absolute = PathResolution.resolve(path, against: FileManager.default.currentDirectoryPath)
@@ -227,10 +254,15 @@ public enum GeneratorConfigLoader {
                     r.error(n, "key", "key file '\(s)' does not exist (looked at \(c.keyFile)); make one with 'gascli keys new -o \(s)'")
                 }
             }
-            if let n = r.require(top, "validators", in: root, "", hint: "the public keys (hex) of validators allowed to challenge"),
-               let list = r.stringList(n, "validators") {
+            if let n = top["validators"], let list = r.stringList(n, "validators") {
                 for k in list where !RosterLoader.isHexKey(k) { r.error(n, "validators", "'\(k)' is not 64 hex characters (an Ed25519 public key)") }
                 c.validators = list.map { $0.lowercased() }
+            }
+            if let n = top["validator_key_files"], let list = r.stringList(n, "validator_key_files") {
+                c.validators += list.compactMap { KeyFileReference.publicKey(file: $0, relativeTo: directory, node: n, field: "validator_key_files", r) }
+            }
+            if top["validators"] == nil && top["validator_key_files"] == nil {
+                r.error(root, "validators", "missing required field 'validators' (public keys in hex) or 'validator_key_files' (key files); only these validators may challenge")
             }
             if let n = top["backend"] { readBackend(n, r, into: &c, directory: directory) }
             if let n = top["limits"], let m = r.mapping(n, "limits", allowed: ["max_body", "max_pending", "max_concurrent", "header_timeout", "body_timeout"]) {
