@@ -101,11 +101,13 @@ public struct CommandBackend: GenerationBackend {
                 let timeout = timeoutSeconds
                 Task.detached {
                     try? await Task.sleep(nanoseconds: UInt64(timeout * 1e9))
-                    if process.isRunning {
-                        kill(pid, SIGTERM)
-                        try? await Task.sleep(nanoseconds: 2_000_000_000)
-                        if process.isRunning { kill(pid, SIGKILL) }
-                    }
+                    // Foundation starts the child as the leader of its own process group: signal the
+                    // whole group, so whatever the program started stops too.
+                    guard process.isRunning else { return }
+                    let target = getpgid(pid) == pid ? -pid : pid
+                    kill(target, SIGTERM)
+                    try? await Task.sleep(nanoseconds: 2_000_000_000)
+                    kill(target, SIGKILL)
                 }
             }
         } catch {

@@ -52,7 +52,8 @@ import GASTestSupport
     }
 
     @Test func everyCommandHasHelpWithAnExample() throws {
-        for command in [["--help"], ["run", "--help"], ["validate", "--help"], ["baseline", "train", "--help"]] {
+        for command in [["--help"], ["run", "--help"], ["validate", "--help"], ["baseline", "train", "--help"],
+                        ["generator", "start", "--help"], ["g", "bench", "--help"], ["keys", "new", "--help"], ["keys", "show", "--help"]] {
             let r = try Gascli.run(command)
             #expect(r.status == 0)
             #expect(r.stdout.contains("Example") || r.stdout.contains("gascli run configs/quickstart.yaml"), "\(command)")

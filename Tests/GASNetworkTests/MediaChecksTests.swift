@@ -1,4 +1,5 @@
 import Foundation
+import GASTestSupport
 import Testing
 @testable import GASCore
 @testable import GASData
@@ -90,5 +91,43 @@ struct MediaChecksTests {
         #expect(c != a)
         other.modality = .video
         guard case .failure = await backend.generate(other) else { Issue.record("video should fail"); return }
+    }
+}
+
+@Suite("Command backend runs an external generator")
+struct CommandBackendTests {
+    static let script = TestSupport.repositoryRoot + "/examples/generators/example_generator.py"
+
+    func request(_ tier: ResolutionTier = .image1K) -> GenerationRequest {
+        GenerationRequest(taskID: UUID().uuidString, prompt: "a harbour at dawn", modality: .image, tier: tier, seed: 11)
+    }
+
+    @Test("The example script's PNG comes back; the same prompt and seed give the same bytes")
+    func example() async throws {
+        let backend = CommandBackend(argv: ["python3", Self.script, "{prompt}", "{output}", "{resolution}", "{seed}", "--side-1k", "48"],
+                                     timeoutSeconds: 60, maxOutputBytes: 1 << 20, workingDirectory: TestSupport.repositoryRoot)
+        guard case let .media(a) = await backend.generate(request()), case let .media(b) = await backend.generate(request()) else {
+            Issue.record("no media"); return
+        }
+        #expect(a == b)
+        let image = try ImageCodec.decode(a)
+        #expect(image.width == 48 && image.height == 48)
+    }
+
+    @Test("Non-zero exit, missing output, oversized output and timeouts are failures with a reason")
+    func failures() async throws {
+        func reason(_ argv: [String], timeout: Double = 30, max: Int = 1 << 20, tier: ResolutionTier = .image1K) async -> String? {
+            let backend = CommandBackend(argv: argv, timeoutSeconds: timeout, maxOutputBytes: max, workingDirectory: NSTemporaryDirectory())
+            if case let .failure(why) = await backend.generate(request(tier)) { return why }
+            return nil
+        }
+        let r3 = await reason(["python3", Self.script, "{prompt}", "{output}", "{resolution}", "{seed}"], tier: .video720p)
+        #expect(r3?.contains("status 3") == true, "\(r3 ?? "nil")")
+        #expect(await reason(["sh", "-c", "echo nothing; exit 0", "{output}"])?.contains("wrote no file") == true)
+        #expect(await reason(["sh", "-c", "head -c 5000 /dev/zero > \"$0\"", "{output}"], max: 1000)?.contains("above the limit") == true)
+        let clock = ContinuousClock()
+        let t0 = clock.now
+        #expect(await reason(["sh", "-c", "sleep 30", "{output}"], timeout: 0.5)?.contains("signal") == true)
+        #expect(clock.now - t0 < .seconds(5))
     }
 }
