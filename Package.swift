@@ -90,8 +90,14 @@ let package = Package(
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        // A misbehaving generator miner the end-to-end tests start as a separate process.
+        .executableTarget(name: "gas-test-generator", dependencies: [
+            "GASNetwork", "GASCore", "GASData", "GASMedia", "GASSpec",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+        ], path: "Tests/TestGenerator"),
         .testTarget(name: "EndToEndTests", dependencies: [
-            "gascli", "GASRunner", "GASNetwork", "GASParquet", "GASTestSupport", "GASCore", "GASData", "GASMedia", "GASSpec", "GASStore",
+            "gascli", "gas-test-generator", "GASRunner", "GASNetwork", "GASParquet", "GASTestSupport", "GASCore", "GASData", "GASMedia", "GASSpec", "GASStore",
             .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log"),
         ]),
     ]

@@ -1,7 +1,5 @@
-import Crypto
 import Foundation
 import GASTestSupport
-import Logging
 import Testing
 @testable import GASCore
 @testable import GASData
@@ -15,11 +13,7 @@ import Testing
 /// run through the real gascli binary; detectors are evaluated on what passed.
 @Suite("Adversarial loop on loopback", .serialized)
 struct AdversarialTests {
-    static func logger() -> Logger {
-        var l = Logger(label: "e2e")
-        l.logLevel = .critical
-        return l
-    }
+    static var testGenerator: String { (Gascli.binary as NSString).deletingLastPathComponent + "/gas-test-generator" }
 
     @Test("Two generators, one misbehaving: rejections recorded with reasons, honest generator ranked higher")
     func adversarialRound() async throws {
@@ -33,27 +27,28 @@ struct AdversarialTests {
         #expect(try Gascli.run(["keys", "new", "-o", f.path("validator.json")]).status == 1)  // no overwrite without --force
         let validator = try KeyFile.load(path: f.path("validator.json"))
 
-        var config = GeneratorServerConfig()
-        config.port = 0
-        config.validators = [validator.publicKey]
-        config.deliveryRetries = 0
-        let honestKey = Ed25519Signer(privateKey: Curve25519.Signing.PrivateKey())
-        let honest = try await GeneratorServer.start(config: config, signer: honestKey, backend: BuiltinBackend(sizes: [.image1K: 192]),
-                                                     logger: Self.logger())
-        let badKey = Ed25519Signer(privateKey: Curve25519.Signing.PrivateKey())
-        let badSet = BadSignatureSet()
-        let misbehaving = try await GeneratorServer.start(config: config, signer: badKey, backend: MisbehavingBackend(badlySigned: badSet, side: 192),
-                                                          deliverySigner: FaultySigner(inner: badKey, bad: badSet), logger: Self.logger())
+        // Both generators run as their own processes: the honest one is `gascli generator start`
+        // (builtin backend), the misbehaving one the test helper gas-test-generator.
+        #expect(try Gascli.run(["keys", "new", "-o", f.path("honest.json")]).status == 0)
+        #expect(try Gascli.run(["keys", "new", "-o", f.path("misbehaving.json")]).status == 0)
+        try f.write("honest.yaml", """
+            listen: {host: 127.0.0.1, port: 0}
+            key: honest.json
+            validator_key_files: [validator.json]
+            backend: {kind: builtin, sizes: {1K: 192}}
+            delivery: {retries: 0}
+            """)
+        let honest = try ServerProcess(Gascli.binary, ["generator", "start", "--config", f.path("honest.yaml")])
+        let misbehaving = try ServerProcess(Self.testGenerator, ["--key", f.path("misbehaving.json"), "--validator-key", f.path("validator.json")])
         defer {
-            Task {
-                await honest.stop(drainSeconds: 0)
-                await misbehaving.stop(drainSeconds: 0)
-            }
+            _ = honest.stop()
+            _ = misbehaving.stop()
         }
+        let honestKey = try KeyFile.load(path: f.path("honest.json")), badKey = try KeyFile.load(path: f.path("misbehaving.json"))
         try f.write("generators.yaml", """
             generators:
-              - {id: honest, url: '\(honest.baseURL)', public_key: \(honestKey.publicKeyHex), uid: 11}
-              - {id: misbehaving, url: '\(misbehaving.baseURL)', public_key: \(badKey.publicKeyHex), uid: 12}
+              - {id: honest, url: '\(honest.url)', public_key: \(honestKey.publicKey), uid: 11}
+              - {id: misbehaving, url: '\(misbehaving.url)', public_key_file: misbehaving.json, uid: 12}
             """)
         try f.write("adversarial.yaml", """
             version: 1
@@ -65,7 +60,7 @@ struct AdversarialTests {
                 roster: generators.yaml
                 key: validator.json
                 prompts: 6
-                deadline: 10s
+                deadline: 15s               # the badly signed delivery keeps one challenge open until then
                 tiers: [1K]
                 verify: {min_side: 64}
             detectors:
@@ -74,7 +69,8 @@ struct AdversarialTests {
             """)
         #expect(try Gascli.run(["validate", "adversarial.yaml"], cwd: f.root).status == 0)
 
-        let r = try Gascli.run(["run", "adversarial.yaml"], cwd: f.root)
+        let root = f.root
+        let r = try await offload { try Gascli.run(["run", "adversarial.yaml"], cwd: root) }
         #expect(r.status == 0, "run failed: \(r.stderr)\n\(r.stdout)")
         #expect(r.stdout.contains("Generators (reward"), "\(r.stdout)")
         let runDir = try #require(r.stdout.split(separator: "\n").first { $0.contains("results.json") }
@@ -137,7 +133,7 @@ struct AdversarialTests {
         let p2 = try Gascli.run(["plan", "from-store.yaml", "--json"], cwd: f.root)
         #expect(p1.status == 0 && p1.stdout == p2.stdout, "\(p1.stderr)")
         #expect(p1.stdout.components(separatedBy: "generator://").count - 1 == 7)
-        let stored = try Gascli.run(["run", "from-store.yaml", "--quiet"], cwd: f.root)
+        let stored = try await offload { try Gascli.run(["run", "from-store.yaml", "--quiet"], cwd: root) }
         #expect(stored.status == 0, "\(stored.stderr)")
     }
 
@@ -153,24 +149,12 @@ struct AdversarialTests {
             validators: [\(v.publicKey)]
             backend: {kind: builtin, sizes: {1K: 128}}
             """)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Gascli.binary)
-        process.arguments = ["generator", "start", "--config", f.path("generator.yaml")]
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        var healthy = false
-        for _ in 0..<100 {
-            if let r = try? await Loopback.get("http://127.0.0.1:\(port)/health"), r.contains("\"status\":\"ok\"") { healthy = true; break }
-            try await Task.sleep(nanoseconds: 100_000_000)
-        }
-        #expect(healthy)
-        process.terminate()  // SIGTERM
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
-        let printed = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(printed.contains("listening on http://127.0.0.1:\(port)") && printed.contains("generator stopped"))
+        let server = try ServerProcess(Gascli.binary, ["generator", "start", "--config", f.path("generator.yaml")])
+        #expect(server.url == "http://127.0.0.1:\(port)")
+        let health = try await Loopback.get(server.url + "/health")
+        #expect(health.contains("\"status\":\"ok\"") && health.contains("\"backend\":\"builtin\""))
+        #expect(server.stop() == 0)  // SIGTERM: graceful shutdown, exit 0
+        #expect(server.remainingOutput().contains("generator stopped"))
         let bad = try Gascli.run(["generator", "start", "--config", f.path("nope.yaml")])
         #expect(bad.status == 2 && bad.stderr.contains("does not exist"))
     }
