@@ -25,7 +25,7 @@ struct AdversarialTests {
         let keyRun = try Gascli.run(["keys", "new", "-o", f.path("validator.json")])
         #expect(keyRun.status == 0 && keyRun.stdout.contains("public key:"), "\(keyRun.stderr)")
         #expect(try Gascli.run(["keys", "new", "-o", f.path("validator.json")]).status == 1)  // no overwrite without --force
-        let validator = try KeyFile.load(path: f.path("validator.json"))
+        #expect(try KeyFile.load(path: f.path("validator.json")).scheme == "ed25519")
 
         // Both generators run as their own processes: the honest one is `gascli generator start`
         // (builtin backend), the misbehaving one the test helper gas-test-generator.
@@ -44,7 +44,7 @@ struct AdversarialTests {
             _ = honest.stop()
             _ = misbehaving.stop()
         }
-        let honestKey = try KeyFile.load(path: f.path("honest.json")), badKey = try KeyFile.load(path: f.path("misbehaving.json"))
+        let honestKey = try KeyFile.load(path: f.path("honest.json"))
         try f.write("generators.yaml", """
             generators:
               - {id: honest, url: '\(honest.url)', public_key: \(honestKey.publicKey), uid: 11}
