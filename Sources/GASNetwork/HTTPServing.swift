@@ -20,6 +20,8 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
     let bodyTimeout: TimeAmount
     let onTimeout: @Sendable () -> Void
     private var timer: Scheduled<Void>?
+    /// After a response, an expiring timer closes an idle keep-alive connection: not a slow client.
+    private var idleAfterResponse = false
 
     init(headerTimeout: TimeAmount, bodyTimeout: TimeAmount, onTimeout: @escaping @Sendable () -> Void) {
         self.headerTimeout = headerTimeout
@@ -45,7 +47,9 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
-        case .head: arm(context, bodyTimeout)
+        case .head:
+            idleAfterResponse = false
+            arm(context, bodyTimeout)
         case .body: break
         case .end: cancel()
         }
@@ -53,17 +57,20 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        if case .end = unwrapOutboundIn(data) { arm(context, headerTimeout) }
+        if case .end = unwrapOutboundIn(data) {
+            arm(context, headerTimeout)
+            idleAfterResponse = true
+        }
         context.write(data, promise: promise)
     }
 
     private func arm(_ context: ChannelHandlerContext, _ amount: TimeAmount) {
         cancel()
-        let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
-        let onTimeout = self.onTimeout
+        let loopBound = NIOLoopBound((context, self), eventLoop: context.eventLoop)
         timer = context.eventLoop.scheduleTask(in: amount) {
-            onTimeout()
-            loopBound.value.close(promise: nil)
+            let (context, handler) = loopBound.value
+            if !handler.idleAfterResponse { handler.onTimeout() }
+            context.close(promise: nil)
         }
     }
 

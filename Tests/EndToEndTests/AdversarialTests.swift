@@ -60,7 +60,7 @@ struct AdversarialTests {
                 roster: generators.yaml
                 key: validator.json
                 prompts: 6
-                deadline: 15s               # the badly signed delivery keeps one challenge open until then
+                deadline: 20s               # the badly signed delivery keeps one challenge open until then
                 tiers: [1K]
                 verify: {min_side: 64}
             detectors:

@@ -125,9 +125,7 @@ struct CommandBackendTests {
         #expect(r3?.contains("status 3") == true, "\(r3 ?? "nil")")
         #expect(await reason(["sh", "-c", "echo nothing; exit 0", "{output}"])?.contains("wrote no file") == true)
         #expect(await reason(["sh", "-c", "head -c 5000 /dev/zero > \"$0\"", "{output}"], max: 1000)?.contains("above the limit") == true)
-        let clock = ContinuousClock()
-        let t0 = clock.now
-        #expect(await reason(["sh", "-c", "sleep 30", "{output}"], timeout: 0.5)?.contains("signal") == true)
-        #expect(clock.now - t0 < .seconds(20))  // stopped after 0.5 s, not after the 30 s sleep
+        // Killed by the timeout (a natural end would be "wrote no file"), whatever the machine's load.
+        #expect(await reason(["sh", "-c", "sleep 60", "{output}"], timeout: 0.5)?.contains("signal") == true)
     }
 }

@@ -97,24 +97,24 @@ struct ServerTests {
         defer { Task { await server.stop(drainSeconds: 0) } }
         let connection = try Loopback.RawConnection(port: server.port)
         let head = Array("POST /gen_image HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nX-Padding: ".utf8)
-        let clock = ContinuousClock()
-        let began = clock.now
         var closed = false
+        var sent = 0
         var served = 0
-        // One byte every 100 ms: never idle, never finished.
+        // One byte every 100 ms: never idle, never finished. Counting bytes rather than measuring
+        // time keeps the test meaningful when the machine is busy: 100 bytes would take 10 s, the
+        // header timeout is 1 s.
         for i in 0..<100 {
-            if !connection.send([head[i % head.count]]) || connection.peerClosed() { closed = true; break }
             if i % 5 == 0 {
-                let t0 = clock.now
                 let health = try await Loopback.send(server.baseURL + "/health", method: .GET)
                 #expect(health.status == 200)
-                #expect(clock.now - t0 < .seconds(5))  // served while the slow client dribbles (generous: the suite runs in parallel)
                 served += 1
             }
+            if !connection.send([head[i % head.count]]) || connection.peerClosed() { closed = true; break }
+            sent += 1
             try await Task.sleep(nanoseconds: 100_000_000)
         }
         #expect(closed, "the slow client was not disconnected")
-        #expect(clock.now - began < .seconds(5))  // cut off after ~1 s (header timeout), not after the 6 s it would take
+        #expect(sent < 60, "cut off only after \(sent) bytes")
         #expect(served >= 1)
         var counters = await server.health()
         for _ in 0..<50 where counters["rejected_408"] == nil {
@@ -140,7 +140,7 @@ struct ServerTests {
         var source = GeneratorSource(from: .live, roster: "r.yaml", key: "k.json", prompts: 2, seed: 9, deadlineSeconds: 4, modalities: [.image],
                                      tiers: ["1K"], webhook: WebhookSpec(host: "127.0.0.1", port: hookPort, maxBodyBytes: 1 << 20),
                                      verify: DeliveryChecks(minSide: 32), concurrency: 4, windowSeconds: nil, samples: nil)
-        source.deadlineSeconds = 30
+        source.deadlineSeconds = 60
         let store = try RunLedger(path: dir + "/generators.sqlite")
         let plan = CollectionPlan(roundName: "hook", sourceIndex: 0, source: source, roster: roster, seed: 9, validatorKey: validatorKey)
         let collecting = Task { try await ChallengeCollector.collect(plan, store: store, media: MediaStore(root: dir), logger: Self.quietLogger()) }
