@@ -176,6 +176,41 @@ struct ServerTests {
         #expect(Set(recorded.map(\.httpStatus)).isSuperset(of: [404, 415, 413, 403, 401, 400]))
         #expect(recorded.contains { $0.reason.contains("unknown task id") } && recorded.contains { $0.reason == "bad signature" })
     }
+
+    @Test("Video challenges: MP4 deliveries are accepted by magic bytes and stored without a tier")
+    func video() async throws {
+        let dir = NSTemporaryDirectory() + "gas-video-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let validatorKey = KeyFile.generate()
+        let (server, generatorKey) = try await startGenerator(validator: try validatorKey.signer(), backend: VideoBackend())
+        defer { Task { await server.stop(drainSeconds: 0) } }
+        let roster = [RosterEntry(id: "vid", url: server.baseURL, publicKey: Hex.encode(generatorKey.privateKey.publicKey.rawRepresentation),
+                                  hotkey: "hk", uid: 4)]
+        let source = GeneratorSource(from: .live, roster: "r.yaml", key: "k.json", prompts: 2, seed: 1, deadlineSeconds: 60, modalities: [.image, .video],
+                                     tiers: ["1K", "480p", "720p", "1080p"], webhook: WebhookSpec(), verify: DeliveryChecks(minSide: 32), concurrency: 4, windowSeconds: nil, samples: nil)
+        let store = try RunLedger(path: dir + "/generators.sqlite")
+        let plan = CollectionPlan(roundName: "vid", sourceIndex: 0, source: source, roster: roster, seed: 1, validatorKey: validatorKey)
+        let outcome = try await ChallengeCollector.collect(plan, store: store, media: MediaStore(root: dir), logger: Self.quietLogger())
+        let videos = outcome.challenges.filter { $0.modality == .video }
+        #expect(videos.count == 2 && videos.allSatisfy { $0.status == "stored" && $0.format == "mp4" && $0.observedTier == nil })
+        #expect(videos.allSatisfy { ["480p", "720p", "1080p"].contains($0.requestedTier ?? "") && $0.hotkey == "hk" && $0.uid == 4 })
+        #expect(videos.allSatisfy { FileManager.default.fileExists(atPath: dir + "/" + ($0.mediaPath ?? "-")) })
+        #expect(outcome.challenges.filter { $0.modality == .image }.allSatisfy { $0.status == "stored" && $0.observedTier == "1K" })
+        // Everything is in the store as well, and a second collection of the round asks new prompts.
+        #expect(try store.challenges(collectionID: outcome.collection.id).count == 4)
+        let second = try await ChallengeCollector.collect(plan, store: store, media: MediaStore(root: dir), logger: Self.quietLogger())
+        #expect(Set(second.challenges.map(\.promptID)).isDisjoint(with: Set(outcome.challenges.map(\.promptID))))
+        #expect(second.collection.sequence == 1 && second.challenges.allSatisfy { $0.status == "stored" })
+    }
+}
+
+/// Images from the builtin backend; for video, a minimal MP4-shaped blob (ftyp box) that differs per task.
+struct VideoBackend: GenerationBackend {
+    var name: String { "video" }
+    func generate(_ request: GenerationRequest) async -> GenerationResult {
+        guard request.modality == .video else { return await BuiltinBackend(sizes: [.image1K: 64]).generate(request) }
+        return .media([0, 0, 0, 24] + Array("ftypisom".utf8) + [0, 0, 2, 0] + Array("isomiso2".utf8) + Array(request.taskID.utf8))
+    }
 }
 
 /// Opened once; everyone waiting goes on.
