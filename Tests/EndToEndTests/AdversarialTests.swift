@@ -137,6 +137,79 @@ struct AdversarialTests {
         #expect(stored.status == 0, "\(stored.stderr)")
     }
 
+    @Test("A live round killed mid-run resumes on its recorded collection without challenging again")
+    func liveRoundResumes() async throws {
+        let f = try RoundFixture("live-resume")
+        try f.copyPhotos(4)
+        try f.write("catalog.yaml", "datasets:\n  - {name: p-real, path: photos, modality: image, media_type: real}\n")
+        for k in ["validator", "gen"] { #expect(try Gascli.run(["keys", "new", "-o", f.path(k + ".json")]).status == 0) }
+        try f.write("gen.yaml", """
+            listen: {host: 127.0.0.1, port: 0}
+            key: gen.json
+            validator_key_files: [validator.json]
+            backend: {kind: builtin, sizes: {1K: 128}}
+            """)
+        let generator = try ServerProcess(Gascli.binary, ["generator", "start", "--config", f.path("gen.yaml")])
+        defer { _ = generator.stop() }
+        try f.write("roster.yaml", "generators:\n  - {id: g, url: '\(generator.url)', public_key_file: gen.json}\n")
+        try f.write("slow.py", """
+            import json, sys, time
+            print(json.dumps({"hello": {"protocol": 1, "name": "slow", "modalities": ["image"]}}), flush=True)
+            for line in sys.stdin:
+                msg = json.loads(line)
+                if msg.get("shutdown"): break
+                time.sleep(0.4)
+                print(json.dumps({"batch": msg["batch"], "results": [{"id": i["id"], "probs": [0.3]} for i in msg["items"]]}), flush=True)
+            """)
+        try f.write("spec.yaml", """
+            version: 1
+            round: {name: live, seed: 8, modalities: [image]}
+            catalogs: [catalog.yaml]
+            sources:
+              - {kind: real, datasets: ["*"], samples: 4}
+              - {kind: generator, roster: roster.yaml, key: validator.json, prompts: 4, deadline: 30s, tiers: [1K], verify: {min_side: 64}}
+            detectors:
+              - {name: slow, adapter: process, command: [python3, slow.py], batch_size: 1, timeout: 30s}
+            """)
+        let first = Process()
+        first.executableURL = URL(fileURLWithPath: Gascli.binary)
+        first.arguments = ["run", "spec.yaml", "--quiet"]
+        first.currentDirectoryURL = URL(fileURLWithPath: f.root)
+        first.standardOutput = FileHandle.nullDevice
+        first.standardError = FileHandle.nullDevice
+        try first.run()
+        // Kill -9 once some outcomes are committed (the collection is over by then).
+        var killed = false
+        for _ in 0..<600 {
+            if let dir = ResumeTests.runDirectories(f.path("runs")).first,
+               let ledger = try? RunLedger(path: f.path("runs/\(dir)/run.sqlite"), create: false, readOnly: true),
+               let id = try? ledger.runIDs().first, (try? ledger.count("outcomes", runID: id)) ?? 0 >= 1 {
+                kill(first.processIdentifier, SIGKILL)
+                killed = true
+                break
+            }
+            try await Task.sleep(nanoseconds: 50_000_000)
+        }
+        first.waitUntilExit()
+        #expect(killed, "the first run ended before it could be killed")
+        let accepted = try await Loopback.get(generator.url + "/health")
+        #expect(accepted.contains("\"accepted\":4"), "\(accepted)")
+
+        let root = f.root
+        let second = try await offload { try Gascli.run(["run", "spec.yaml", "--quiet"], cwd: root) }
+        #expect(second.status == 0, "\(second.stderr)")
+        let dirs = ResumeTests.runDirectories(f.path("runs"))
+        #expect(dirs.count == 1)
+        let after = try await Loopback.get(generator.url + "/health")
+        #expect(after.contains("\"accepted\":4"), "challenged again: \(after)")
+        let ledger = try RunLedger(path: f.path("runs/\(dirs[0])/run.sqlite"), create: false, readOnly: true)
+        let id = try #require(try ledger.runIDs().first)
+        #expect(try ledger.run(id: id)?.status == "completed")
+        #expect(try ledger.challenges(runID: id).count == 4)
+        #expect(try ledger.count("outcomes", runID: id) == 8)
+        #expect(try ledger.generatorRewards(runID: id).first?.generator == "g")
+    }
+
     @Test("gascli generator start serves /health and stops cleanly on SIGTERM")
     func generatorCommand() async throws {
         let f = try RoundFixture("gen-cmd")
