@@ -219,7 +219,6 @@ public final class GeneratorServer: Sendable {
 
     /// Serves until SIGTERM/SIGINT (when started with those signals), then drains.
     public func wait(drainSeconds: Double = 10) async throws {
-        defer { }
         try await server.wait()
         await drain(drainSeconds)
         try? await client.shutdown()
