@@ -116,12 +116,25 @@ struct ServerTests {
         #expect(closed, "the slow client was not disconnected")
         #expect(sent < 60, "cut off only after \(sent) bytes")
         #expect(served >= 1)
+
+        // The same with a complete head and a body that trickles in: cut off by the body timeout.
+        let slowBody = try Loopback.RawConnection(port: server.port)
+        #expect(slowBody.send(Array("POST /gen_image HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\r\n".utf8)))
+        var bodyBytes = 0
+        var bodyClosed = false
+        for _ in 0..<100 {
+            if !slowBody.send(Array("{".utf8)) || slowBody.peerClosed() { bodyClosed = true; break }
+            bodyBytes += 1
+            try await Task.sleep(nanoseconds: 100_000_000)
+        }
+        #expect(bodyClosed && bodyBytes < 60, "body trickle not cut off after \(bodyBytes) bytes")
+        #expect(try await Loopback.send(server.baseURL + "/health", method: .GET).status == 200)
         var counters = await server.health()
-        for _ in 0..<50 where counters["rejected_408"] == nil {
+        for _ in 0..<50 where (counters["rejected_408"] ?? 0) < 2 {
             try await Task.sleep(nanoseconds: 20_000_000)
             counters = await server.health()
         }
-        #expect(counters["rejected_408"] == 1)
+        #expect(counters["rejected_408"] == 2)
     }
 
     @Test("Webhook: unknown task ids, bad signatures, wrong types and oversized bodies are refused and recorded")
