@@ -28,6 +28,14 @@ extension SpecLoader {
         switch from {
         case .live:
             source.roster = existingFile("roster", hint: "the roster of generator endpoints, e.g. 'roster: generators.yaml'")
+            if let roster = source.roster {
+                let path = PathResolution.resolve(roster, against: directory)
+                if FileManager.default.fileExists(atPath: path) {
+                    do { _ = try RosterLoader.load(path: path) } catch let e as SpecErrors { r.absorb(e.diagnostics) } catch {
+                        r.error(map["roster"], "\(field).roster", "cannot read the roster: \(error)")
+                    }
+                }
+            }
             source.key = existingFile("key", hint: "the validator's key file made by 'gascli keys new -o validator.key.json'")
             onlyFor("window", .store)
             onlyFor("samples", .store)
@@ -182,7 +190,7 @@ enum KeyFileReference {
     static func publicKey(file: String, relativeTo directory: String, node: Node, field: String, _ r: YAMLReader) -> String? {
         let path = PathResolution.resolve(file, against: directory)
         guard let data = FileManager.default.contents(atPath: path) else {
-            r.error(node, field, "key file '\(file)' does not exist (looked at \(path)); make one with 'gascli keys new -o \(file)'")
+            r.error(node, field, "key file '\(file)' does not exist (looked at \(path)); make one with 'gascli keys new -o \(path)'")
             return nil
         }
         guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any], let key = object["public_key"] as? String,
@@ -251,7 +259,7 @@ public enum GeneratorConfigLoader {
                let s = r.nonEmptyString(n, "key") {
                 c.keyFile = PathResolution.resolve(s, against: directory)
                 if !FileManager.default.fileExists(atPath: c.keyFile) {
-                    r.error(n, "key", "key file '\(s)' does not exist (looked at \(c.keyFile)); make one with 'gascli keys new -o \(s)'")
+                    r.error(n, "key", "key file '\(s)' does not exist; make one with 'gascli keys new -o \(c.keyFile)'")
                 }
             }
             if let n = top["validators"], let list = r.stringList(n, "validators") {

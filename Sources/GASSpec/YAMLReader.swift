@@ -46,6 +46,9 @@ final class YAMLReader {
         error(line: mark?.line ?? 1, column: mark?.column ?? 1, field: field, message)
     }
 
+    /// Problems found in another file (a roster the spec names), reported with the spec's.
+    func absorb(_ other: [SpecDiagnostic]) { diagnostics += other }
+
     func warning(_ node: Node?, _ field: String, _ message: String) {
         let mark = node?.mark
         diagnostics.append(SpecDiagnostic(.warning, file: file, line: mark?.line ?? 1, column: mark?.column ?? 1,

@@ -54,6 +54,10 @@ struct GeneratorSpecTests {
         let e6 = f.errors(spec("{kind: generatr}"))
         #expect(e6.contains { $0.message.contains("not one of real, synthetic, generator") })
         #expect(e1[0].description.hasPrefix("spec.yaml:4:"))
+        // Problems of the roster the spec names are reported with the spec's, at the roster's lines.
+        try "generators:\n  - {id: g1, url: 'http://127.0.0.1:1', public_key: nothex}\n".write(toFile: f.directory + "/broken.yaml", atomically: true, encoding: .utf8)
+        let e7 = f.errors(spec("{kind: generator, roster: broken.yaml, key: validator.json}"))
+        #expect(e7.contains { $0.file.hasSuffix("broken.yaml") && $0.line == 2 && $0.field == "generators[0].public_key" })
     }
 
     @Test("Rosters and generator configs report every problem with its place")
