@@ -157,8 +157,26 @@ public enum RoundRunner {
             if unfinished.manifestHash == manifestHash { return (unfinished.id, unfinished.directory) }
             throw RunnerError.unfinishedRunDiffers(run: unfinished.id, changes: describeChanges(directory: unfinished.directory, new: plan))
         }
+        if !options.forceNew, let adopted = abandonedDirectory(round: plan.spec.round.name, manifestHash: manifestHash, outputs: outputs) {
+            return adopted
+        }
         let id = "\(plan.spec.round.name)-\(compactTimestamp(Date()))-\(manifestHash.prefix(8))"
         return (id, (outputs as NSString).appendingPathComponent(id))
+    }
+
+    /// A run killed between creating its database and recording the run leaves a directory with a
+    /// run.sqlite but no run in it, which no listing shows. The same plan run again adopts it
+    /// (same round, same manifest hash prefix in the name) instead of leaving it behind.
+    static func abandonedDirectory(round: String, manifestHash: String, outputs: String) -> (id: String, directory: String)? {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: outputs) else { return nil }
+        let prefix = round + "-", suffix = "-" + manifestHash.prefix(8)
+        for name in names.sorted().reversed() where name.hasPrefix(prefix) && name.hasSuffix(suffix)
+            && name.count == prefix.count + "yyyyMMdd-HHmmss".count + suffix.count {
+            let directory = (outputs as NSString).appendingPathComponent(name)
+            guard FileManager.default.fileExists(atPath: (directory as NSString).appendingPathComponent("run.sqlite")) else { continue }
+            if (try? RunIndex.entry(directory: directory)) ?? nil == nil { return (name, directory) }
+        }
+        return nil
     }
 
     static func describeChanges(directory: String, new: RunPlan) -> [String] {
