@@ -13,6 +13,11 @@ import Testing
 /// run through the real gascli binary; detectors are evaluated on what passed.
 @Suite("Adversarial loop on loopback", .serialized)
 struct AdversarialTests {
+    /// gascli on a GCD thread: blocking the test's cooperative pool would hold up other tests.
+    static func gascli(_ arguments: [String], cwd: String = TestSupport.repositoryRoot) async throws -> TestSupport.Result {
+        try await offload { try Gascli.run(arguments, cwd: cwd) }
+    }
+
     static var testGenerator: String { (Gascli.binary as NSString).deletingLastPathComponent + "/gas-test-generator" }
 
     @Test("Two generators, one misbehaving: rejections recorded with reasons, honest generator ranked higher")
@@ -22,15 +27,15 @@ struct AdversarialTests {
         try f.write("catalog.yaml", "datasets:\n  - {name: p-real, path: photos, modality: image, media_type: real}\n")
 
         // The validator's key through the real command; generator keys in-process.
-        let keyRun = try Gascli.run(["keys", "new", "-o", f.path("validator.json")])
+        let keyRun = try await Self.gascli(["keys", "new", "-o", f.path("validator.json")])
         #expect(keyRun.status == 0 && keyRun.stdout.contains("public key:"), "\(keyRun.stderr)")
-        #expect(try Gascli.run(["keys", "new", "-o", f.path("validator.json")]).status == 1)  // no overwrite without --force
+        #expect(try await Self.gascli(["keys", "new", "-o", f.path("validator.json")]).status == 1)  // no overwrite without --force
         #expect(try KeyFile.load(path: f.path("validator.json")).scheme == "ed25519")
 
         // Both generators run as their own processes: the honest one is `gascli generator start`
         // (builtin backend), the misbehaving one the test helper gas-test-generator.
-        #expect(try Gascli.run(["keys", "new", "-o", f.path("honest.json")]).status == 0)
-        #expect(try Gascli.run(["keys", "new", "-o", f.path("misbehaving.json")]).status == 0)
+        #expect(try await Self.gascli(["keys", "new", "-o", f.path("honest.json")]).status == 0)
+        #expect(try await Self.gascli(["keys", "new", "-o", f.path("misbehaving.json")]).status == 0)
         try f.write("honest.yaml", """
             listen: {host: 127.0.0.1, port: 0}
             key: honest.json
@@ -38,11 +43,12 @@ struct AdversarialTests {
             backend: {kind: builtin, sizes: {1K: 192}}
             delivery: {retries: 0}
             """)
-        let honest = try ServerProcess(Gascli.binary, ["generator", "start", "--config", f.path("honest.yaml")])
-        let misbehaving = try ServerProcess(Self.testGenerator, ["--key", f.path("misbehaving.json"), "--validator-key", f.path("validator.json")])
+        let honestConfig = f.path("honest.yaml"), misbehavingKey = f.path("misbehaving.json"), validatorKey = f.path("validator.json")
+        let honest = try await offload { try ServerProcess(Gascli.binary, ["generator", "start", "--config", honestConfig]) }
+        let misbehaving = try await offload { try ServerProcess(Self.testGenerator, ["--key", misbehavingKey, "--validator-key", validatorKey]) }
         defer {
-            _ = honest.stop()
-            _ = misbehaving.stop()
+            honest.terminate()
+            misbehaving.terminate()
         }
         let honestKey = try KeyFile.load(path: f.path("honest.json"))
         try f.write("generators.yaml", """
@@ -67,7 +73,7 @@ struct AdversarialTests {
               - {name: base, adapter: builtin, model: image-baseline}
             outputs: {directory: runs}
             """)
-        #expect(try Gascli.run(["validate", "adversarial.yaml"], cwd: f.root).status == 0)
+        #expect(try await Self.gascli(["validate", "adversarial.yaml"], cwd: f.root).status == 0)
 
         let root = f.root
         let r = try await offload { try Gascli.run(["run", "adversarial.yaml"], cwd: root) }
@@ -106,7 +112,7 @@ struct AdversarialTests {
         #expect(samples.count == 7 && samples.allSatisfy { $0.mediaType == .synthetic && $0.label == 1 })
         #expect(Set(samples.compactMap(\.generatorFamily)) == ["honest", "misbehaving"])
         try TestSupport.requirePythonModules(["pyarrow"])
-        let check = try TestSupport.python("""
+        let check = try await offload { try TestSupport.python("""
             import sys, json, pyarrow.parquet as pq
             t = pq.read_table(sys.argv[1] + "/predictions.parquet").to_pydict()
             gen = [(k, g) for k, g in zip(t["source_kind"], t["generator"]) if k == "generator"]
@@ -116,7 +122,7 @@ struct AdversarialTests {
             board = res["generators"]["leaderboard"]
             assert board[0]["generator"] == "honest" and board[0]["reward"] > board[1]["reward"], board
             print("ok")
-            """, [runDir])
+            """, [runDir]) }
         #expect(check.status == 0 && check.stdout.contains("ok"), "\(check.stderr)")
 
         // from: store plans the same samples (and manifest hash) from the same stored media.
@@ -129,8 +135,8 @@ struct AdversarialTests {
               - {name: base, adapter: builtin, model: image-baseline}
             outputs: {directory: runs}
             """)
-        let p1 = try Gascli.run(["plan", "from-store.yaml", "--json"], cwd: f.root)
-        let p2 = try Gascli.run(["plan", "from-store.yaml", "--json"], cwd: f.root)
+        let p1 = try await Self.gascli(["plan", "from-store.yaml", "--json"], cwd: f.root)
+        let p2 = try await Self.gascli(["plan", "from-store.yaml", "--json"], cwd: f.root)
         #expect(p1.status == 0 && p1.stdout == p2.stdout, "\(p1.stderr)")
         #expect(p1.stdout.components(separatedBy: "generator://").count - 1 == 7)
         let stored = try await offload { try Gascli.run(["run", "from-store.yaml", "--quiet"], cwd: root) }
@@ -142,15 +148,16 @@ struct AdversarialTests {
         let f = try RoundFixture("live-resume")
         try f.copyPhotos(4)
         try f.write("catalog.yaml", "datasets:\n  - {name: p-real, path: photos, modality: image, media_type: real}\n")
-        for k in ["validator", "gen"] { #expect(try Gascli.run(["keys", "new", "-o", f.path(k + ".json")]).status == 0) }
+        for k in ["validator", "gen"] { #expect(try await Self.gascli(["keys", "new", "-o", f.path(k + ".json")]).status == 0) }
         try f.write("gen.yaml", """
             listen: {host: 127.0.0.1, port: 0}
             key: gen.json
             validator_key_files: [validator.json]
             backend: {kind: builtin, sizes: {1K: 128}}
             """)
-        let generator = try ServerProcess(Gascli.binary, ["generator", "start", "--config", f.path("gen.yaml")])
-        defer { _ = generator.stop() }
+        let genConfig = f.path("gen.yaml")
+        let generator = try await offload { try ServerProcess(Gascli.binary, ["generator", "start", "--config", genConfig]) }
+        defer { generator.terminate() }
         try f.write("roster.yaml", "generators:\n  - {id: g, url: '\(generator.url)', public_key_file: gen.json}\n")
         try f.write("slow.py", """
             import json, sys, time
@@ -190,7 +197,7 @@ struct AdversarialTests {
             }
             try await Task.sleep(nanoseconds: 50_000_000)
         }
-        first.waitUntilExit()
+        try await offload { first.waitUntilExit() }
         #expect(killed, "the first run ended before it could be killed")
         let accepted = try await Loopback.get(generator.url + "/health")
         #expect(accepted.contains("\"accepted\":4"), "\(accepted)")
@@ -213,7 +220,7 @@ struct AdversarialTests {
     @Test("gascli generator start serves /health and stops cleanly on SIGTERM")
     func generatorCommand() async throws {
         let f = try RoundFixture("gen-cmd")
-        #expect(try Gascli.run(["keys", "new", "-o", f.path("g.json")]).status == 0)
+        #expect(try await Self.gascli(["keys", "new", "-o", f.path("g.json")]).status == 0)
         let v = KeyFile.generate()
         let port = Self.freePort()
         try f.write("generator.yaml", """
@@ -222,13 +229,14 @@ struct AdversarialTests {
             validators: [\(v.publicKey)]
             backend: {kind: builtin, sizes: {1K: 128}}
             """)
-        let server = try ServerProcess(Gascli.binary, ["generator", "start", "--config", f.path("generator.yaml")])
+        let config = f.path("generator.yaml")
+        let server = try await offload { try ServerProcess(Gascli.binary, ["generator", "start", "--config", config]) }
         #expect(server.url == "http://127.0.0.1:\(port)")
         let health = try await Loopback.get(server.url + "/health")
         #expect(health.contains("\"status\":\"ok\"") && health.contains("\"backend\":\"builtin\""))
-        #expect(server.stop() == 0)  // SIGTERM: graceful shutdown, exit 0
+        #expect(try await offload { server.stop() } == 0)  // SIGTERM: graceful shutdown, exit 0
         #expect(server.remainingOutput().contains("generator stopped"))
-        let bad = try Gascli.run(["generator", "start", "--config", f.path("nope.yaml")])
+        let bad = try await Self.gascli(["generator", "start", "--config", f.path("nope.yaml")])
         #expect(bad.status == 2 && bad.stderr.contains("does not exist"))
     }
 

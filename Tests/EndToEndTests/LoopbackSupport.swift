@@ -51,6 +51,11 @@ final class ServerProcess: @unchecked Sendable {
         return process.terminationStatus
     }
 
+    /// SIGTERM without waiting (for `defer`).
+    func terminate() {
+        if process.isRunning { process.terminate() }
+    }
+
     /// Everything printed after the "listening" line (read after `stop`).
     func remainingOutput() -> String {
         String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
