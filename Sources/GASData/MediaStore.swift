@@ -38,8 +38,13 @@ public struct MediaStore: Sendable {
         guard fm.createFile(atPath: temporary, contents: Data(bytes)) else {
             throw DataError.cannotWrite(path: temporary, reason: "check free space and permissions of \(root)")
         }
-        if fm.fileExists(atPath: path) { try? fm.removeItem(atPath: path) }
-        try fm.moveItem(atPath: temporary, toPath: path)
+        // rename(2) replaces atomically: another process storing the same blob at the same moment
+        // (two rounds in one outputs folder) cannot make this fail, and the bytes are identical.
+        guard rename(temporary, path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            try? fm.removeItem(atPath: temporary)
+            throw DataError.cannotWrite(path: path, reason: reason)
+        }
         return (sha, relative)
     }
 }
