@@ -18,9 +18,11 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
         .package(url: "https://github.com/apple/swift-crypto", exact: "4.5.2"),
-        .package(url: "https://github.com/swift-server/swift-service-lifecycle", exact: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
         .package(url: "https://github.com/swift-server/async-http-client", exact: "1.37.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", exact: "2.13.0"),
         .package(url: "https://github.com/apple/swift-nio", exact: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-nio-extras", exact: "1.35.2"),
         .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
     ],
     targets: [
@@ -56,8 +58,21 @@ let package = Package(
         .target(name: "GASReport", dependencies: ["GASCore"]),
         // plan -> execute -> score; the library behind every command.
         .target(name: "GASRunner", dependencies: [
-            "GASCore", "GASSpec", "GASData", "GASDetectors", "GASStore", "GASMedia", "GASReport",
+            "GASCore", "GASSpec", "GASData", "GASDetectors", "GASStore", "GASMedia", "GASReport", "GASNetwork",
             .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        // Generator-miner server, validator challenge client and webhook receiver, Epistula signing.
+        .target(name: "GASNetwork", dependencies: [
+            "GASCore", "GASData", "GASMedia", "GASSpec", "GASStore",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
         // The validator service: schedules, score state across rounds, weights and sinks.
         .target(name: "GASValidator", dependencies: [
@@ -71,7 +86,9 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "gascli", dependencies: [
-            "GASRunner", "GASCore", "GASSpec", "GASValidator", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "GASRunner", "GASNetwork", "GASCore", "GASSpec", "GASValidator", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
 
         .target(name: "GASTestSupport", dependencies: ["GASCore"], path: "Tests/GASTestSupport"),
@@ -87,9 +104,22 @@ let package = Package(
             "GASValidator", "GASCore", "GASSpec", "GASStore", "GASParquet", "GASTestSupport",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
+        .testTarget(name: "GASNetworkTests", dependencies: [
+            "GASNetwork", "GASCore", "GASMedia", "GASData", "GASSpec", "GASStore", "GASTestSupport",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        // A misbehaving generator miner the end-to-end tests start as a separate process.
+        .executableTarget(name: "gas-test-generator", dependencies: [
+            "GASNetwork", "GASCore", "GASData", "GASMedia", "GASSpec",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+        ], path: "Tests/TestGenerator"),
         .testTarget(name: "EndToEndTests", dependencies: [
-            "gascli", "GASRunner", "GASParquet", "GASTestSupport", "GASValidator",
+            "gascli", "gas-test-generator", "GASRunner", "GASNetwork", "GASParquet", "GASTestSupport", "GASCore", "GASData", "GASMedia",
+            "GASSpec", "GASStore", "GASValidator",
             .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log"),
         ]),
     ]
 )

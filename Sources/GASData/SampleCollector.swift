@@ -24,7 +24,10 @@ public final class CollectionReport: @unchecked Sendable {
 
 /// Turns a spec's sources into concrete, stored, hashed samples: the sample list of a plan.
 public enum SampleCollector {
+    /// `generatorMedia[i]` is the accepted generator-miner media for `spec.sources[i]` (a
+    /// `kind: generator` source): collected live before planning, or read from the generator store.
     public static func collect(spec: RoundSpec, catalog: Catalog, store: MediaStore,
+                               generatorMedia: [Int: [GeneratorMedia]] = [:],
                                archiveLimits: ArchiveLimits = .default, imageLimits: ImageLimits = .default,
                                report: CollectionReport? = nil,
                                progress: ProgressCallback = { _, _, _ in }) throws -> [PlannedSample] {
@@ -134,6 +137,22 @@ public enum SampleCollector {
                 let uri = "synthetic://semisynthetic-\(synthetic.generator)/\(index)/\(i)?base=\(base.id)&seed=\(seed)"
                 append(try storeGenerated(altered, uri: uri, dataset: "semisynthetic-\(synthetic.generator)", mediaType: .semisynthetic,
                                           roundSeed: spec.round.seed, store: store, family: synthetic.generator))
+            }
+        }
+        for (index, source) in spec.sources.enumerated() {
+            guard case .generator = source else { continue }
+            let media = (generatorMedia[index] ?? []).filter { spec.round.modalities.contains($0.modality) }.sorted { $0.uri < $1.uri }
+            for (i, m) in media.enumerated() {
+                progress("adding generator media", i + 1, media.count)
+                let id = sampleID(uri: m.uri, sha256: m.sha256)
+                var skip: String?
+                if !FileManager.default.fileExists(atPath: store.absolutePath(m.mediaPath)) {
+                    skip = "generator media \(m.mediaPath) is missing from the media store"
+                }
+                append(PlannedSample(id: id, uri: m.uri, sha256: m.sha256, byteCount: m.bytes, dataset: "generator:\(m.generator)",
+                                     sourceKind: .generator, mediaType: .synthetic, modality: m.modality,
+                                     seed: SampleSeed.derive(roundSeed: spec.round.seed, sampleID: id), format: m.format,
+                                     mediaPath: m.mediaPath, skipReason: skip, generatorFamily: m.generator))
             }
         }
         if let share = spec.augment?.robustnessShare {

@@ -1,5 +1,6 @@
 import Foundation
 import GASCore
+import GASStore
 
 /// results.json: the run's headline numbers in one file a script can read without SQL or Parquet.
 struct ResultsDocument: Encodable {
@@ -89,8 +90,19 @@ struct ResultsDocument: Encodable {
     var files: [String: String]
     /// With `augment.robustness_share`: each detector's robustness pass, keyed by detector.
     var robustness: [String: RoundScoring.Robustness]? = nil
+    /// Generator rewards, highest first; absent when the round has no generator source.
+    var generators: GeneratorSection?
 
-    static func make(run: RunInfo, plan: RunPlan, outcomes: [DetectorOutcome], scores: [DetectorScore], files: [String: String]) -> ResultsDocument {
+    struct GeneratorSection: Encodable {
+        var leaderboard: [GeneratorScore]
+        /// Challenge outcomes by status, over all generators.
+        var challenges: [String: Int]
+        /// Rejected and failed challenges: generator, challenge id, status, reason.
+        var problems: [[String: String]]
+    }
+
+    static func make(run: RunInfo, plan: RunPlan, outcomes: [DetectorOutcome], scores: [DetectorScore],
+                     generators: [GeneratorScore]? = nil, challenges: [ChallengeRecord]? = nil, files: [String: String]) -> ResultsDocument {
         let samples = plan.samples
         let counts = Counts(
             samples: samples.count,
@@ -117,9 +129,18 @@ struct ResultsDocument: Encodable {
                                                     invalidReason: s.invalidReason, statusCounts: s.statusCounts,
                                                     breakdowns: breakdowns, artifactSHA256: artifacts[s.detector] ?? nil)
         }
+        var section: GeneratorSection?
+        if let generators {
+            let list = challenges ?? []
+            section = GeneratorSection(
+                leaderboard: generators, challenges: Dictionary(grouping: list, by: \.status).mapValues(\.count),
+                problems: list.filter { $0.status != "stored" }.map {
+                    ["generator": $0.generator, "challenge": $0.challengeID, "status": $0.status, "reason": $0.reason ?? ""]
+                })
+        }
         var document = ResultsDocument(run: run, scoring: plan.spec.scoring, bootstrap: RoundScoring.bootstrapSettings(seed: plan.spec.round.seed),
                                        counts: counts, leaderboard: leaderboard, modality_leaderboards: modalityLeaderboards,
-                                       detectors: detectors, files: files)
+                                       detectors: detectors, files: files, generators: section)
         let robustness = RoundScoring.robustness(samples: samples, outcomes: outcomes, scores: scores, rule: plan.spec.scoring)
         if !robustness.isEmpty {
             document.robustness = Dictionary(robustness.map { ($0.detector, $0) }, uniquingKeysWith: { a, _ in a })

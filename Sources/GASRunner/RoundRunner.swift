@@ -18,6 +18,10 @@ public struct RunSummary: Sendable {
     public var durationSeconds: Double
     /// The robustness pass per detector (empty without `augment.robustness_share`).
     public var robustness: [RoundScoring.Robustness] = []
+    /// Generator rewards, highest first (empty without generator sources).
+    public var generators: [GeneratorScore] = []
+    /// Challenge outcomes by status (stored, failed, rejected, timed_out).
+    public var challengeCounts: [String: Int] = [:]
 }
 
 public struct RunOptions: Sendable {
@@ -61,7 +65,11 @@ public enum RoundRunner {
 
         var loaded = try SpecLoader.load(path: specPath)
         if let seed = options.seed { loaded.spec.round.seed = seed }
-        let planned = try RoundPlanner.plan(loaded, outputsOverride: options.outputDirectory, observer: observer)
+        let outputs = RoundPlanner.outputsDirectory(loaded, outputsOverride: options.outputDirectory)
+        let snapshots = try await GeneratorRound.prepare(loaded: loaded, outputs: outputs, options: options)
+        let planned = try RoundPlanner.plan(loaded, outputsOverride: options.outputDirectory, observer: observer,
+                                            generatorMedia: snapshots.isEmpty ? nil : snapshots.mapValues(\.media))
+        let challenges = snapshots.keys.sorted().flatMap { snapshots[$0]!.challenges }
         for w in planned.warnings { observer.handle(.warning(w)) }
         let plan = planned.plan
 
@@ -99,6 +107,11 @@ public enum RoundRunner {
                                            resolvedSpecJSON: resolvedSpec, manifestHash: planned.manifestHash, toolVersion: ToolInfo.version,
                                            seed: plan.spec.round.seed, startedAt: startedAt),
                                  samples: plan.samples, detectors: detectorRecords)
+            if !snapshots.isEmpty {
+                for snapshot in snapshots.values { for c in snapshot.collections { try ledger.createCollection(c) } }
+                try ledger.upsertChallenges(challenges, runID: runID)
+                try ledger.importRejections(snapshots.keys.sorted().flatMap { snapshots[$0]!.rejections })
+            }
             observer.handle(.note("run \(runID): \(plan.samples.count) samples x \(plan.detectors.count) detectors, manifest \(planned.manifestHash.prefix(16))"))
         }
 
@@ -134,14 +147,16 @@ public enum RoundRunner {
         let finishedAt = timestamp(Date())
         let elapsed = clock.now - began
         let duration = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        let scores = try RunFinalizer.finalize(runID: runID, runDirectory: runDirectory, plan: plan, manifestHash: planned.manifestHash,
+        let (scores, generatorScores) = try RunFinalizer.finalize(runID: runID, runDirectory: runDirectory, plan: plan, manifestHash: planned.manifestHash,
                                                specPath: loaded.path, ledger: ledger, outcomes: outcomes,
-                                               startedAt: startedAt, finishedAt: finishedAt, durationSeconds: duration)
+                                               startedAt: startedAt, finishedAt: finishedAt, durationSeconds: duration,
+                                               challenges: snapshots.isEmpty ? nil : challenges)
         try ledger.finishRun(id: runID, status: "completed", finishedAt: finishedAt)
         var summary = RunSummary(runID: runID, runDirectory: runDirectory, manifestHash: planned.manifestHash, scores: RoundScoring.ranked(scores),
                           sampleCount: plan.samples.count, skippedInputs: plan.samples.filter { $0.skipReason != nil }.count,
                           outcomeCounts: Dictionary(grouping: outcomes, by: \.status.rawValue).mapValues(\.count),
-                          files: RunFinalizer.files(runDirectory), warnings: planned.warnings, durationSeconds: duration)
+                          files: RunFinalizer.files(runDirectory), warnings: planned.warnings, durationSeconds: duration,
+                          generators: generatorScores, challengeCounts: Dictionary(grouping: challenges, by: \.status).mapValues(\.count))
         summary.robustness = RoundScoring.robustness(samples: plan.samples, outcomes: outcomes, scores: scores, rule: plan.spec.scoring)
         return summary
     }
@@ -180,6 +195,21 @@ public enum RoundRunner {
         }
         let id = "\(plan.spec.round.name)-\(compactTimestamp(Date()))-\(manifestHash.prefix(8))"
         return (id, (outputs as NSString).appendingPathComponent(id))
+    }
+
+    /// A run killed between creating its database and recording the run leaves a directory with a
+    /// run.sqlite but no run in it, which no listing shows. The same plan run again adopts it
+    /// (same round, same manifest hash prefix in the name) instead of leaving it behind.
+    static func abandonedDirectory(round: String, manifestHash: String, outputs: String) -> (id: String, directory: String)? {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: outputs) else { return nil }
+        let prefix = round + "-", suffix = "-" + manifestHash.prefix(8)
+        for name in names.sorted().reversed() where name.hasPrefix(prefix) && name.hasSuffix(suffix)
+            && name.count == prefix.count + "yyyyMMdd-HHmmss".count + suffix.count {
+            let directory = (outputs as NSString).appendingPathComponent(name)
+            guard FileManager.default.fileExists(atPath: (directory as NSString).appendingPathComponent("run.sqlite")) else { continue }
+            if (try? RunIndex.entry(directory: directory)) ?? nil == nil { return (name, directory) }
+        }
+        return nil
     }
 
     static func describeChanges(directory: String, new: RunPlan) -> [String] {

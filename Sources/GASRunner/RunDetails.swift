@@ -13,6 +13,10 @@ public struct RunDetails: Sendable {
 
     public var entry: RunIndex.Entry
     public var detectors: [Detector]
+    /// Generator rewards (highest first); empty for runs without generator sources or written before them.
+    public var generators: [(generator: String, reward: Double, passRate: Double, foolRate: Double?)] = []
+    /// Challenges by status.
+    public var challenges: [String: Int] = [:]
 
     public static func load(run: String, outputs: String) throws -> RunDetails {
         let directory = try RunIndex.locate(run, outputs: outputs)
@@ -25,6 +29,10 @@ public struct RunDetails: Sendable {
         let detectors = try ledger.detectors(runID: entry.id).map { d in
             Detector(name: d.name, adapter: d.adapter, counts: counts[d.name] ?? [:], sn34: scores[d.name]?.sn34, coverage: scores[d.name]?.coverage)
         }
-        return RunDetails(entry: entry, detectors: detectors)
+        var details = RunDetails(entry: entry, detectors: detectors)
+        // A database from before the generator tables is opened read-only and not migrated: no rows.
+        details.generators = (try? ledger.generatorRewards(runID: entry.id)) ?? []
+        details.challenges = Dictionary(grouping: (try? ledger.challenges(runID: entry.id)) ?? [], by: \.status).mapValues(\.count)
+        return details
     }
 }

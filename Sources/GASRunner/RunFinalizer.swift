@@ -7,22 +7,28 @@ import GASStore
 enum RunFinalizer {
     static func finalize(runID: String, runDirectory: String, plan: RunPlan, manifestHash: String, specPath: String,
                          ledger: RunLedger, outcomes: [DetectorOutcome], startedAt: String, finishedAt: String,
-                         durationSeconds: Double) throws -> [DetectorScore] {
+                         durationSeconds: Double, challenges: [ChallengeRecord]? = nil) throws -> (detectors: [DetectorScore], generators: [GeneratorScore]) {
         func file(_ name: String) -> String { (runDirectory as NSString).appendingPathComponent(name) }
         // Scores come from what the ledger holds, so live runs and rescoring read the same rows.
         let scores = RoundScoring.score(samples: plan.samples, outcomes: outcomes, detectors: plan.detectors.map(\.spec.name),
                                         rule: plan.spec.scoring, seed: plan.spec.round.seed)
         try ledger.writeScores(runID: runID, scores: scores)
+        var generatorScores: [GeneratorScore] = []
+        if let challenges {
+            generatorScores = GeneratorRound.scores(samples: plan.samples, outcomes: outcomes, challenges: challenges)
+            try ledger.writeGeneratorScores(runID: runID, scores: generatorScores)
+        }
         let metadata = [("gascli.run_id", runID), ("gascli.manifest_hash", manifestHash), ("gascli.tool_version", ToolInfo.version)]
         try ResultFiles.writePredictions(path: file("predictions.parquet"), runID: runID, samples: plan.samples, outcomes: outcomes, metadata: metadata)
         try ResultFiles.writeMetrics(path: file("metrics.parquet"), runID: runID, scores: scores, metadata: metadata)
         let document = ResultsDocument.make(
             run: .init(id: runID, round: plan.spec.round.name, manifestHash: manifestHash, toolVersion: ToolInfo.version,
                        spec: specPath, startedAt: startedAt, finishedAt: finishedAt, durationSeconds: durationSeconds, status: "completed"),
-            plan: plan, outcomes: outcomes, scores: scores,
+            plan: plan, outcomes: outcomes, scores: scores, generators: challenges == nil ? nil : generatorScores,
+            challenges: challenges,
             files: Dictionary(files(runDirectory).map { ($0.label, ($0.path as NSString).lastPathComponent) }, uniquingKeysWith: { a, _ in a }))
         try AtomicFile.write(try document.encoded(), to: file("results.json"))
-        return scores
+        return (scores, generatorScores)
     }
 
     static func files(_ runDirectory: String) -> [(label: String, path: String)] {

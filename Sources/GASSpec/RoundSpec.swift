@@ -45,11 +45,13 @@ public struct RoundInfo: Codable, Sendable, Hashable {
 public enum SourceSpec: Codable, Sendable, Hashable {
     case real(RealSource)
     case synthetic(SyntheticSource)
+    case generator(GeneratorSource)
 
     public var kind: SourceKind {
         switch self {
         case .real: .real
         case .synthetic: .synthetic
+        case .generator: .generator
         }
     }
 }
@@ -105,6 +107,89 @@ public struct SyntheticSource: Codable, Sendable, Hashable {
     }
 
     public var modality: Modality { Self.modality(of: generator) }
+}
+
+/// Media from generator miners: challenged live over HTTP, or taken from media collected earlier.
+public struct GeneratorSource: Codable, Sendable, Hashable {
+    public enum Origin: String, Codable, Sendable, CaseIterable {
+        /// Challenge the roster now; the collected snapshot becomes the samples.
+        case live
+        /// Use media accepted by earlier live collections (in the outputs folder's generator store).
+        case store
+    }
+    public var from: Origin
+    /// live: the roster file of generator endpoints (relative to the spec's folder).
+    public var roster: String?
+    /// live: the validator's key file (signs challenges, is the `signed_for` of deliveries).
+    public var key: String?
+    /// live: prompts per modality; every generator gets every prompt.
+    public var prompts: Int
+    /// live: prompt and tier seed (default: the round seed).
+    public var seed: UInt64?
+    /// live: seconds to wait for deliveries after the challenges are sent.
+    public var deadlineSeconds: Double
+    /// live: which modalities to challenge (default: the round's image/video modalities).
+    public var modalities: [Modality]
+    /// live: requested resolution tiers to draw from (default: all tiers with the GAS weights).
+    public var tiers: [String]?
+    public var webhook: WebhookSpec
+    /// Delivery checks.
+    public var verify: DeliveryChecks
+    /// live: challenges in flight at once.
+    public var concurrency: Int
+    /// store: how far back to take media from, in seconds (default 7 days).
+    public var windowSeconds: Double?
+    /// store: at most this many media (chosen deterministically); nil = all in the window.
+    public var samples: Int?
+
+    enum CodingKeys: String, CodingKey {
+        case from, roster, key, prompts, seed, modalities, tiers, webhook, verify, concurrency, samples
+        case deadlineSeconds = "deadline_seconds", windowSeconds = "window_seconds"
+    }
+}
+
+public struct WebhookSpec: Codable, Sendable, Hashable {
+    public var host: String
+    /// 0 = any free port.
+    public var port: Int
+    public var maxBodyBytes: Int
+    enum CodingKeys: String, CodingKey {
+        case host, port
+        case maxBodyBytes = "max_body_bytes"
+    }
+    public init(host: String = "127.0.0.1", port: Int = 0, maxBodyBytes: Int = 64 << 20) {
+        self.host = host
+        self.port = port
+        self.maxBodyBytes = maxBodyBytes
+    }
+}
+
+/// What a delivery must satisfy to be stored (gas-subnet.md §3.4, plus size limits of our own).
+public struct DeliveryChecks: Codable, Sendable, Hashable {
+    /// Shorter image side below this is rejected as undersized (ours; GAS has no minimum).
+    public var minSide: Int
+    public var maxImageBytes: Int
+    public var maxVideoBytes: Int
+    /// Hamming distance at or below which a delivery duplicates media stored for the same prompt (§3.4: 8).
+    public var samePromptHamming: Int
+    /// Hamming distance at or below which a delivery duplicates any stored media (§3.4: 4).
+    public var globalHamming: Int
+    /// Reject an image whose observed tier is below the requested one (GAS stores it and discounts the reward).
+    public var requireTier: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case minSide = "min_side", maxImageBytes = "max_image_bytes", maxVideoBytes = "max_video_bytes"
+        case samePromptHamming = "same_prompt_hamming", globalHamming = "global_hamming", requireTier = "require_tier"
+    }
+    public init(minSide: Int = 256, maxImageBytes: Int = 32 << 20, maxVideoBytes: Int = 64 << 20,
+                samePromptHamming: Int = 8, globalHamming: Int = 4, requireTier: Bool = false) {
+        self.minSide = minSide
+        self.maxImageBytes = maxImageBytes
+        self.maxVideoBytes = maxVideoBytes
+        self.samePromptHamming = samePromptHamming
+        self.globalHamming = globalHamming
+        self.requireTier = requireTier
+    }
 }
 
 public enum DetectorAdapterKind: String, Codable, Sendable, CaseIterable {

@@ -90,7 +90,9 @@ public enum SpecLoader {
            let items = r.sequence(node, "sources", of: "sources") {
             if items.isEmpty { r.error(node, "sources", "list at least one source") }
             for (i, item) in items.enumerated() {
-                if let s = readSource(item, "sources[\(i)]", r) { sources.append(s) }
+                if let s = readSource(item, "sources[\(i)]", r, directory: directory, roundModalities: round?.modalities ?? [.image]) {
+                    sources.append(s)
+                }
             }
             if sources.contains(where: { if case .real = $0 { true } else { false } }) && catalogs.isEmpty {
                 r.error(node, "sources", "a 'real' source needs at least one catalog under 'catalogs'")
@@ -155,14 +157,15 @@ public enum SpecLoader {
         return RoundInfo(name: name, seed: seed, modalities: modalities, benchmarkVersion: benchmark)
     }
 
-    static func readSource(_ node: Node, _ field: String, _ r: YAMLReader) -> SourceSpec? {
+    static func readSource(_ node: Node, _ field: String, _ r: YAMLReader, directory: String = ".",
+                           roundModalities: [Modality] = [.image]) -> SourceSpec? {
         guard case .mapping = node else {
-            r.error(node, field, "expected a mapping with 'kind: real' or 'kind: synthetic', found \(r.describe(node))")
+            r.error(node, field, "expected a mapping with 'kind: real', 'kind: synthetic' or 'kind: generator', found \(r.describe(node))")
             return nil
         }
         let kindNode = node["kind"]
         guard let kindNode else {
-            r.error(node, "\(field).kind", "missing required field 'kind' (real or synthetic)")
+            r.error(node, "\(field).kind", "missing required field 'kind' (real, synthetic or generator)")
             return nil
         }
         guard let kind = r.string(kindNode, "\(field).kind") else { return nil }
@@ -207,10 +210,9 @@ public enum SpecLoader {
             }
             return .synthetic(source)
         case "generator":
-            r.error(kindNode, "\(field).kind", "sources of kind 'generator' (media from generator miners) are not available in this version; use real or synthetic")
-            return nil
+            return readGeneratorSource(node, field, r, directory: directory, roundModalities: roundModalities)
         default:
-            r.error(kindNode, "\(field).kind", "'\(kind)' is not one of real, synthetic")
+            r.error(kindNode, "\(field).kind", "'\(kind)' is not one of real, synthetic, generator")
             return nil
         }
     }

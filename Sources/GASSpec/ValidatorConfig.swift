@@ -114,7 +114,7 @@ public struct ScheduleConfig: Sendable, Equatable {
 }
 
 /// Which miner a detector in the round specs belongs to.
-public struct RosterEntry: Sendable, Equatable, Codable {
+public struct DetectorRosterEntry: Sendable, Equatable, Codable {
     public var detector: String
     public var hotkey: String?
     public var uid: Int?
@@ -179,7 +179,7 @@ public struct WeightsConfig: Sendable, Equatable {
     public var shares: [Double]
     /// A challenger must beat the king's score in the same round by more than this.
     public var margin: Double
-    public var roster: [RosterEntry]
+    public var roster: [DetectorRosterEntry]
     public var generators: GeneratorWeightsConfig
     /// The subnet's `min_allowed_weights` and `max_weight_limit` hyperparameters.
     public var minAllowedWeights: Int
@@ -191,7 +191,7 @@ public struct WeightsConfig: Sendable, Equatable {
 
     public init(everyBlocks: Int64 = 360, rateLimitBlocks: Int64 = 100, split: WeightSplit = WeightSplit(), burnUID: Int = 0,
                 rule: DiscriminatorRule = .kingOfTheHill, shares: [Double] = [0.85, 0.10, 0.05], margin: Double = 0,
-                roster: [RosterEntry] = [], generators: GeneratorWeightsConfig = GeneratorWeightsConfig(),
+                roster: [DetectorRosterEntry] = [], generators: GeneratorWeightsConfig = GeneratorWeightsConfig(),
                 minAllowedWeights: Int = 1, maxWeightLimit: Double = 1, sinks: [SinkConfig] = [],
                 sinkAttempts: Int = 3, sinkBackoff: Double = 1) {
         self.everyBlocks = everyBlocks

@@ -284,7 +284,7 @@ public enum ValidatorConfigLoader {
                     if !specDetectors.isEmpty && !specDetectors.contains(detector) {
                         r.warning(item, "\(f).detector", "detector '\(detector)' is in no schedule's spec; it will never score")
                     }
-                    w.roster.append(RosterEntry(detector: detector, hotkey: hotkey, uid: uid))
+                    w.roster.append(DetectorRosterEntry(detector: detector, hotkey: hotkey, uid: uid))
                 }
             }
         }

@@ -46,6 +46,9 @@ final class YAMLReader {
         error(line: mark?.line ?? 1, column: mark?.column ?? 1, field: field, message)
     }
 
+    /// Problems found in another file (a roster the spec names), reported with the spec's.
+    func absorb(_ other: [SpecDiagnostic]) { diagnostics += other }
+
     func warning(_ node: Node?, _ field: String, _ message: String) {
         let mark = node?.mark
         diagnostics.append(SpecDiagnostic(.warning, file: file, line: mark?.line ?? 1, column: mark?.column ?? 1,
@@ -192,7 +195,7 @@ final class YAMLReader {
         return result
     }
 
-    /// Durations as `90`, `90s`, `500ms`, `2m`, `1h` -> seconds.
+    /// Durations as `90`, `90s`, `500ms`, `2m`, `1h`, `7d` -> seconds.
     func duration(_ node: Node, _ field: String) -> Double? {
         guard case let .scalar(scalar) = node else {
             error(node, field, "expected a duration like 30s, 500ms or 2m, found \(describe(node))")
@@ -252,7 +255,7 @@ final class YAMLReader {
 public enum Duration {
     public static func parseSeconds(_ text: String) -> Double? {
         let t = text.trimmingCharacters(in: .whitespaces).lowercased()
-        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
+        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600), ("d", 86_400)]
         for (suffix, factor) in units where t.hasSuffix(suffix) {
             if let v = Double(t.dropLast(suffix.count)), v.isFinite { return v * factor }
         }

@@ -99,6 +99,82 @@ enum LedgerSchema {
                 ALTER TABLE metrics ADD COLUMN sn34_ci_upper REAL;
                 """)
         }
+        // Generator challenges (issue 4). In a run's run.sqlite these rows are the round's collection;
+        // in the outputs folder's generators.sqlite they are every collection, the source of `from: store`.
+        migrator.registerMigration("v2-generator-challenges") { db in
+            try db.execute(sql: """
+                CREATE TABLE collections (
+                    id TEXT PRIMARY KEY,
+                    round_name TEXT NOT NULL,
+                    sequence INTEGER NOT NULL,
+                    seed INTEGER NOT NULL,
+                    validator TEXT NOT NULL,
+                    webhook_url TEXT NOT NULL,
+                    started_at TEXT NOT NULL,
+                    finished_at TEXT,
+                    status TEXT NOT NULL CHECK (status IN ('collecting', 'completed', 'failed'))
+                );
+                CREATE TABLE challenges (
+                    collection_id TEXT NOT NULL,
+                    challenge_id TEXT NOT NULL,
+                    run_id TEXT,
+                    generator TEXT NOT NULL,
+                    hotkey TEXT,
+                    uid INTEGER,
+                    task_id TEXT,
+                    modality TEXT NOT NULL,
+                    prompt_id TEXT NOT NULL,
+                    prompt TEXT NOT NULL,
+                    requested_tier TEXT,
+                    status TEXT NOT NULL CHECK (status IN ('pending', 'stored', 'failed', 'timed_out', 'rejected')),
+                    phase TEXT NOT NULL CHECK (phase IN ('dispatch', 'delivery')),
+                    reason TEXT,
+                    http_status INTEGER,
+                    sent_at TEXT NOT NULL,
+                    accepted_at TEXT,
+                    resolved_at TEXT,
+                    latency_ms REAL,
+                    media_sha256 TEXT,
+                    media_path TEXT,
+                    format TEXT,
+                    bytes INTEGER,
+                    width INTEGER,
+                    height INTEGER,
+                    observed_tier TEXT,
+                    perceptual_hash TEXT,
+                    PRIMARY KEY (collection_id, challenge_id)
+                );
+                CREATE INDEX challenges_task ON challenges(task_id);
+                CREATE INDEX challenges_status ON challenges(status, resolved_at);
+                CREATE TABLE webhook_rejections (
+                    collection_id TEXT NOT NULL,
+                    seq INTEGER NOT NULL,
+                    at TEXT NOT NULL,
+                    task_id TEXT,
+                    generator TEXT,
+                    http_status INTEGER NOT NULL,
+                    reason TEXT NOT NULL,
+                    PRIMARY KEY (collection_id, seq)
+                );
+                CREATE TABLE generator_scores (
+                    run_id TEXT NOT NULL,
+                    generator TEXT NOT NULL,
+                    hotkey TEXT,
+                    uid INTEGER,
+                    modality TEXT NOT NULL,
+                    challenges INTEGER NOT NULL,
+                    accepted INTEGER NOT NULL,
+                    pass_rate REAL NOT NULL,
+                    fool_rate REAL,
+                    samples INTEGER NOT NULL,
+                    volume_factor REAL,
+                    resolution_factor REAL,
+                    fool_bonus REAL NOT NULL,
+                    reward REAL NOT NULL,
+                    PRIMARY KEY (run_id, generator, modality)
+                );
+                """)
+        }
         return migrator
     }
 }

@@ -19,6 +19,7 @@ public enum ResultFiles {
         stringColumn("source_kind"), stringColumn("media_type"), stringColumn("modality"),
         column("label", .int32), column("p_ai", .double, optional: true), column("predicted", .int32, optional: true),
         stringColumn("status"), stringColumn("error", optional: true), column("latency_ms", .double), column("batch", .int32),
+        stringColumn("generator", optional: true),
     ])
 
     /// One row per (sample, detector), in the ledger's order (detector, then sample position).
@@ -49,6 +50,7 @@ public enum ResultFiles {
                 .string(rows.map { $0.0.error }),
                 .double(rows.map { $0.0.latencyMs }),
                 .int32(rows.map { Int32($0.0.batch) }),
+                .string(rows.map { $0.1?.sourceKind == .generator ? $0.1?.generatorFamily : nil }),
             ])
             start += rowGroupSize
         }

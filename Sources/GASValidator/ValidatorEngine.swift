@@ -388,7 +388,7 @@ public final class ValidatorEngine: @unchecked Sendable {
         config.readonly = true
         do {
             let q = try DatabaseQueue(path: path, configuration: config)
-            return try q.read { db in
+            let rows = try q.read { db -> [GeneratorRewardRow] in
                 guard try String.fetchOne(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'generator_scores'") != nil else { return [] }
                 return try Row.fetchAll(db, sql: """
                     SELECT hotkey, uid, modality, generator, accepted, reward FROM generator_scores WHERE run_id = ?
@@ -398,6 +398,10 @@ public final class ValidatorEngine: @unchecked Sendable {
                                        accepted: ($0[4] as Int?) ?? 0, reward: ($0[5] as Double?) ?? 0)
                 }
             }
+            // A generator's `modality = 'all'` row is its final reward (the per-modality rows are its
+            // parts): when present it is the only row used, so the reward is never counted twice.
+            let withTotal = Set(rows.filter { $0.modality == "all" }.map { "\($0.hotkey)\u{0}\($0.generator)" })
+            return rows.filter { $0.modality == "all" || !withTotal.contains("\($0.hotkey)\u{0}\($0.generator)") }
         } catch let e as DatabaseError {
             throw StoreError.database(path: path, underlying: e.description)
         }
@@ -413,7 +417,8 @@ public final class ValidatorEngine: @unchecked Sendable {
         var seen: [String: Int64] = [:]
         for r in rows {
             let roundKey = "\(r.schedule)#\(r.occurrence)"
-            perRound[r.row.hotkey, default: [:]][roundKey, default: 0] += (modalityWeights[r.row.modality] ?? 0) * r.row.reward
+            let weight = r.row.modality == "all" ? 1.0 : (modalityWeights[r.row.modality] ?? 0)
+            perRound[r.row.hotkey, default: [:]][roundKey, default: 0] += weight * r.row.reward
             if r.row.accepted > 0 { seen[r.row.hotkey] = max(seen[r.row.hotkey] ?? Int64.min, r.position) }
         }
         var rewards: [String: Double] = [:]

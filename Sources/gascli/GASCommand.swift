@@ -17,10 +17,13 @@ struct GASCommand: AsyncParsableCommand {
               gascli audit export runs/<run-id> -o bundle.tar.gz && gascli audit verify bundle.tar.gz
               gascli report                   # HTML report of the newest run
               gascli validator start --config configs/validator.yaml
+              gascli generator start --config configs/generator.yaml
+              gascli keys new -o keys/validator.json
             Every command has --help with an example.
             """,
         version: ToolInfo.version,
         subcommands: [RunCommand.self, ValidateCommand.self, PlanCommand.self, RunsCommand.self, RescoreCommand.self,
                       ReplayCommand.self, AuditCommand.self, ReportCommand.self, BaselineCommand.self,
-                      DatasetsCommand.self, DiscriminatorCommand.self, ValidatorCommand.self])
+                      DatasetsCommand.self, DiscriminatorCommand.self, ValidatorCommand.self, GeneratorCommand.self,
+                      KeysCommand.self])
 }

@@ -64,6 +64,13 @@ struct RunsCommand: ParsableCommand {
                      "\(x.counts["ok"] ?? 0)", "\(x.counts["error"] ?? 0)", "\(x.counts["timeout"] ?? 0)", "\(x.counts["skipped"] ?? 0)"]
                 }
                 print(SummaryTable.table(header: header, rows: rows).joined(separator: "\n"))
+                if !d.generators.isEmpty {
+                    print("  challenges     " + d.challenges.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", "))
+                    let gRows = d.generators.map { g in
+                        [g.generator, "", String(format: "%.4f", g.reward), String(format: "%.3f", g.passRate), g.foolRate.map { String(format: "%.3f", $0) } ?? "-"]
+                    }
+                    print(SummaryTable.table(header: ["generator", "", "reward", "pass rate", "fool rate"], rows: gRows).joined(separator: "\n"))
+                }
                 print("  directory      \(d.entry.directory)")
                 if d.entry.status != "completed" { print("  resume with    gascli run \(d.entry.specPath) --resume \(d.entry.id)") }
             } catch {

@@ -44,6 +44,17 @@ enum SummaryTable {
             }
             lines += plain(rows)
         }
+        if !s.generators.isEmpty {
+            lines.append("")
+            let counts = s.challengeCounts.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
+            lines.append("Generators (reward: higher is better; challenges: \(counts))")
+            let gHeader = ["rank", "generator", "reward", "pass rate", "accepted", "challenges", "fool rate", "fool bonus", "samples"]
+            let gRows = s.generators.enumerated().map { i, g in
+                ["\(i + 1)", g.generator, String(format: "%.4f", g.reward), String(format: "%.3f", g.passRate), "\(g.accepted)",
+                 "\(g.challenges)", g.foolRate.map { String(format: "%.3f", $0) } ?? "-", String(format: "%.3f", g.foolBonus), "\(g.samples)"]
+            }
+            lines += table(header: gHeader, rows: gRows)
+        }
         for w in s.warnings { lines.append("warning: \(w)") }
         lines.append("")
         lines.append("Wrote:")

@@ -153,8 +153,8 @@ import GASTestSupport
         #expect(r.status == 1, "\(r.stdout)\n\(r.stderr)")
         let fails = lines(r.stdout, "FAIL")
         #expect(fails.contains { $0.contains("file checksums") && $0.contains("predictions.parquet: sha256") }, "\(r.stdout)")
-        #expect(fails.contains { $0.contains("predictions.parquet rows vs ledger") && $0.contains("predictions.parquet") }, "\(r.stdout)")
-        #expect(fails.contains { $0.contains("metrics.parquet vs re-derived metrics") }, "\(r.stdout)")
+        // Where the flipped byte lands (a value, a page header, statistics) decides which deeper checks
+        // also fail; the checksum always does. Deeper checks on a re-hashed bundle are tested below.
         #expect(r.stdout.split(separator: "\n").last?.hasPrefix("FAIL") == true)
     }
 

@@ -76,7 +76,8 @@ import GASTestSupport
         let commands = [["run"], ["validate"], ["plan"], ["runs"], ["runs", "list"], ["runs", "show"], ["rescore"], ["replay"],
                         ["report"], ["baseline"], ["baseline", "train"], ["audit"], ["audit", "export"], ["audit", "verify"],
                         ["datasets"], ["datasets", "list"], ["datasets", "check"], ["discriminator"], ["discriminator", "push"],
-                        ["discriminator", "perf"]]
+                        ["discriminator", "perf"], ["generator", "start"], ["generator", "bench"], ["keys", "new"], ["keys", "show"],
+                        ["validator", "start"], ["validator", "status"]]
         for command in commands {
             let r = try Gascli.run(command + ["--help"])
             #expect(r.status == 0, "\(command)")

@@ -37,7 +37,8 @@ import GASTestSupport
                              FROM outcomes o JOIN samples s USING (run_id, sample_id) ORDER BY o.detector, s.position''').fetchall()
         cols = ["run_id","sample_id","uri","sha256","detector","dataset","source_kind","media_type","modality","label","p_ai","predicted","status","error","latency_ms","batch"]
         t = pq.read_table(d + "/predictions.parquet").to_pydict()
-        assert list(t.keys()) == cols, list(t.keys())
+        assert list(t.keys()) == cols + ["generator"], list(t.keys())
+        assert set(t["generator"]) == {None}, "no generator samples in the quickstart"
         arrow_rows = list(zip(*[t[c] for c in cols]))
         duck_rows = duckdb.sql(f"SELECT {', '.join(cols)} FROM read_parquet('{d}/predictions.parquet')").fetchall()
         def same(a, b):

@@ -181,11 +181,11 @@ import GASTestSupport
         import sqlite3, sys
         db = sqlite3.connect(sys.argv[1] + "/run.sqlite")
         run = db.execute("SELECT id FROM runs").fetchone()[0]
-        db.execute("CREATE TABLE generator_scores (run_id TEXT, generator TEXT, hotkey TEXT, uid INTEGER, modality TEXT, challenges INTEGER, "
+        db.execute("CREATE TABLE IF NOT EXISTS generator_scores (run_id TEXT, generator TEXT, hotkey TEXT, uid INTEGER, modality TEXT, challenges INTEGER, "
                    "accepted INTEGER, pass_rate REAL, fool_rate REAL, samples INTEGER, volume_factor REAL, resolution_factor REAL, "
                    "fool_bonus REAL, reward REAL)")
         db.execute("INSERT INTO generator_scores VALUES (?, 'flux-miner', '5F3sa2TJAWMqDhXG6jhV4N8ko9SxwGy8TpaNS1repo5EYjQX', 17, 'image', 12, 11, 0.9166, 0.4375, 11, 1.0, 0.8, 0.12, 0.0421)", (run,))
-        db.execute("INSERT INTO generator_scores VALUES (?, 'sdxl-miner', NULL, 18, 'image', 5, 2, 0.4, NULL, 2, NULL, NULL, NULL, 0.0)", (run,))
+        db.execute("INSERT INTO generator_scores VALUES (?, 'sdxl-miner', NULL, 18, 'image', 5, 2, 0.4, NULL, 2, NULL, NULL, 0.0, 0.0)", (run,))
         db.commit()
         """
         #expect(try TestSupport.python(add, [dir]).status == 0)

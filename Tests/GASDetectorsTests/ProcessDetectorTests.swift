@@ -126,7 +126,9 @@ struct ProcessDetectorTests {
         let pid = try #require(await detector.processID)
 
         let (r1, s1) = await timed { await detector.predict(makeInputs(3)) }
-        #expect(s1 >= 0.9 && s1 < 30, "took \(s1)s")
+        // Upper bounds here and below only prove that nothing hangs: the whole suite runs in parallel
+        // on 2 cores, where synchronous end-to-end tests can hold the thread pool for half a minute.
+        #expect(s1 >= 0.9 && s1 < 120, "took \(s1)s")
         #expect(r1.allSatisfy { $0.failureStatus == .timeout })
         let message = r1[0].failureMessage ?? ""
         #expect(message.hasPrefix("no response within 1s"), "\(message)")
@@ -138,7 +140,7 @@ struct ProcessDetectorTests {
         #expect(await eventually { processIsDead(gpid) }, "grandchild \(gpid) must be killed with the process group")
 
         let (r2, s2) = await timed { await detector.predict(makeInputs(2)) }
-        #expect(s2 >= 0.9 && s2 < 30, "took \(s2)s")
+        #expect(s2 >= 0.9 && s2 < 120, "took \(s2)s")
         #expect(r2.allSatisfy { $0.failureStatus == .timeout })
         #expect(await detector.restartCount == 1)
 
@@ -355,7 +357,7 @@ struct ProcessDetectorTests {
         try await Task.sleep(nanoseconds: 200_000_000)  // let it close stdin
         let big = makeInputs(2000, prefix: String(repeating: "x", count: 100))  // > 64 KiB pipe buffer
         let (r, seconds) = await timed { await detector.predict(big) }
-        #expect(seconds < 30)
+        #expect(seconds < 120)
         #expect(r.count == 2000)
         #expect(r.allSatisfy { $0.failureStatus == .timeout })
     }
@@ -366,7 +368,7 @@ struct ProcessDetectorTests {
         _ = try await detector.start()
         let pid = try #require(await detector.processID)
         let (r, seconds) = await timed { await detector.predict(makeInputs(2)) }
-        #expect(seconds < 30, "took \(seconds)s")
+        #expect(seconds < 120, "took \(seconds)s")
         let m = r[0].failureMessage ?? ""
         #expect(m.hasPrefix(#"protocol violation: stdout line longer than 8388608 bytes (maxLineBytes), line starts with: {\"batch\": 1, \"results\": [xxxx"#), "\(m.prefix(300))")
         #expect(m.count < 400)
@@ -413,21 +415,23 @@ struct ProcessDetectorTests {
         let pid = try #require(await detector.processID)
         #expect(await detector.predict(makeInputs(1)) == [.probabilities([0.5])])
         let (_, seconds) = await timed { await detector.stop() }
-        #expect(seconds >= 0.4 && seconds < 30, "took \(seconds)s")
+        #expect(seconds >= 0.4 && seconds < 120, "took \(seconds)s")
         #expect(processDoesNotExist(pid))
         #expect(await detector.predict(makeInputs(1)) == [.failure(.error, "detector 'stubborn' was stopped")])
     }
 
     @Test("stop() interrupts an in-flight batch promptly")
     func stopInterruptsBatch() async throws {
-        let detector = ProcessDetector(config: config("hang", Fixtures.command("hang.py"), batchTimeout: 30))
+        // A batch timeout far beyond the stop, so the stop ends the batch even when a busy machine
+        // (the whole suite runs in parallel on 2 cores) delays this test by tens of seconds.
+        let detector = ProcessDetector(config: config("hang", Fixtures.command("hang.py"), batchTimeout: 300))
         _ = try await detector.start()
         let pid = try #require(await detector.processID)
         let pending = Task { await detector.predict(makeInputs(2)) }
         try await Task.sleep(nanoseconds: 300_000_000)
         let (_, seconds) = await timed { await detector.stop() }
         let r = await pending.value
-        #expect(seconds < 30, "took \(seconds)s")
+        #expect(seconds < 120, "took \(seconds)s")
         #expect(r.allSatisfy { $0.failureMessage == "detector was stopped while processing batch 1" }, "\(r)")
         #expect(processDoesNotExist(pid))
     }
