@@ -5,17 +5,20 @@
 #   ./install.sh --no-system-deps    # skip apt-get (you installed the libraries yourself)
 #   ./install.sh --with-test-tools   # also chromium (report browser test) and a .venv with pyarrow, duckdb,
 #                                    # numpy, pillow and scikit-learn for the test suite's cross-checks
+#   ./install.sh --no-build          # skip the release build (the test line needs only the tools)
 #   ./install.sh --bin-dir DIR       # where to link gascli (default /usr/local/bin if writable, else ~/.local/bin)
 set -euo pipefail
 cd "$(dirname "$0")"
 
 SYSTEM_DEPS=1
 TEST_TOOLS=0
+BUILD=1
 BIN_DIR=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --no-system-deps) SYSTEM_DEPS=0 ;;
     --with-test-tools) TEST_TOOLS=1 ;;
+    --no-build) BUILD=0 ;;
     --bin-dir) BIN_DIR="$2"; shift ;;
     -h|--help) sed -n '2,8p' "$0" | cut -c3-; exit 0 ;;
     *) echo "install.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
@@ -50,18 +53,20 @@ fi
 
 command -v swift >/dev/null || { echo "install.sh: swift not found; install Swift 6.3 and put it on PATH" >&2; exit 1; }
 
-say "building gascli (release)"
-swift build -c release --product gascli
-BUILT="$(swift build -c release --show-bin-path)/gascli"
+if [ "$BUILD" = 1 ]; then
+  say "building gascli (release)"
+  swift build -c release --product gascli
+  BUILT="$(swift build -c release --show-bin-path)/gascli"
 
-mkdir -p bin
-ln -sf "$BUILT" bin/gascli
+  mkdir -p bin
+  ln -sf "$BUILT" bin/gascli
 
-if [ -z "$BIN_DIR" ]; then
-  if [ -w /usr/local/bin ]; then BIN_DIR=/usr/local/bin; else BIN_DIR="$HOME/.local/bin"; fi
+  if [ -z "$BIN_DIR" ]; then
+    if [ -w /usr/local/bin ]; then BIN_DIR=/usr/local/bin; else BIN_DIR="$HOME/.local/bin"; fi
+  fi
+  mkdir -p "$BIN_DIR"
+  ln -sf "$BUILT" "$BIN_DIR/gascli"
 fi
-mkdir -p "$BIN_DIR"
-ln -sf "$BUILT" "$BIN_DIR/gascli"
 
 if [ "$TEST_TOOLS" = 1 ]; then
   if [ ! -x .venv/bin/python3 ]; then
@@ -73,8 +78,12 @@ if [ "$TEST_TOOLS" = 1 ]; then
   .venv/bin/pip install -q --disable-pip-version-check pyarrow duckdb numpy pillow scikit-learn
 fi
 
-say "gascli installed: $BIN_DIR/gascli -> $BUILT (also ./bin/gascli)"
-case ":$PATH:" in
-  *":$BIN_DIR:"*) ;;
-  *) say "note: $BIN_DIR is not on your PATH; add it, or run ./bin/gascli" ;;
-esac
+if [ "$BUILD" = 1 ]; then
+  say "gascli installed: $BIN_DIR/gascli -> $BUILT (also ./bin/gascli)"
+  case ":$PATH:" in
+    *":$BIN_DIR:"*) ;;
+    *) say "note: $BIN_DIR is not on your PATH; add it, or run ./bin/gascli" ;;
+  esac
+else
+  say "skipped the release build (--no-build); swift test builds what the tests need"
+fi
