@@ -20,7 +20,7 @@ while [ $# -gt 0 ]; do
     --with-test-tools) TEST_TOOLS=1 ;;
     --no-build) BUILD=0 ;;
     --bin-dir) BIN_DIR="$2"; shift ;;
-    -h|--help) sed -n '2,10p' "$0" | cut -c3-; exit 0 ;;
+    -h|--help) sed -n '2,9p' "$0" | cut -c3-; exit 0 ;;
     *) echo "install.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
