@@ -51,6 +51,25 @@ struct RoundFixture {
         for n in names { try FileManager.default.copyItem(atPath: source + "/" + n, toPath: path(folder + "/" + n)) }
     }
 
+    /// Writes `slow.py`: a process detector that sleeps `seconds` per batch and answers a
+    /// probability derived from a sha256 (of the file's bytes, or of the sample id), so runs are
+    /// deterministic yet slow enough to be interrupted mid-run.
+    func writeSlowDetector(seconds: Double, hashing: String = "open(item[\"path\"], \"rb\").read()") throws {
+        try write("slow.py", """
+        import json, sys, time, hashlib
+        print(json.dumps({"hello": {"protocol": 1, "name": "slow", "modalities": ["image"]}}), flush=True)
+        for line in sys.stdin:
+            msg = json.loads(line)
+            if msg.get("shutdown"): break
+            time.sleep(\(seconds))
+            out = []
+            for item in msg["items"]:
+                h = hashlib.sha256(\(hashing)).digest()
+                out.append({"id": item["id"], "probs": [h[0] / 255.0]})
+            print(json.dumps({"batch": msg["batch"], "results": out}), flush=True)
+        """)
+    }
+
     func spec(catalog: String = "catalog.yaml", real: String = "samples: 6", synthetic: Int = 6, semishare: Double = 0,
               detectors: String = "  - {name: base, adapter: builtin, model: image-baseline}") -> String {
         """

@@ -10,19 +10,7 @@ import GASTestSupport
         let f = try RoundFixture("resume")
         try f.copyPhotos(8)
         try f.write("catalog.yaml", "datasets:\n  - {name: p-real, path: photos, modality: image, media_type: real}\n")
-        try f.write("slow.py", """
-        import json, sys, time, hashlib
-        print(json.dumps({"hello": {"protocol": 1, "name": "slow", "modalities": ["image"]}}), flush=True)
-        for line in sys.stdin:
-            msg = json.loads(line)
-            if msg.get("shutdown"): break
-            time.sleep(0.15)
-            out = []
-            for item in msg["items"]:
-                h = hashlib.sha256(open(item["path"], "rb").read()).digest()
-                out.append({"id": item["id"], "probs": [h[0] / 255.0]})
-            print(json.dumps({"batch": msg["batch"], "results": out}), flush=True)
-        """)
+        try f.writeSlowDetector(seconds: 0.15)
         try f.write("spec.yaml", spec(f))
         return f
     }

@@ -21,19 +21,7 @@ import Testing
         let f = try RoundFixture(label)
         try f.copyPhotos(8)
         try f.write("catalog.yaml", "datasets:\n  - {name: p-real, path: photos, modality: image, media_type: real}\n")
-        try f.write("slow.py", """
-        import json, sys, time, hashlib
-        print(json.dumps({"hello": {"protocol": 1, "name": "slow", "modalities": ["image"]}}), flush=True)
-        for line in sys.stdin:
-            msg = json.loads(line)
-            if msg.get("shutdown"): break
-            time.sleep(0.5)
-            out = []
-            for item in msg["items"]:
-                h = hashlib.sha256(item["id"].encode()).digest()
-                out.append({"id": item["id"], "probs": [h[0] / 255.0]})
-            print(json.dumps({"batch": msg["batch"], "results": out}), flush=True)
-        """)
+        try f.writeSlowDetector(seconds: 0.5, hashing: "item[\"id\"].encode()")
         try f.write("spec.yaml", f.spec(real: "samples: 4", synthetic: 4, semishare: 0.25, detectors: """
           - {name: base, adapter: builtin, model: image-baseline, batch_size: 4}
           - {name: slow, adapter: process, command: [python3, slow.py], batch_size: 1, timeout: 30s}
