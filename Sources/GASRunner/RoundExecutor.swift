@@ -100,7 +100,9 @@ enum RoundExecutor {
                     outcomes.append(DetectorOutcome(sample: sample.id, detector: job.name, result: result, latencyMs: perSample, batch: batchNumber))
                 }
             }
+            FaultInjection.reach(.batchPredicted)
             try ledger.commit(runID: runID, outcomes: outcomes)
+            FaultInjection.reach(.batchCommitted)
             done += batch.count
             observer.handle(.detector(job.name, done: done, total: total))
             // A stop request (graceful shutdown) ends the run between batches: this batch is committed.

@@ -59,6 +59,18 @@ public struct RunOptions: Sendable {
 /// continues the newest unfinished run of that round when its plan (manifest hash) is unchanged.
 public enum RoundRunner {
     public static func run(specPath: String, options: RunOptions = RunOptions()) async throws -> RunSummary {
+        var directory = options.outputDirectory ?? "the outputs folder"
+        do {
+            return try await execute(specPath: specPath, options: options, directory: &directory)
+        } catch {
+            // A full disk is named as such, with the fix; everything committed stays resumable.
+            if DiskFull.matches(error) { throw RunnerError.diskFull(path: directory, detail: "\(error)") }
+            throw error
+        }
+    }
+
+    /// `directory` follows the run: the outputs folder once planned, then the run directory.
+    static func execute(specPath: String, options: RunOptions, directory: inout String) async throws -> RunSummary {
         let observer = options.observer
         let clock = ContinuousClock()
         let began = clock.now
@@ -72,10 +84,13 @@ public enum RoundRunner {
         let challenges = snapshots.keys.sorted().flatMap { snapshots[$0]!.challenges }
         for w in planned.warnings { observer.handle(.warning(w)) }
         let plan = planned.plan
+        directory = planned.outputs
+        FaultInjection.reach(.planned)
 
         let target = try chooseRun(plan: plan, manifestHash: planned.manifestHash, outputs: planned.outputs, options: options)
         let runID = target.id
         let runDirectory = target.directory
+        directory = runDirectory
         let logDirectory = (runDirectory as NSString).appendingPathComponent("logs")
         do {
             try FileManager.default.createDirectory(atPath: logDirectory, withIntermediateDirectories: true)
@@ -115,6 +130,7 @@ public enum RoundRunner {
             observer.handle(.note("run \(runID): \(plan.samples.count) samples x \(plan.detectors.count) detectors, manifest \(planned.manifestHash.prefix(16))"))
         }
 
+        FaultInjection.reach(.recorded)
         let committed = try ledger.committedPairs(runID: runID)
         var jobs: [RoundExecutor.DetectorJob] = []
         for d in plan.detectors {
@@ -151,6 +167,7 @@ public enum RoundRunner {
                                                specPath: loaded.path, ledger: ledger, outcomes: outcomes,
                                                startedAt: startedAt, finishedAt: finishedAt, durationSeconds: duration,
                                                challenges: snapshots.isEmpty ? nil : challenges)
+        FaultInjection.reach(.finishing)
         try ledger.finishRun(id: runID, status: "completed", finishedAt: finishedAt)
         var summary = RunSummary(runID: runID, runDirectory: runDirectory, manifestHash: planned.manifestHash, scores: RoundScoring.ranked(scores),
                           sampleCount: plan.samples.count, skippedInputs: plan.samples.filter { $0.skipReason != nil }.count,

@@ -27,7 +27,7 @@ enum RunFinalizer {
             plan: plan, outcomes: outcomes, scores: scores, generators: challenges == nil ? nil : generatorScores,
             challenges: challenges,
             files: Dictionary(files(runDirectory).map { ($0.label, ($0.path as NSString).lastPathComponent) }, uniquingKeysWith: { a, _ in a }))
-        try AtomicFile.write(try document.encoded(), to: file("results.json"))
+        try AtomicFile.write(try document.encoded(), to: file("results.json"), fault: .resultsWriting)
         return (scores, generatorScores)
     }
 
