@@ -43,7 +43,7 @@ import GASTestSupport
         let f = try RoundFixture("readers")
         try f.copyPhotos(8)
         try f.write("catalog.yaml", "datasets:\n  - {name: p-real, path: photos, modality: image, media_type: real}\n")
-        try f.writeSlowDetector(seconds: 0.25)
+        try f.writeSlowDetector(seconds: 0.5)
         try f.write("spec.yaml", f.spec(real: "samples: 8", synthetic: 8, detectors: """
           - {name: base, adapter: builtin, model: image-baseline, batch_size: 4}
           - {name: slow, adapter: process, command: [python3, slow.py], batch_size: 2, timeout: 30s}

@@ -23,6 +23,9 @@ import GASTestSupport
         pids = [subprocess.Popen(["sleep", "3600"]).pid for _ in range(3)]
         pids.append(subprocess.Popen([sys.executable, "-c", "import subprocess, sys, time; open(sys.argv[1], 'w').write(str(subprocess.Popen(['sleep', '3600']).pid)); time.sleep(3600)", sys.argv[1] + ".grandchild"]).pid)
         open(sys.argv[1], "w").write(" ".join(map(str, pids)))
+        for _ in range(100):
+            if os.path.exists(sys.argv[1] + ".grandchild") and os.path.getsize(sys.argv[1] + ".grandchild") > 0: break
+            time.sleep(0.05)
 
         """ + loop + answer,
         // 2 GiB on one line, in 1 MiB writes.
