@@ -77,7 +77,8 @@ public enum LoadTest {
         public var slowClients: Int
         public var slowClientsCutOff: Int
         public var slowClientLongestSeconds: Double
-        /// VmHWM of this process, which runs both the server and the load generator.
+        /// VmHWM of this process, which runs both the server and the load generator (with its
+        /// pre-rendered request bodies: about 12 KiB per valid webhook request).
         public var peakRSSKiB: Int?
 
         public var validLost: Int { (byKind[.valid]?.sent ?? 0) - validCompleted }
@@ -313,12 +314,12 @@ public enum LoadTest {
 
     // MARK: Work distribution
 
-    /// Hands out request numbers; replays take the bytes of a valid request already answered.
+    /// Hands out request numbers; a replay takes the bytes of the valid request answered most
+    /// recently (and not replayed yet), so it is refused as a replay (409), not as stale (401).
     final class Work: @unchecked Sendable {
         private let lock = NSLock()
         private var nextIndex = 0
         private var answeredValid: [[UInt8]] = []
-        private var replayed = 0
         let requests: Int
         let maker: @Sendable (Int, Kind) -> [UInt8]
 
@@ -335,9 +336,8 @@ public enum LoadTest {
             var kind = LoadTest.kind(i)
             var replay: [UInt8]?
             if kind == .replay {
-                if replayed < answeredValid.count {
-                    replay = answeredValid[replayed]
-                    replayed += 1
+                if let last = answeredValid.popLast() {
+                    replay = last
                 } else {
                     kind = .badSignature  // nothing answered yet to replay
                 }
@@ -349,6 +349,7 @@ public enum LoadTest {
         func answered(_ i: Int, _ request: [UInt8]) {
             lock.lock()
             answeredValid.append(request)
+            if answeredValid.count > 64 { answeredValid.removeFirst() }
             lock.unlock()
         }
     }
