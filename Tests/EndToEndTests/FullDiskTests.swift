@@ -90,6 +90,7 @@ import GASTestSupport
         #expect(stderr.contains("Free space on that filesystem") && stderr.contains("run the same command again"), "\(stderr)")
         let kept = Int(try TestSupport.python(count, [outputs + "/" + run]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
         #expect(kept >= 4 && kept < 16, "committed outcomes of the slow detector kept: \(kept)")
+        print("full disk: gascli exited \(p.terminationStatus) with: \(stderr.trimmingCharacters(in: .whitespacesAndNewlines)); \(kept) of 16 slow outcomes kept")
 
         // More space: the same command resumes the run and ends identical to the uninterrupted one.
         let bigger = try TestSupport.run("/bin/mount", ["-o", "remount,size=256m", disk])
