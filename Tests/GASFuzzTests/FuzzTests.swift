@@ -14,7 +14,7 @@ struct FuzzTests {
     /// Mutated inputs per target in CI, sized so all targets together take about two minutes in
     /// a debug build on two cores. GAS_FUZZ_RUNS overrides it (e.g. 0 to run only the seeds).
     static let runs: [String: Int] = [
-        "yaml": 5_000, "parquet": 3_000, "archive": 3_000, "safetensors": 30_000,
+        "yaml": 4_000, "parquet": 3_000, "archive": 3_000, "safetensors": 30_000,
         "detector-replies": 20_000, "epistula": 20_000, "delivery": 20_000,
     ]
 
