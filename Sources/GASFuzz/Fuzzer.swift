@@ -77,10 +77,10 @@ public func peakResidentBytes() -> Int {
 /// A deterministic mutational fuzzer: starts from seed inputs and applies seeded, structure-aware
 /// mutations (byte edits, splices, dictionary tokens, boundary integers, repeated chunks).
 ///
-/// Why this and not only libFuzzer: it runs inside `swift test` on any build, reproduces exactly
-/// from its seed, and its feedback needs no instrumentation: an input that draws a rejection
-/// message not seen before joins the corpus, so mutations go on from every check reached.
-/// `scripts/fuzz-libfuzzer.sh` adds coverage-guided runs with AddressSanitizer for long sessions.
+/// Why this rather than libFuzzer: it runs inside `swift test` on any build (no sanitizer build of
+/// the whole dependency tree), reproduces exactly from its seed, and its feedback needs no
+/// instrumentation: an input that draws a rejection message not seen before joins the corpus, so
+/// mutations go on from every check reached.
 public struct Fuzzer {
     public var target: FuzzTarget
     public var maxInputBytes: Int

@@ -51,21 +51,10 @@ struct GASFuzzCommand: ParsableCommand {
     @Option(help: "One input slower than this is a hang: the input is saved and the process stops.")
     var hangSeconds: Double = 20
 
-    @Flag(help: "Hand the target to libFuzzer (coverage-guided); needs a build by scripts/fuzz-libfuzzer.sh.")
-    var libfuzzer = false
-
-    @Argument(parsing: .postTerminator, help: "With --libfuzzer: options and corpus folders for libFuzzer, after '--'.")
-    var libfuzzerArguments: [String] = []
-
     func run() throws {
         let targets = target == "all" ? FuzzTargets.all : FuzzTargets.named(target).map { [$0] } ?? []
         guard !targets.isEmpty else {
             throw ValidationError("unknown target '\(target)'; choose one of \(FuzzTargets.all.map(\.name).joined(separator: ", ")) or all")
-        }
-        if libfuzzer {
-            guard targets.count == 1 else { throw ValidationError("--libfuzzer takes one target, not 'all'") }
-            try LibFuzzer.run(targets[0], arguments: libfuzzerArguments)
-            return
         }
         try FileManager.default.createDirectory(atPath: findings, withIntermediateDirectories: true)
         CrashCapture.install(maxInputBytes: 1 << 20)
@@ -155,36 +144,5 @@ enum CrashCapture {
         let n = min(input.count, capacity)
         input.withUnsafeBufferPointer { src in if let base = src.baseAddress { buffer.update(from: base, count: n) } }
         length = n
-    }
-}
-
-/// Coverage-guided fuzzing through libFuzzer's `LLVMFuzzerRunDriver`, found at run time so the
-/// ordinary build (without -sanitize=fuzzer) links and runs as before.
-enum LibFuzzer {
-    typealias Callback = @convention(c) (UnsafePointer<UInt8>?, Int) -> Int32
-    typealias Driver = @convention(c) (UnsafeMutablePointer<Int32>, UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>, Callback) -> Int32
-
-    nonisolated(unsafe) static var target: FuzzTarget? = nil
-
-    static func run(_ fuzzTarget: FuzzTarget, arguments: [String]) throws {
-        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "LLVMFuzzerRunDriver") else {
-            throw ValidationError("this gas-fuzz was built without libFuzzer; build and run it with scripts/fuzz-libfuzzer.sh")
-        }
-        target = fuzzTarget
-        let driver = unsafeBitCast(symbol, to: Driver.self)
-        var argv: [UnsafeMutablePointer<CChar>?] = (["gas-fuzz"] + arguments).map { strdup($0) } + [nil]
-        var argc = Int32(argv.count - 1)
-        let status = argv.withUnsafeMutableBufferPointer { buffer -> Int32 in
-            var base: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = buffer.baseAddress
-            return driver(&argc, &base) { data, size in
-                let bytes = data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? []
-                if case let .untypedError(detail) = LibFuzzer.target?.run(bytes) {
-                    // A finding: crash, so libFuzzer saves the input.
-                    fatalError("untyped error: \(detail)")
-                }
-                return 0
-            }
-        }
-        if status != 0 { throw ExitCode(status) }
     }
 }

@@ -99,6 +99,32 @@ import Glibc
         #expect(!FileManager.default.fileExists(atPath: (f.root as NSString).deletingLastPathComponent + "/escape.txt"))
     }
 
+    @Test func datasetsCheckRefusesLyingParquetFiles() async throws {
+        try await offPool { try Self().datasetsCheckRefusesLyingParquetFilesBody() }
+    }
+
+    func datasetsCheckRefusesLyingParquetFilesBody() throws {
+        let f = try RoundFixture("hostile-parquet")
+        let names = ["rows-2^40", "page-size-2^31", "chunk-size-2^40", "footer-length-2^31", "thrift-nesting", "truncated"]
+        var catalog = "datasets:\n"
+        for name in names {
+            try FileManager.default.createDirectory(atPath: f.path("data/\(name)"), withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: Self.corpus + "/parquet/\(name).parquet", toPath: f.path("data/\(name)/part-0.parquet"))
+            catalog += "  - {name: \(name)-real, path: \(name), modality: image, media_type: real, source_format: parquet}\n"
+        }
+        try f.write("data/catalog.yaml", catalog)
+        let before = Self.listing(f.root)
+        let r = try Self.measure(["datasets", "check", "data/catalog.yaml"], cwd: f.root)
+        #expect(r.status == 1, "exit \(r.status): \(r.stdout) \(r.stderr)")
+        let lines = r.stdout.split(separator: "\n").map(String.init)
+        for name in names {
+            #expect(lines.contains { $0.hasPrefix("  \(name)-real ") && $0.hasSuffix("UNUSABLE") }, "\(name): \(r.stdout)")
+        }
+        #expect(r.stdout.contains("\(names.count) unusable dataset(s)"), "\(r.stdout)")
+        #expect(r.peakBytes < Self.memoryBound, "peak \(r.peakBytes >> 20) MiB")
+        #expect(Self.listing(f.root) == before, "nothing written")
+    }
+
     @Test func aRoundSkipsDecompressionBombImagesWithAReason() async throws {
         try await offPool { try Self().aRoundSkipsDecompressionBombImagesWithAReasonBody() }
     }
