@@ -41,13 +41,11 @@ public enum SpecLoader {
 
     public static func load(path: String) throws -> LoadedSpec {
         let absolute = PathResolution.resolve(path, against: FileManager.default.currentDirectoryPath)
-        guard let data = FileManager.default.contents(atPath: absolute) else {
-            let why = FileManager.default.fileExists(atPath: absolute) ? "cannot be read (check permissions)" : "does not exist"
-            throw SpecErrors([SpecDiagnostic(file: path, line: 1, column: 1, field: "",
-                                             message: "the spec file \(why); pass the path of a round spec such as configs/quickstart.yaml")])
-        }
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw SpecErrors([SpecDiagnostic(file: path, line: 1, column: 1, field: "", message: "the file is not UTF-8 text")])
+        let text: String
+        do { text = try TextFile.read(absolute) } catch {
+            let message = error == .notUTF8 ? "the file is not UTF-8 text"
+                : "the spec file \(error.description); pass the path of a round spec such as configs/quickstart.yaml"
+            throw SpecErrors([SpecDiagnostic(file: path, line: 1, column: 1, field: "", message: message)])
         }
         return try parse(text: text, file: path, directory: (absolute as NSString).deletingLastPathComponent, absolutePath: absolute)
     }
