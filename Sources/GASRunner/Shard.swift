@@ -90,7 +90,7 @@ public enum ShardError: Error, CustomStringConvertible, Equatable {
         case let .duplicateShards(shard, parts):
             "shard \(shard) is present twice: \(parts.sorted().joined(separator: " and ")); keep one of them and merge again"
         case let .missingShards(shards, count, resume):
-            "missing shard\(shards.count == 1 ? "" : "s") \(shards.joined(separator: ", ")) of \(count): no part was found for "
+            "missing shard\(shards.count == 1 ? "" : "s") \(shards.joined(separator: ", ")) (of \(count)): no part was found for "
                 + (shards.count == 1 ? "it" : "them") + ". Run " + resume.joined(separator: " and ") + ", then merge again"
         case let .incompleteShards(problems):
             "not every shard finished:\n  " + problems.joined(separator: "\n  ") + "\nThen merge again."

@@ -125,7 +125,8 @@ public enum ShardMerge {
             throw ShardError.duplicateShards(shard: "\(index)/\(n)", parts: group.map(\.path))
         }
         let spec = parts[0].info.spec
-        func resume(_ index: Int) -> String { "gascli run \(spec) --shard \(index)/\(n) --run-id \(runID)" }
+        let outputs = (runDirectory as NSString).deletingLastPathComponent
+        func resume(_ index: Int) -> String { "gascli run \(spec) --shard \(index)/\(n) --run-id \(runID) --output \(outputs)" }
         let present = Set(parts.map(\.info.index))
         let missing = (0..<n).filter { !present.contains($0) }
         if !missing.isEmpty {

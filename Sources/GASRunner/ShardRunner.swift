@@ -63,7 +63,12 @@ public enum ShardRunner {
         do {
             try FileManager.default.createDirectory(atPath: logDirectory, withIntermediateDirectories: true)
         } catch {
-            throw RunnerError.outputs(path: partDirectory, reason: error.localizedDescription)
+            var isFolder: ObjCBool = false
+            let blocked = [runDirectory, (partDirectory as NSString).deletingLastPathComponent, partDirectory, logDirectory].first {
+                FileManager.default.fileExists(atPath: $0, isDirectory: &isFolder) && !isFolder.boolValue
+            }
+            throw RunnerError.outputs(path: partDirectory, reason: blocked.map { "\($0) is a file, not a folder; move it away and run the shard again" }
+                                      ?? error.localizedDescription)
         }
         func file(_ name: String) -> String { (partDirectory as NSString).appendingPathComponent(name) }
         if !FileManager.default.fileExists(atPath: manifestPath) {

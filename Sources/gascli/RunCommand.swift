@@ -39,7 +39,7 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(name: .customLong("new"), help: "Start a new run even if an unfinished run of this round exists.")
     var forceNew = false
 
-    @Option(help: "Evaluate only shard I of N (I from 0 to N-1), e.g. --shard 0/4; combine the parts with gascli merge.")
+    @Option(parsing: .unconditional, help: "Evaluate only shard I of N (I from 0 to N-1), e.g. --shard 0/4; combine the parts with gascli merge.")
     var shard: String?
 
     @Option(name: .customLong("run-id"), help: "Name of the run (its directory under the outputs folder): resumed when it exists with the same plan.")

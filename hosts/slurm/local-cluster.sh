@@ -51,7 +51,7 @@ if [ ! -f "$dir/munge/munge.key" ]; then
 fi
 socket="$dir/munge/munge.socket"
 runuser -u munge -- munged --key-file="$dir/munge/munge.key" --socket="$socket" \
-  --pid-file="$dir/munge/munged.pid" --log-file="$dir/munge/munged.log" --seed-file="$dir/munge/munged.seed" --force
+  --pid-file="$dir/munge/munged.pid" --log-file="$dir/munge/munged.log" --seed-file="$dir/munge/munged.seed" --force </dev/null >/dev/null 2>&1
 for _ in $(seq 1 50); do [ -S "$socket" ] && break; sleep 0.1; done
 cp "$dir/munge/munged.pid" "$dir/munged.pid"
 
@@ -89,8 +89,9 @@ NodeName=$host NodeAddr=127.0.0.1 CPUs=$cpus State=UNKNOWN
 PartitionName=debug Nodes=$host Default=YES MaxTime=INFINITE State=UP
 CONF
 export SLURM_CONF="$dir/slurm.conf"
-slurmctld -f "$SLURM_CONF"
-slurmd -f "$SLURM_CONF"
+# The daemons must not hold the caller's stdout/stderr open (a caller reading them to the end would wait forever).
+slurmctld -f "$SLURM_CONF" </dev/null >/dev/null 2>&1
+slurmd -f "$SLURM_CONF" </dev/null >/dev/null 2>&1
 for _ in $(seq 1 100); do
   state=$(sinfo -h -N -o %t 2>/dev/null | head -n1 || true)
   case "$state" in idle|mix|alloc) echo "export SLURM_CONF=$SLURM_CONF"; exit 0 ;; esac
