@@ -55,8 +55,8 @@ import GASTestSupport
         throw TestSupportError("Slurm jobs \(jobs) did not finish in \(Int(seconds)) s")
     }
 
-    static func submit(_ f: RoundFixture, runID: String, cluster: String) throws -> (array: String, merge: String) {
-        let r = try TestSupport.run(Gascli.binary, ["cluster", "slurm", "spec.yaml", "--shards", "4", "--submit", "--output", f.path("sharded"),
+    static func submit(_ f: RoundFixture, runID: String, shards: Int, cluster: String) throws -> (array: String, merge: String) {
+        let r = try TestSupport.run(Gascli.binary, ["cluster", "slurm", "spec.yaml", "--shards", "\(shards)", "--submit", "--output", f.path("sharded"),
                                                     "--run-id", runID], cwd: f.root, environment: slurm(cluster))
         #expect(r.status == 0, "\(r.stderr)")
         func id(_ prefix: String) throws -> String {
@@ -78,12 +78,12 @@ import GASTestSupport
         let r = try Gascli.run(["run", "spec.yaml", "--output", f.path("single"), "--run-id", id, "--quiet"], cwd: f.root)
         #expect(r.status == 0, "\(r.stderr)")
 
-        let good = try Self.submit(f, runID: id, cluster: cluster)
-        // A second round whose task 2 cannot write its part (a file stands where its folder goes).
+        let good = try Self.submit(f, runID: id, shards: 4, cluster: cluster)
+        // A second round, of 2 shards, whose task 1 cannot write its part (a file stands where its folder goes).
         let broken = "t-slurm-broken"
         try FileManager.default.createDirectory(atPath: f.path("sharded/\(broken)/shards"), withIntermediateDirectories: true)
-        try "not a folder".write(toFile: f.path("sharded/\(broken)/shards/2-of-4"), atomically: true, encoding: .utf8)
-        let bad = try Self.submit(f, runID: broken, cluster: cluster)
+        try "not a folder".write(toFile: f.path("sharded/\(broken)/shards/1-of-2"), atomically: true, encoding: .utf8)
+        let bad = try Self.submit(f, runID: broken, shards: 2, cluster: cluster)
         try Self.wait([good.array, good.merge, bad.array, bad.merge], cluster: cluster)
 
         let run = f.path("sharded/" + id)
@@ -95,11 +95,11 @@ import GASTestSupport
 
         let brokenRun = f.path("sharded/" + broken)
         let brokenLog = (try? String(contentsOfFile: brokenRun + "/slurm/merge.out", encoding: .utf8)) ?? "(no merge.out)"
-        #expect(brokenLog.contains("missing shard 2/4"), "\(brokenLog)")
-        #expect(brokenLog.contains("--shard 2/4 --run-id \(broken)"), "\(brokenLog)")
+        #expect(brokenLog.contains("missing shard 1/2"), "\(brokenLog)")
+        #expect(brokenLog.contains("--shard 1/2 --run-id \(broken)"), "\(brokenLog)")
         #expect(brokenLog.contains("shard-I.out"), "\(brokenLog)")
-        let taskLog = (try? String(contentsOfFile: brokenRun + "/slurm/shard-2.out", encoding: .utf8)) ?? ""
-        #expect(taskLog.contains("2-of-4 is a file, not a folder"), "the failed task's own log says why: \(taskLog)")
+        let taskLog = (try? String(contentsOfFile: brokenRun + "/slurm/shard-1.out", encoding: .utf8)) ?? ""
+        #expect(taskLog.contains("1-of-2 is a file, not a folder"), "the failed task's own log says why: \(taskLog)")
         #expect(!FileManager.default.fileExists(atPath: brokenRun + "/results.json"))
     }
 }
