@@ -26,9 +26,10 @@ struct ClusterSlurmCommand: ParsableCommand {
             Example:
               gascli cluster slurm configs/quickstart.yaml --shards 4
               gascli cluster slurm configs/quickstart.yaml --shards 32 --partition cpu --time 02:00:00 --submit
+              gascli cluster slurm configs/quickstart.yaml --shards 4 --output /shared/runs -o jobs/
 
             Writes shards.sbatch (#SBATCH --array=0-(N-1), task I runs --shard I/N) and merge.sbatch
-            into -o DIR (default <run dir>/slurm, where the task logs go too). With --submit the array
+            into -o DIR (default <run dir>/slurm; the task logs always go there). With --submit the array
             is submitted with sbatch --parsable, then the merge with --dependency=afterany:<array job>,
             so it runs even when a task failed and names that shard; both job ids are printed.
             Paths are made absolute: the outputs folder must be on storage every node mounts.
@@ -53,7 +54,7 @@ struct ClusterSlurmCommand: ParsableCommand {
     @Option(help: "Time limit per job (Slurm syntax, e.g. 01:30:00).")
     var time: String?
 
-    @Option(name: .shortAndLong, help: "Folder for the two scripts (default <run dir>/slurm).")
+    @Option(name: [.customShort("o"), .customLong("scripts")], help: "Folder for the two scripts (default <run dir>/slurm).")
     var scripts: String?
 
     @Option(name: .customLong("output"), help: "Parent folder of the run directory, on shared storage (overrides outputs.directory).")
