@@ -53,6 +53,7 @@ let package = Package(
         // SQLite ledger (GRDB migrations) and result writers (Parquet, JSON).
         .target(name: "GASStore", dependencies: [
             "GASCore", "GASParquet", .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "GRDBSQLite", package: "GRDB.swift"),
         ]),
         // The HTML report: data in, one self-contained page out (inline CSS and SVG). No I/O.
         .target(name: "GASReport", dependencies: ["GASCore"]),
@@ -85,8 +86,12 @@ let package = Package(
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // `gascli bench`: release-build benchmarks side by side with Python references (Benchmarks/python).
+        .target(name: "GASBench", dependencies: [
+            "GASCore", "GASSpec", "GASParquet", "GASMedia", "GASDetectors", "GASStore", "GASRunner",
+        ]),
         .executableTarget(name: "gascli", dependencies: [
-            "GASRunner", "GASNetwork", "GASCore", "GASSpec", "GASValidator", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "GASRunner", "GASBench", "GASNetwork", "GASCore", "GASSpec", "GASValidator", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
@@ -108,6 +113,7 @@ let package = Package(
         .testTarget(name: "GASDataTests", dependencies: ["GASData", "GASTestSupport"]),
         .testTarget(name: "GASDetectorsTests", dependencies: ["GASDetectors", "GASCore"], exclude: ["Fixtures"]),
         .testTarget(name: "GASStoreTests", dependencies: ["GASStore", "GASTestSupport"]),
+        .testTarget(name: "GASBenchTests", dependencies: ["GASBench", "GASCore", "GASParquet"]),
         .testTarget(name: "GASReportTests", dependencies: ["GASReport", "GASCore"]),
         .testTarget(name: "GASValidatorTests", dependencies: [
             "GASValidator", "GASCore", "GASSpec", "GASStore", "GASParquet", "GASTestSupport",

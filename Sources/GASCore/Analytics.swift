@@ -175,6 +175,12 @@ public struct BootstrapSettings: Codable, Sendable, Hashable {
     }
 }
 
+/// One prediction as the bootstrap draws it.
+struct BootstrapCell {
+    var squaredError: Double
+    var cell: UInt8
+}
+
 /// Seeded nonparametric bootstrap of sn34, percentile method.
 ///
 /// For a slice of n predictions: draw `resamples` (B = 1000) samples of size n with replacement from
@@ -205,44 +211,77 @@ public enum Bootstrap {
     /// `members`: the ordinals of the slice's samples (nil: 0..<n).
     public static func sn34Interval(_ predictions: [ScoredPrediction], parameters: SN34Parameters,
                                     settings: BootstrapSettings, members: [Int]? = nil) -> ConfidenceInterval? {
-        let n = predictions.count
-        guard n > 0, settings.resamples > 0 else { return nil }
-        // Precomputed per prediction: confusion cell (0 tp, 1 tn, 2 fp, 3 fn) and clipped squared error.
-        var cell = [UInt8](repeating: 0, count: n)
-        var squaredError = [Double](repeating: 0, count: n)
-        for (i, p) in predictions.enumerated() {
-            switch (p.label, p.predicted) {
-            case (1, 1): cell[i] = 0
-            case (0, 0): cell[i] = 1
-            case (0, _): cell[i] = 2
-            default: cell[i] = 3
+        sn34Intervals([predictions], parameters: parameters, settings: settings, members: members)[0]
+    }
+
+    /// The intervals of several detectors on the same slice (same members, so the same resampling
+    /// indices): each is exactly what `sn34Interval` gives for that detector alone, but the indices
+    /// are drawn once and each draw reads every detector's prediction from one place.
+    public static func sn34Intervals(_ predictionSets: [[ScoredPrediction]], parameters: SN34Parameters,
+                                     settings: BootstrapSettings, members: [Int]? = nil) -> [ConfidenceInterval?] {
+        let k = predictionSets.count
+        guard let n = predictionSets.first?.count, n > 0, settings.resamples > 0 else { return Array(repeating: nil, count: k) }
+        precondition(predictionSets.allSatisfy { $0.count == n }, "every detector needs the slice's n predictions")
+        // Sample-major: the k detectors' clipped squared errors and confusion cells (0 tp, 1 tn,
+        // 2 fp, 3 fn) of sample i sit side by side, so a draw touches one place.
+        var cells = [BootstrapCell](repeating: BootstrapCell(squaredError: 0, cell: 0), count: n * k)
+        for (j, predictions) in predictionSets.enumerated() {
+            for (i, p) in predictions.enumerated() {
+                let cell: UInt8
+                switch (p.label, p.predicted) {
+                case (1, 1): cell = 0
+                case (0, 0): cell = 1
+                case (0, _): cell = 2
+                default: cell = 3
+                }
+                let q = min(max(p.pAI, BinaryMetricsAccumulator.clip), 1 - BinaryMetricsAccumulator.clip)
+                let y = Double(p.label)
+                cells[i * k + j] = BootstrapCell(squaredError: (q - y) * (q - y), cell: cell)
             }
-            let q = min(max(p.pAI, BinaryMetricsAccumulator.clip), 1 - BinaryMetricsAccumulator.clip)
-            let y = Double(p.label)
-            squaredError[i] = (q - y) * (q - y)
         }
         var rng = SplitMix64(seed: settings.seed ^ membershipHash(members ?? Array(0..<n)))
-        var values = [Double]()
-        values.reserveCapacity(settings.resamples)
-        for _ in 0..<settings.resamples {
-            var counts = (0, 0, 0, 0)
-            var brier = 0.0
-            for _ in 0..<n {
-                let i = rng.nextInt(below: n)
-                switch cell[i] {
-                case 0: counts.0 += 1
-                case 1: counts.1 += 1
-                case 2: counts.2 += 1
-                default: counts.3 += 1
+        let draw = SplitMix64.BoundedDraw(below: n)
+        var values = [[Double]](repeating: [Double](repeating: 0, count: settings.resamples), count: k)
+        var counts = [Int](repeating: 0, count: 4 * k)
+        var brier = [Double](repeating: 0, count: k)
+        cells.withUnsafeBufferPointer { cells in
+            counts.withUnsafeMutableBufferPointer { counts in
+                brier.withUnsafeMutableBufferPointer { brier in
+                    for r in 0..<settings.resamples {
+                        for j in 0..<(4 * k) { counts[j] = 0 }
+                        for j in 0..<k { brier[j] = 0 }
+                        if k == 1 {
+                            // Counts indexed by cell (no branch on the random cell); Brier summed in draw order.
+                            var sum = 0.0
+                            for _ in 0..<n {
+                                let e = cells[draw.next(&rng)]
+                                counts[Int(e.cell)] &+= 1
+                                sum += e.squaredError
+                            }
+                            brier[0] = sum
+                        } else {
+                            for _ in 0..<n {
+                                let base = draw.next(&rng) &* k
+                                for j in 0..<k {
+                                    let e = cells[base &+ j]
+                                    counts[4 &* j &+ Int(e.cell)] &+= 1
+                                    brier[j] += e.squaredError
+                                }
+                            }
+                        }
+                        for j in 0..<k {
+                            let mcc = SN34.mcc(tp: counts[4 * j], tn: counts[4 * j + 1], fp: counts[4 * j + 2], fn: counts[4 * j + 3])
+                            values[j][r] = SN34.score(mcc: mcc, brier: brier[j] / Double(n), parameters: parameters)
+                        }
+                    }
                 }
-                brier += squaredError[i]
             }
-            let mcc = SN34.mcc(tp: counts.0, tn: counts.1, fp: counts.2, fn: counts.3)
-            values.append(SN34.score(mcc: mcc, brier: brier / Double(n), parameters: parameters))
         }
-        values.sort()
         let tail = (1 - settings.level) / 2
-        return ConfidenceInterval(lower: quantile(values, tail), upper: quantile(values, 1 - tail))
+        return values.map { v in
+            let sorted = v.sorted()
+            return ConfidenceInterval(lower: quantile(sorted, tail), upper: quantile(sorted, 1 - tail))
+        }
     }
 
     /// Linear interpolation between order statistics (numpy `percentile`'s default): h = (n-1)q.

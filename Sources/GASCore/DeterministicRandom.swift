@@ -33,6 +33,29 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
         }
     }
 
+    /// Many draws below one bound: `nextInt(below:)` with the rejection limit and the modulo
+    /// precomputed (the two 64-bit divisions dominate a bootstrap's inner loop). Same draws.
+    public struct BoundedDraw: Sendable {
+        public let bound: UInt64
+        let limit: UInt64
+        let modulo: FastModulo
+
+        public init(below upperBound: Int) {
+            precondition(upperBound > 0)
+            bound = UInt64(upperBound)
+            limit = UInt64.max - (UInt64.max % bound)
+            modulo = FastModulo(bound)
+        }
+
+        @inline(__always)
+        public func next(_ rng: inout SplitMix64) -> Int {
+            while true {
+                let x = rng.next()
+                if x < limit { return Int(truncatingIfNeeded: modulo.remainder(x)) }
+            }
+        }
+    }
+
     /// Uniform double in [0, 1) from the top 53 bits.
     public mutating func nextUnit() -> Double {
         Double(next() >> 11) * 0x1.0p-53
@@ -45,6 +68,37 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
             let j = nextInt(below: i + 1)
             if i != j { array.swapAt(i, j) }
         }
+    }
+}
+
+/// x % d without a division: Lemire, Kaser & Kurz, "Faster Remainder by Direct Computation"
+/// (2019), with a 128-bit magic number, exact for every 64-bit x and d > 0.
+public struct FastModulo: Sendable {
+    public let divisor: UInt64
+    let magicHigh: UInt64
+    let magicLow: UInt64
+
+    public init(_ divisor: UInt64) {
+        precondition(divisor > 0)
+        self.divisor = divisor
+        // M = floor((2^128 - 1) / d) + 1, as a 128-bit number (wraps to 0 for d = 1, which still
+        // gives the right remainder, 0).
+        let high = UInt64.max / divisor
+        let (low, _) = divisor.dividingFullWidth((UInt64.max % divisor, UInt64.max))
+        let (sum, carry) = low.addingReportingOverflow(1)
+        magicLow = sum
+        magicHigh = high &+ (carry ? 1 : 0)
+    }
+
+    @inline(__always)
+    public func remainder(_ x: UInt64) -> UInt64 {
+        // lowbits = M * x mod 2^128, then the remainder is (lowbits * d) >> 128.
+        let (carryIntoHigh, lowLow) = magicLow.multipliedFullWidth(by: x)
+        let lowHigh = magicHigh &* x &+ carryIntoHigh
+        let (partial, _) = lowLow.multipliedFullWidth(by: divisor)
+        let (top, middle) = lowHigh.multipliedFullWidth(by: divisor)
+        let (_, overflow) = middle.addingReportingOverflow(partial)
+        return top &+ (overflow ? 1 : 0)
     }
 }
 

@@ -1,3 +1,4 @@
+import Dispatch
 /// What happens to a sample whose detector failed (error or timeout).
 ///
 /// Why `count_wrong` is the default: gasbench excluded failed samples from every metric, so a
@@ -119,6 +120,35 @@ public enum Scorer {
     /// plan order) so the intervals are paired across detectors.
     public static func score(detector: String, rows: some Sequence<ScoringRow>, rule: ScoringRule,
                              bootstrap: BootstrapSettings? = nil) -> DetectorScore {
+        // One pass over the rows for every slice, one sort for every AUC (see SliceScoring); the
+        // numbers equal `BinaryMetricsAccumulator`'s slice by slice.
+        SliceScoring.score(detector: detector, rows: rows, rule: rule, bootstrap: bootstrap)
+    }
+
+    /// Several detectors scored side by side (`rows(i)`: detector i's rows, in the same sample
+    /// order for every detector). Equal to scoring each alone; the bootstrap draws each distinct
+    /// slice membership's indices once for all detectors that share it.
+    public static func score<Rows: Sequence<ScoringRow>>(detectors: [String], rule: ScoringRule, bootstrap: BootstrapSettings?,
+                                                         rows: (Int) -> Rows) -> [DetectorScore] {
+        let prepared = UnsafeMutableBufferPointer<SliceScoring.Prepared?>.allocate(capacity: detectors.count)
+        prepared.initialize(repeating: nil)
+        defer { prepared.deallocate() }
+        nonisolated(unsafe) let slots = prepared
+        withoutActuallyEscaping(rows) { rows in
+            nonisolated(unsafe) let rows = rows
+            DispatchQueue.concurrentPerform(iterations: detectors.count) { i in
+                slots[i] = SliceScoring.prepare(detector: detectors[i], rows: rows(i), rule: rule, memberships: bootstrap != nil)
+            }
+        }
+        let all = prepared.map { $0! }
+        let intervals = bootstrap.map { SliceScoring.intervalsBySlice(all, parameters: rule.parameters, settings: $0) }
+        return all.enumerated().map { SliceScoring.assemble($1, intervals: intervals?[$0]) }
+    }
+
+    /// The reference definition, slice by slice through `BinaryMetricsAccumulator` (kept to check
+    /// the engine against in tests).
+    public static func scoreBySlices(detector: String, rows: some Sequence<ScoringRow>, rule: ScoringRule,
+                                     bootstrap: BootstrapSettings? = nil) -> DetectorScore {
         var overall = BinaryMetricsAccumulator()
         var slices: [BreakdownScope: [String: BinaryMetricsAccumulator]] = [:]
         var statusCounts = Dictionary(uniqueKeysWithValues: OutcomeStatus.allCases.map { ($0.rawValue, 0) })

@@ -12,11 +12,27 @@ import Glibc
 public struct MediaStore: Sendable {
     /// The outputs directory; media live under `<root>/media/`.
     public let root: String
+    /// Blobs this store value has stored or found in place, so a blob shared by many samples is
+    /// checked on disk once per run, not once per sample.
+    private let present = PresentBlobs()
 
     public init(root: String) { self.root = root }
 
     public static func sha256Hex(_ bytes: some DataProtocol) -> String {
-        SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+        hex(SHA256.hash(data: bytes))
+    }
+
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+
+    /// Lowercase hex of a digest (one pass; String(format:) per byte was most of a sample's planning time).
+    public static func hex(_ digest: some Sequence<UInt8>) -> String {
+        var out = [UInt8]()
+        out.reserveCapacity(64)
+        for b in digest {
+            out.append(hexDigits[Int(b >> 4)])
+            out.append(hexDigits[Int(b & 15)])
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Relative path of a blob: `media/ab/<sha256>.<ext>`.
@@ -24,16 +40,26 @@ public struct MediaStore: Sendable {
         "media/\(sha256.prefix(2))/\(sha256).\(format)"
     }
 
-    public func absolutePath(_ relative: String) -> String { (root as NSString).appendingPathComponent(relative) }
+    public func absolutePath(_ relative: String) -> String {
+        // The common case without NSString (called for every sample and detector): a plain root
+        // and a store-relative path join with one slash, as appendingPathComponent would.
+        if !root.isEmpty, !root.hasSuffix("/"), !relative.isEmpty, !relative.hasPrefix("/"), !relative.hasSuffix("/"), !relative.contains("//") {
+            return root + "/" + relative
+        }
+        return (root as NSString).appendingPathComponent(relative)
+    }
 
     /// Stores the bytes (atomically, once) and returns the hash and relative path.
     @discardableResult
     public func put(_ bytes: [UInt8], format: String) throws -> (sha256: String, relativePath: String) {
         let sha = Self.sha256Hex(bytes)
         let relative = Self.relativePath(sha256: sha, format: format)
+        // The stored strings are returned, so samples sharing a blob share its hash and path text.
+        if let known = present.lookup(relative) { return known }
         let path = absolutePath(relative)
         let fm = FileManager.default
         if let attrs = try? fm.attributesOfItem(atPath: path), (attrs[.size] as? Int) == bytes.count {
+            present.insert(sha: sha, relative: relative)
             return (sha, relative)
         }
         try fm.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
@@ -48,6 +74,15 @@ public struct MediaStore: Sendable {
             try? fm.removeItem(atPath: temporary)
             throw DataError.cannotWrite(path: path, reason: "rename failed: \(String(cString: strerror(code)))")
         }
+        present.insert(sha: sha, relative: relative)
         return (sha, relative)
     }
+}
+
+/// The relative paths of blobs known to be in the store (content-addressed: a present blob never changes).
+final class PresentBlobs: @unchecked Sendable {
+    private let lock = NSLock()
+    private var blobs: [String: (sha256: String, relativePath: String)] = [:]
+    func lookup(_ relative: String) -> (sha256: String, relativePath: String)? { lock.withLock { blobs[relative] } }
+    func insert(sha: String, relative: String) { lock.withLock { blobs[relative] = (sha, relative) } }
 }

@@ -69,12 +69,13 @@ public enum SampleCollector {
                 usable += 1
                 let chosen = Sampler.select(candidates, count: quotas[entry.name] ?? nil, seed: spec.round.seed, dataset: entry.name)
                 var stored: [String: PlannedSample] = [:]
+                var validated = ValidationCache()
                 var done = 0
                 try forEachBytes(of: chosen, dataset: entry.name, limits: archiveLimits) { candidate, bytes in
                     done += 1
                     progress("reading \(entry.name)", done, chosen.count)
                     stored[candidate.uri] = try storeCandidate(bytes: bytes, candidate: candidate, entry: entry, roundSeed: spec.round.seed,
-                                                               store: store, imageLimits: imageLimits)
+                                                               store: store, imageLimits: imageLimits, validated: &validated)
                 }
                 for candidate in chosen {
                     if let sample = stored[candidate.uri] { append(sample) }
@@ -181,6 +182,19 @@ public enum SampleCollector {
     /// stored as a tiny text blob so it still has an identity, and skipped with that reason.
     static func storeCandidate(bytes result: Result<[UInt8], ListingProblem>, candidate: Candidate, entry: CatalogEntry, roundSeed: UInt64,
                                store: MediaStore, imageLimits: ImageLimits) throws -> PlannedSample {
+        var validated = ValidationCache()
+        return try storeCandidate(bytes: result, candidate: candidate, entry: entry, roundSeed: roundSeed, store: store,
+                                  imageLimits: imageLimits, validated: &validated)
+    }
+
+    /// Media validation results by content (sha256, format, modality): the same bytes decode the
+    /// same way, so rows sharing media are decoded once.
+    struct ValidationCache {
+        var results: [String: MediaValidation.Problem?] = [:]
+    }
+
+    static func storeCandidate(bytes result: Result<[UInt8], ListingProblem>, candidate: Candidate, entry: CatalogEntry, roundSeed: UInt64,
+                               store: MediaStore, imageLimits: ImageLimits, validated: inout ValidationCache) throws -> PlannedSample {
         var skip: String?
         let bytes: [UInt8]
         switch result {
@@ -194,8 +208,15 @@ public enum SampleCollector {
         let (sha, relative) = try store.put(bytes, format: format)
         let id = sampleID(uri: candidate.uri, sha256: sha)
         if skip == nil {
-            skip = MediaValidation.problem(bytes: bytes, format: format, modality: entry.modality, imageLimits: imageLimits)
-                .map { "unreadable \($0.kind) (\(candidate.uri)): \($0.reason)" }
+            let key = "\(sha)/\(format)/\(entry.modality.rawValue)"
+            let problem: MediaValidation.Problem?
+            if let known = validated.results[key] {
+                problem = known
+            } else {
+                problem = MediaValidation.problem(bytes: bytes, format: format, modality: entry.modality, imageLimits: imageLimits)
+                validated.results[key] = .some(problem)
+            }
+            skip = problem.map { "unreadable \($0.kind) (\(candidate.uri)): \($0.reason)" }
         }
         return PlannedSample(id: id, uri: candidate.uri, sha256: sha, byteCount: bytes.count, dataset: entry.name,
                              sourceKind: .real, mediaType: entry.mediaType, modality: entry.modality,

@@ -243,7 +243,7 @@ public actor PredictionsFileDetector: DetectorAdapter {
     public nonisolated let name: String
     private let csvPath: String?
     private let sourceName: String
-    private var table: [String: [Double]]?
+    private var table: PredictionTable?
 
     /// Predictions read from a CSV file when `start()` is called (see `parsePredictionsCSV`).
     public init(name: String, csvPath: String) {
@@ -255,6 +255,11 @@ public actor PredictionsFileDetector: DetectorAdapter {
 
     /// Predictions from an already parsed table; `sourceName` is used in messages.
     public init(name: String, table: [String: [Double]], sourceName: String = "the predictions table") {
+        self.init(name: name, table: PredictionTable(table), sourceName: sourceName)
+    }
+
+    /// Predictions from a compact table (what large Parquet files are read into).
+    public init(name: String, table: PredictionTable, sourceName: String = "the predictions table") {
         self.name = name
         self.csvPath = nil
         self.sourceName = sourceName
@@ -275,9 +280,9 @@ public actor PredictionsFileDetector: DetectorAdapter {
                 return batch.map { _ in .failure(.error, text) }
             }
         }
-        let t = table ?? [:]
+        let t = table ?? PredictionTable()
         return batch.map { input in
-            guard let probs = t[input.sampleID] else {
+            guard let probs = t.probabilities(for: input.sampleID) else {
                 return .failure(.skipped, "no prediction for this sample in \(sourceName)")
             }
             guard (1...3).contains(probs.count), probs.allSatisfy({ $0 >= 0 && $0 <= 1 }) else {
@@ -294,13 +299,13 @@ public actor PredictionsFileDetector: DetectorAdapter {
 
     private func load() throws {
         if table != nil { return }
-        guard let path = csvPath else { table = [:]; return }
+        guard let path = csvPath else { table = PredictionTable(); return }
         let data: Data
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: path))
         } catch {
             throw PredictionsFileError.unreadable(file: path, reason: (error as NSError).localizedDescription)
         }
-        table = try parsePredictionsCSV(text: String(decoding: data, as: UTF8.self), file: path)
+        table = PredictionTable(try parsePredictionsCSV(text: String(decoding: data, as: UTF8.self), file: path))
     }
 }

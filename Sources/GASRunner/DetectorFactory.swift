@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import GASCore
 import GASData
@@ -21,16 +22,37 @@ enum DetectorFactory {
         return ([UInt8](data), path)
     }
 
+    /// Every detector's artifact hash; a predictions file shared by several detectors is hashed once.
+    static func artifactHashes(_ specs: [DetectorSpec], loaded: LoadedSpec) throws -> [String?] {
+        var known: [String: String?] = [:]
+        return try specs.map { spec in
+            guard spec.adapter == .predictions else { return try artifactHash(spec, loaded: loaded) }
+            let path = loaded.resolve(spec.path ?? "")
+            if let hash = known[path] { return hash }
+            let hash = try artifactHash(spec, loaded: loaded)
+            known[path] = hash
+            return hash
+        }
+    }
+
     static func artifactHash(_ spec: DetectorSpec, loaded: LoadedSpec) throws -> String? {
         switch spec.adapter {
         case .builtin:
             return MediaStore.sha256Hex(try builtinWeights(spec.model ?? "", loaded: loaded).bytes)
         case .predictions:
             let path = loaded.resolve(spec.path ?? "")
-            guard let data = FileManager.default.contents(atPath: path) else {
+            // Streamed: a large predictions file is never read whole into memory.
+            guard let handle = FileHandle(forReadingAtPath: path) else {
                 throw RunnerError.detectorSetup(name: spec.name, reason: "predictions file \(path) is not readable")
             }
-            return MediaStore.sha256Hex(data)
+            defer { try? handle.close() }
+            var hasher = SHA256()
+            do {
+                while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { hasher.update(data: chunk) }
+            } catch {
+                throw RunnerError.detectorSetup(name: spec.name, reason: "predictions file \(path) is not readable: \(error.localizedDescription)")
+            }
+            return MediaStore.hex(hasher.finalize())
         case .process:
             // Hash every argument that names an existing file (the script, model files), in order.
             let cwd = workingDirectory(spec, loaded: loaded)
@@ -87,7 +109,9 @@ enum DetectorFactory {
         spec.workingDirectory.map { loaded.resolve($0) } ?? loaded.directory
     }
 
-    static func make(_ spec: DetectorSpec, loaded: LoadedSpec, modalities: [Modality], logDirectory: String) throws -> any DetectorAdapter {
+    /// `preloaded`: the predictions table when it was already read (see `PredictionsTable.preload`).
+    static func make(_ spec: DetectorSpec, loaded: LoadedSpec, modalities: [Modality], logDirectory: String,
+                     preloaded: PredictionTable? = nil) throws -> any DetectorAdapter {
         switch spec.adapter {
         case .builtin:
             let weights = try builtinWeights(spec.model ?? "", loaded: loaded)
@@ -128,8 +152,8 @@ enum DetectorFactory {
         case .predictions:
             let path = loaded.resolve(spec.path ?? "")
             do {
-                return PredictionsFileDetector(name: spec.name, table: try PredictionsTable.load(path: path, detector: spec.detector),
-                                               sourceName: path)
+                let table = try preloaded ?? PredictionsTable.load(path: path, detector: spec.detector)
+                return PredictionsFileDetector(name: spec.name, table: table, sourceName: path)
             } catch let error as RunnerError {
                 throw error
             } catch {
@@ -141,58 +165,81 @@ enum DetectorFactory {
 
 /// Reads a predictions file (CSV or Parquet) into sample id -> probabilities.
 enum PredictionsTable {
-    static func load(path: String, detector: String?) throws -> [String: [Double]] {
+    static func load(path: String, detector: String?) throws -> PredictionTable {
         if path.lowercased().hasSuffix(".parquet") { return try loadParquet(path: path, detector: detector) }
         guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
             throw RunnerError.detectorSetup(name: path, reason: "predictions file is missing or not UTF-8 text")
         }
-        return try parsePredictionsCSV(text: text, file: path)
+        return PredictionTable(try parsePredictionsCSV(text: text, file: path))
     }
 
     /// Parquet with `sample_id` and `p_ai` (or `prob_ai`) columns; a run's predictions.parquet
     /// qualifies, with `detector` choosing whose rows to replay.
-    static func loadParquet(path: String, detector: String?) throws -> [String: [Double]] {
+    static func loadParquet(path: String, detector: String?) throws -> PredictionTable {
+        try loadParquet(path: path, selections: [detector])[0]
+    }
+
+    /// Reads the file once for several detectors' selections (`nil`: the file's only detector).
+    static func loadParquet(path: String, selections: [String?]) throws -> [PredictionTable] {
         let reader = try ParquetReader(path: path)
         let names = reader.schema.columns.map(\.name)
         guard names.contains("sample_id"), let probColumn = ["p_ai", "prob_ai"].first(where: names.contains) else {
             throw RunnerError.detectorSetup(name: path, reason: "a predictions Parquet file needs columns sample_id and p_ai (found: \(names.joined(separator: ", ")))")
         }
         let hasDetector = names.contains("detector")
-        var table: [String: [Double]] = [:]
+        var tables = [PredictionTable](repeating: PredictionTable(), count: selections.count)
         var seenDetectors: Set<String> = []
         for group in 0..<reader.rowGroupCount {
             let columns = try reader.readRowGroup(group, columns: ["sample_id", probColumn] + (hasDetector ? ["detector"] : []))
-            guard case let .string(allIDs) = columns[0] else {
+            guard case let .string(ids) = columns[0] else {
                 throw RunnerError.detectorSetup(name: path, reason: "column sample_id must be a string column")
             }
-            var keep = [Bool](repeating: true, count: allIDs.count)
+            var rowDetectors: [String?] = []
             if hasDetector, case let .string(detectors) = columns[2] {
-                for (i, d) in detectors.enumerated() {
-                    if let d { seenDetectors.insert(d) }
-                    if let detector { keep[i] = d == detector }
-                }
+                rowDetectors = detectors
+                for d in detectors { if let d { seenDetectors.insert(d) } }
             }
-            let ids = zip(allIDs, keep).map { $1 ? $0 : nil }
             let probs: [Double?]
             switch columns[1] {
             case let .double(v): probs = v
             case let .float(v): probs = v.map { $0.map(Double.init) }
             default: throw RunnerError.detectorSetup(name: path, reason: "column \(probColumn) must be float or double")
             }
-            for (id, p) in zip(ids, probs) {
+            for (row, (id, p)) in zip(ids, probs).enumerated() {
                 guard let id, let p else { continue }
-                if table[id] != nil {
-                    throw RunnerError.detectorSetup(name: path, reason: "sample_id \(id) appears more than once (a file with several detectors needs 'detector:' to choose one)")
+                for (t, selection) in selections.enumerated() {
+                    if let selection, hasDetector, rowDetectors[row] != selection { continue }
+                    if !tables[t].insert(id, [p]) {
+                        throw RunnerError.detectorSetup(name: path, reason: "sample_id \(id) appears more than once (a file with several detectors needs 'detector:' to choose one)")
+                    }
                 }
-                table[id] = [p]
             }
         }
-        if let detector, hasDetector, !seenDetectors.contains(detector) {
-            throw RunnerError.detectorSetup(name: path, reason: "no rows for detector '\(detector)' (the file has: \(seenDetectors.sorted().joined(separator: ", ")))")
+        for selection in selections {
+            if let detector = selection, hasDetector, !seenDetectors.contains(detector) {
+                throw RunnerError.detectorSetup(name: path, reason: "no rows for detector '\(detector)' (the file has: \(seenDetectors.sorted().joined(separator: ", ")))")
+            }
+            if selection == nil, seenDetectors.count > 1 {
+                throw RunnerError.detectorSetup(name: path, reason: "the file holds predictions of several detectors (\(seenDetectors.sorted().joined(separator: ", "))); choose one with 'detector:'")
+            }
         }
-        if detector == nil, seenDetectors.count > 1 {
-            throw RunnerError.detectorSetup(name: path, reason: "the file holds predictions of several detectors (\(seenDetectors.sorted().joined(separator: ", "))); choose one with 'detector:'")
+        return tables
+    }
+
+    /// Tables for predictions detectors that share a Parquet file, read in one pass (detector
+    /// name -> table). Anything that fails here is left to each detector's own load, which
+    /// reports it as that detector's setup failure.
+    static func preload(_ specs: [DetectorSpec], loaded: LoadedSpec) -> [String: PredictionTable] {
+        var byPath: [String: [DetectorSpec]] = [:]
+        for spec in specs where spec.adapter == .predictions {
+            let path = loaded.resolve(spec.path ?? "")
+            if path.lowercased().hasSuffix(".parquet") { byPath[path, default: []].append(spec) }
         }
-        return table
+        var result: [String: PredictionTable] = [:]
+        for (path, group) in byPath where group.count > 1 {
+            guard let tables = try? loadParquet(path: path, selections: group.map(\.detector)) else { continue }
+            for (spec, table) in zip(group, tables) { result[spec.name] = table }
+        }
+        return result
     }
 }

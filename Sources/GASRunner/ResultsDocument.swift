@@ -103,13 +103,21 @@ struct ResultsDocument: Encodable {
 
     static func make(run: RunInfo, plan: RunPlan, outcomes: [DetectorOutcome], scores: [DetectorScore],
                      generators: [GeneratorScore]? = nil, challenges: [ChallengeRecord]? = nil, files: [String: String]) -> ResultsDocument {
+        make(run: run, plan: plan, outcomeCounts: Dictionary(grouping: outcomes, by: \.status.rawValue).mapValues(\.count),
+             robustness: RoundScoring.robustness(samples: plan.samples, outcomes: outcomes, scores: scores, rule: plan.spec.scoring),
+             scores: scores, generators: generators, challenges: challenges, files: files)
+    }
+
+    /// `outcomeCounts`: outcomes per status; `robustness`: the robustness pass (empty without augmentation).
+    static func make(run: RunInfo, plan: RunPlan, outcomeCounts: [String: Int], robustness: [RoundScoring.Robustness], scores: [DetectorScore],
+                     generators: [GeneratorScore]? = nil, challenges: [ChallengeRecord]? = nil, files: [String: String]) -> ResultsDocument {
         let samples = plan.samples
         let counts = Counts(
             samples: samples.count,
             skippedInputs: samples.filter { $0.skipReason != nil }.count,
             byLabel: Dictionary(grouping: samples, by: { $0.label == 0 ? "real" : "ai" }).mapValues(\.count),
             byDataset: Dictionary(grouping: samples, by: \.dataset).mapValues(\.count),
-            outcomes: Dictionary(grouping: outcomes, by: \.status.rawValue).mapValues(\.count))
+            outcomes: outcomeCounts)
         let ranked = RoundScoring.ranked(scores)
         let leaderboard = ranked.enumerated().map { i, s in
             LeaderboardRow(rank: i + 1, detector: s.detector, sn34: s.sn34, accuracy: s.overall.accuracy, mcc: s.overall.mcc,
@@ -141,7 +149,6 @@ struct ResultsDocument: Encodable {
         var document = ResultsDocument(run: run, scoring: plan.spec.scoring, bootstrap: RoundScoring.bootstrapSettings(seed: plan.spec.round.seed),
                                        counts: counts, leaderboard: leaderboard, modality_leaderboards: modalityLeaderboards,
                                        detectors: detectors, files: files, generators: section)
-        let robustness = RoundScoring.robustness(samples: samples, outcomes: outcomes, scores: scores, rule: plan.spec.scoring)
         if !robustness.isEmpty {
             document.robustness = Dictionary(robustness.map { ($0.detector, $0) }, uniquingKeysWith: { a, _ in a })
         }

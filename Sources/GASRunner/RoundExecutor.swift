@@ -13,23 +13,25 @@ enum RoundExecutor {
         var setupFailure: String?
     }
 
-    /// Runs every job over the samples it has no committed outcome for yet (`committed`), so a
-    /// resumed run evaluates each (sample, detector) pair exactly once.
+    /// Runs every job over the samples it has no committed outcome for yet (`committed`: per
+    /// detector, a mask over `samples`), so a resumed run evaluates each (sample, detector) pair exactly once.
     static func run(jobs: [DetectorJob], samples: [PlannedSample], store: MediaStore, ledger: RunLedger, runID: String,
-                    committed: [String: Set<String>] = [:], lastBatch: [String: Int] = [:],
+                    committed: [String: [Bool]] = [:], lastBatch: [String: Int] = [:],
                     observer: any RunObserver, shouldStop: (@Sendable () -> Bool)? = nil,
                     globalPositions: [String: Int]? = nil) async throws {
         // Each detector stops at its own batch boundary (never by cancellation, which would turn
         // its batch in flight into error outcomes); the run reports the stop once all have.
+        let committer = GroupCommit(ledger: ledger, runID: runID)
         let stopped = try await withThrowingTaskGroup(of: Bool.self) { group -> Bool in
             for job in jobs {
+                // Positions, not copies: the plan's samples are shared by every detector's task.
                 let done = committed[job.name] ?? []
-                let remaining = samples.filter { !done.contains($0.id) }
+                let remaining = done.isEmpty ? Array(samples.indices) : samples.indices.filter { !done[$0] }
                 let alreadyDone = samples.count - remaining.count
                 let firstBatch = (lastBatch[job.name] ?? 0) + 1
                 group.addTask {
-                    try await runDetector(job, samples: remaining, alreadyDone: alreadyDone, total: samples.count, firstBatch: firstBatch,
-                                          store: store, ledger: ledger, runID: runID, observer: observer, shouldStop: shouldStop,
+                    try await runDetector(job, samples: samples, positions: remaining, alreadyDone: alreadyDone, total: samples.count, firstBatch: firstBatch,
+                                          store: store, ledger: committer, runID: runID, observer: observer, shouldStop: shouldStop,
                                           globalPositions: globalPositions)
                 }
             }
@@ -40,22 +42,23 @@ enum RoundExecutor {
         if stopped { throw RunnerError.stopped }
     }
 
-    static func runDetector(_ job: DetectorJob, samples: [PlannedSample], alreadyDone: Int, total: Int, firstBatch: Int,
-                            store: MediaStore, ledger: RunLedger, runID: String, observer: any RunObserver,
+    /// Runs one detector over `samples[positions]`.
+    static func runDetector(_ job: DetectorJob, samples: [PlannedSample], positions: [Int], alreadyDone: Int, total: Int, firstBatch: Int,
+                            store: MediaStore, ledger: GroupCommit, runID: String, observer: any RunObserver,
                             shouldStop: (@Sendable () -> Bool)? = nil, globalPositions: [String: Int]? = nil) async throws -> Bool {
         var done = alreadyDone
         observer.handle(.detector(job.name, done: done, total: total))
-        guard !samples.isEmpty else { return false }
+        guard !positions.isEmpty else { return false }
         // Samples the runner could not read get their `skipped` outcome at once.
-        let skipped = samples.filter { $0.skipReason != nil }
+        let skipped = positions.filter { samples[$0].skipReason != nil }
         if !skipped.isEmpty {
-            try ledger.commit(runID: runID, outcomes: skipped.map {
-                DetectorOutcome(sampleID: $0.id, detector: job.name, status: .skipped, error: $0.skipReason)
+            try await ledger.commit(skipped.map {
+                DetectorOutcome(sampleID: samples[$0].id, detector: job.name, status: .skipped, error: samples[$0].skipReason)
             })
             done += skipped.count
             observer.handle(.detector(job.name, done: done, total: total))
         }
-        let usable = samples.filter { $0.skipReason == nil }
+        let usable = skipped.isEmpty ? positions : positions.filter { samples[$0].skipReason == nil }
         guard !usable.isEmpty else { return false }
 
         var failure = job.setupFailure
@@ -71,17 +74,18 @@ enum RoundExecutor {
         guard failure == nil, let adapter = job.adapter else {
             let reason = failure ?? "detector is not available"
             observer.handle(.warning("\(job.name): \(reason)"))
-            try ledger.commit(runID: runID, outcomes: usable.map {
-                DetectorOutcome(sampleID: $0.id, detector: job.name, status: .error, error: reason)
+            try await ledger.commit(usable.map {
+                DetectorOutcome(sampleID: samples[$0].id, detector: job.name, status: .error, error: reason)
             })
             observer.handle(.detector(job.name, done: total, total: total))
             return false
         }
 
-        let batches = globalPositions.map { Self.gridBatches(usable, batchSize: job.batchSize, positions: $0) }
+        let batches = globalPositions.map { Self.gridBatches(usable, of: samples, batchSize: job.batchSize, positions: $0) }
             ?? Self.batches(usable, batchSize: job.batchSize, firstBatch: firstBatch)
-        for (index, (batchNumber, batch)) in batches.enumerated() {
+        for (index, (batchNumber, batchPositions)) in batches.enumerated() {
             let last = index == batches.count - 1
+            let batch = batchPositions.map { samples[$0] }
             var outcomes: [DetectorOutcome] = []
             let handled = batch.filter { modalities.contains($0.modality) }
             for s in batch where !modalities.contains(s.modality) {
@@ -101,7 +105,7 @@ enum RoundExecutor {
                 }
             }
             FaultInjection.reach(.batchPredicted)
-            try ledger.commit(runID: runID, outcomes: outcomes)
+            try await ledger.commit(outcomes)
             FaultInjection.reach(.batchCommitted)
             done += batch.count
             observer.handle(.detector(job.name, done: done, total: total))
@@ -115,26 +119,72 @@ enum RoundExecutor {
         return false
     }
 
-    /// Consecutive batches of `batchSize`, numbered on from `firstBatch`.
-    static func batches(_ samples: [PlannedSample], batchSize: Int, firstBatch: Int) -> [(number: Int, samples: [PlannedSample])] {
-        stride(from: 0, to: samples.count, by: max(1, batchSize)).enumerated().map { i, start in
-            (firstBatch + i, Array(samples[start..<min(start + max(1, batchSize), samples.count)]))
+    /// Consecutive batches of `batchSize` positions, numbered on from `firstBatch`.
+    static func batches(_ positions: [Int], batchSize: Int, firstBatch: Int) -> [(number: Int, positions: [Int])] {
+        let size = max(1, batchSize)
+        return stride(from: 0, to: positions.count, by: size).enumerated().map { i, start in
+            (firstBatch + i, Array(positions[start..<min(start + size, positions.count)]))
         }
     }
 
-    /// A shard's batches on the unsharded run's grid: sample at usable position p belongs to batch
-    /// p / batchSize + 1 of the whole plan, so batch numbers (and which samples share a batch) are
-    /// those an unsharded run gives, cut only where a shard's range begins or ends.
-    static func gridBatches(_ samples: [PlannedSample], batchSize: Int, positions: [String: Int]) -> [(number: Int, samples: [PlannedSample])] {
-        var result: [(number: Int, samples: [PlannedSample])] = []
-        for s in samples {
-            let number = (positions[s.id] ?? 0) / max(1, batchSize) + 1
+    /// A shard's batches on the unsharded run's grid: the sample at usable position p of the whole
+    /// plan belongs to batch p / batchSize + 1, so batch numbers (and which samples share a batch)
+    /// are those an unsharded run gives, cut only where a shard's range begins or ends.
+    static func gridBatches(_ usable: [Int], of samples: [PlannedSample], batchSize: Int,
+                            positions: [String: Int]) -> [(number: Int, positions: [Int])] {
+        var result: [(number: Int, positions: [Int])] = []
+        for p in usable {
+            let number = (positions[samples[p].id] ?? 0) / max(1, batchSize) + 1
             if let lastNumber = result.last?.number, lastNumber == number {
-                result[result.count - 1].samples.append(s)
+                result[result.count - 1].positions.append(p)
             } else {
-                result.append((number, [s]))
+                result.append((number, [p]))
             }
         }
         return result
+    }
+}
+
+/// Commits batches for the detectors running side by side: a batch that arrives while another
+/// transaction is being written waits and is committed with the others in the next one. Each
+/// batch is still all or nothing and `commit` returns only once it is durable; fewer, larger
+/// transactions touch each index page once for several detectors' batches of the same samples.
+final class GroupCommit: @unchecked Sendable {
+    private let ledger: RunLedger
+    private let runID: String
+    private let lock = NSLock()
+    private var pending: [([DetectorOutcome], CheckedContinuation<Void, any Error>)] = []
+    private var writing = false
+
+    init(ledger: RunLedger, runID: String) {
+        self.ledger = ledger
+        self.runID = runID
+    }
+
+    func commit(_ outcomes: [DetectorOutcome]) async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            let becomeWriter = lock.withLock { () -> Bool in
+                pending.append((outcomes, continuation))
+                if writing { return false }
+                writing = true
+                return true
+            }
+            guard becomeWriter else { return }
+            while true {
+                let batches = lock.withLock { () -> [([DetectorOutcome], CheckedContinuation<Void, any Error>)] in
+                    let taken = pending
+                    pending.removeAll()
+                    if taken.isEmpty { writing = false }
+                    return taken
+                }
+                if batches.isEmpty { return }
+                do {
+                    try ledger.commit(runID: runID, outcomes: batches.count == 1 ? batches[0].0 : batches.flatMap(\.0))
+                    for (_, c) in batches { c.resume() }
+                } catch {
+                    for (_, c) in batches { c.resume(throwing: error) }
+                }
+            }
+        }
     }
 }

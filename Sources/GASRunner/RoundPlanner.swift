@@ -52,7 +52,9 @@ public enum RoundPlanner {
         let samples = try SampleCollector.collect(spec: spec, catalog: catalog, store: store, generatorMedia: media, report: report) { step, done, total in
             observer.handle(.step(step, done: done, total: total))
         }
-        let detectors = try spec.detectors.map { PlannedDetector(spec: $0, artifactSHA256: try DetectorFactory.artifactHash($0, loaded: loaded)) }
+        let detectors = zip(spec.detectors, try DetectorFactory.artifactHashes(spec.detectors, loaded: loaded)).map {
+            PlannedDetector(spec: $0, artifactSHA256: $1)
+        }
         var plan = RunPlan(schemaVersion: RunPlan.schemaVersion, toolVersion: ToolInfo.version, spec: spec,
                            samples: samples, detectors: detectors)
         if !report.skippedDatasets.isEmpty { plan.skippedDatasets = report.skippedDatasets }

@@ -110,7 +110,7 @@ public enum RoundRunner {
             observer.handle(.note("resuming run \(runID): \(pairs) of \(plan.samples.count * plan.detectors.count) outcomes already committed, manifest \(planned.manifestHash.prefix(16))"))
         } else {
             startedAt = timestamp(Date())
-            try AtomicFile.write(try plan.canonicalJSON(), to: file("manifest.json"))
+            _ = try plan.writeCanonicalJSON(to: file("manifest.json"))
             try AtomicFile.write(Data(loaded.text.utf8), to: file("spec.yaml"))
             let resolvedSpec = String(decoding: try JSONEncoder.sorted.encode(plan.spec), as: UTF8.self)
             let detectorRecords = plan.detectors.map { d in
@@ -131,16 +131,28 @@ public enum RoundRunner {
         }
 
         FaultInjection.reach(.recorded)
-        let committed = try ledger.committedPairs(runID: runID)
+        // What is already committed, per detector, as a mask over the plan (a resumed run skips it).
+        let (committed, lastBatch) = try { () throws -> ([String: [Bool]], [String: Int]) in
+            let grid = try ledger.outcomeGrid(runID: runID, sampleIDs: plan.samples.map(\.id))
+            var masks: [String: [Bool]] = [:], batches: [String: Int] = [:]
+            for name in grid.detectors {
+                masks[name] = grid.committedMask(detector: name)
+                batches[name] = grid.highestBatch(detector: name)
+            }
+            return (masks, batches)
+        }()
         var jobs: [RoundExecutor.DetectorJob] = []
+        let pending = plan.detectors.filter { plan.samples.count - (committed[$0.spec.name]?.filter { $0 }.count ?? 0) > 0 }
+        let preloaded = PredictionsTable.preload(pending.map(\.spec), loaded: loaded)
         for d in plan.detectors {
-            let remaining = plan.samples.count - (committed[d.spec.name]?.count ?? 0)
+            let remaining = plan.samples.count - (committed[d.spec.name]?.filter { $0 }.count ?? 0)
             if remaining == 0 {
                 jobs.append(.init(name: d.spec.name, batchSize: d.spec.batchSize, adapter: nil, setupFailure: nil))
                 continue
             }
             do {
-                let adapter = try DetectorFactory.make(d.spec, loaded: loaded, modalities: plan.spec.round.modalities, logDirectory: logDirectory)
+                let adapter = try DetectorFactory.make(d.spec, loaded: loaded, modalities: plan.spec.round.modalities, logDirectory: logDirectory,
+                                                       preloaded: preloaded[d.spec.name])
                 jobs.append(.init(name: d.spec.name, batchSize: d.spec.batchSize, adapter: adapter))
             } catch {
                 jobs.append(.init(name: d.spec.name, batchSize: d.spec.batchSize, adapter: nil, setupFailure: "\(error)"))
@@ -149,7 +161,7 @@ public enum RoundRunner {
         let store = MediaStore(root: planned.outputs)
         do {
             try await RoundExecutor.run(jobs: jobs, samples: plan.samples, store: store, ledger: ledger, runID: runID,
-                                        committed: committed, lastBatch: try ledger.lastBatch(runID: runID), observer: observer,
+                                        committed: committed, lastBatch: lastBatch, observer: observer,
                                         shouldStop: options.shouldStop)
         } catch RunnerError.stopped {
             try? ledger.finishRun(id: runID, status: "interrupted", finishedAt: timestamp(Date()))
@@ -159,22 +171,22 @@ public enum RoundRunner {
             throw error
         }
 
-        let outcomes = try ledger.outcomes(runID: runID)
+        jobs.removeAll()  // the adapters (and predictions tables) are done; free them before finishing
+        let grid = try ledger.outcomeGrid(runID: runID, sampleIDs: plan.samples.map(\.id))
         let finishedAt = timestamp(Date())
         let elapsed = clock.now - began
         let duration = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        let (scores, generatorScores) = try RunFinalizer.finalize(runID: runID, runDirectory: runDirectory, plan: plan, manifestHash: planned.manifestHash,
-                                               specPath: loaded.path, ledger: ledger, outcomes: outcomes,
-                                               startedAt: startedAt, finishedAt: finishedAt, durationSeconds: duration,
-                                               challenges: snapshots.isEmpty ? nil : challenges)
+        let (scores, generatorScores, robustness) = try RunFinalizer.finalize(
+            runID: runID, runDirectory: runDirectory, plan: plan, manifestHash: planned.manifestHash, specPath: loaded.path, ledger: ledger,
+            grid: grid, startedAt: startedAt, finishedAt: finishedAt, durationSeconds: duration, challenges: snapshots.isEmpty ? nil : challenges)
         FaultInjection.reach(.finishing)
         try ledger.finishRun(id: runID, status: "completed", finishedAt: finishedAt)
         var summary = RunSummary(runID: runID, runDirectory: runDirectory, manifestHash: planned.manifestHash, scores: RoundScoring.ranked(scores),
                           sampleCount: plan.samples.count, skippedInputs: plan.samples.filter { $0.skipReason != nil }.count,
-                          outcomeCounts: Dictionary(grouping: outcomes, by: \.status.rawValue).mapValues(\.count),
+                          outcomeCounts: grid.statusCounts,
                           files: RunFinalizer.files(runDirectory), warnings: planned.warnings, durationSeconds: duration,
                           generators: generatorScores, challengeCounts: Dictionary(grouping: challenges, by: \.status).mapValues(\.count))
-        summary.robustness = RoundScoring.robustness(samples: plan.samples, outcomes: outcomes, scores: scores, rule: plan.spec.scoring)
+        summary.robustness = robustness
         return summary
     }
 

@@ -1,6 +1,7 @@
 import Dispatch
 import GASCore
 import GASData
+import GASStore
 
 /// outcomes -> scores: joins each outcome with its sample and hands the rows to the pure scorer.
 public enum RoundScoring {
@@ -12,16 +13,29 @@ public enum RoundScoring {
                              seed: UInt64) -> [DetectorScore] {
         let bootstrap = bootstrapSettings(seed: seed)
         let grouped = rows(samples: samples, outcomes: outcomes)
-        // Detectors are scored side by side (the bootstrap dominates on large runs); each result
-        // depends only on its own rows, so the numbers are the same as one by one.
-        let results = UnsafeMutableBufferPointer<DetectorScore?>.allocate(capacity: detectors.count)
-        results.initialize(repeating: nil)
-        defer { results.deallocate() }
-        nonisolated(unsafe) let slots = results
-        DispatchQueue.concurrentPerform(iterations: detectors.count) { i in
-            slots[i] = Scorer.score(detector: detectors[i], rows: grouped[detectors[i]] ?? [], rule: rule, bootstrap: bootstrap)
+        // Detectors are scored side by side; each result depends only on its own rows, so the
+        // numbers are the same as one by one.
+        return Scorer.score(detectors: detectors, rule: rule, bootstrap: bootstrap) { grouped[detectors[$0]] ?? [] }
+    }
+
+    /// The same scores from the compact outcome grid (plan order already), without building
+    /// per-outcome records: what a run of millions of outcomes finishes with.
+    public static func score(samples: [PlannedSample], grid: OutcomeGrid, detectors: [String], rule: ScoringRule,
+                             seed: UInt64) -> [DetectorScore] {
+        let bootstrap = bootstrapSettings(seed: seed)
+        let isCopy = samples.map { RobustnessAugmentation.baseID(of: $0.uri) != nil }
+        let indices = detectors.map { grid.detectorIndex($0) }
+        return Scorer.score(detectors: detectors, rule: rule, bootstrap: bootstrap) { i in
+            let d = indices[i] ?? -1
+            return samples.indices.lazy.compactMap { p -> ScoringRow? in
+                guard d >= 0, !isCopy[p], let status = grid.status(detector: d, position: p) else { return nil }
+                let s = samples[p]
+                let unhandled = status == .skipped && (grid.error(detector: d, position: p) ?? "").hasPrefix(unhandledModalityPrefix)
+                return ScoringRow(label: s.label, dataset: s.dataset, mediaType: s.mediaType, sourceKind: s.sourceKind,
+                                  modality: s.modality, status: status, pAI: grid.pAI(detector: d, position: p),
+                                  inputSkipped: s.skipReason != nil || unhandled)
+            }
         }
-        return results.map { $0! }
     }
 
     /// Each detector's outcomes joined with their samples, in plan order (whatever order the outcomes
@@ -77,8 +91,8 @@ public enum RoundScoring {
 
     /// Robustness of every detector that answered augmented samples; empty without augmentation.
     public static func robustness(samples: [PlannedSample], outcomes: [DetectorOutcome], scores: [DetectorScore], rule: ScoringRule) -> [Robustness] {
-        let byID = Dictionary(samples.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         guard samples.contains(where: { RobustnessAugmentation.baseID(of: $0.uri) != nil }) else { return [] }
+        let byID = Dictionary(samples.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         let grouped = Dictionary(grouping: outcomes, by: \.detector)
         var result: [Robustness] = []
         for score in scores {

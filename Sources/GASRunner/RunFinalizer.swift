@@ -1,34 +1,40 @@
 import Foundation
 import GASCore
+import GASData
 import GASStore
 
 /// outcomes -> scores -> files: the last step of a run, shared by fresh and resumed runs.
 /// Every file is written beside its final name and renamed into place.
 enum RunFinalizer {
     static func finalize(runID: String, runDirectory: String, plan: RunPlan, manifestHash: String, specPath: String,
-                         ledger: RunLedger, outcomes: [DetectorOutcome], startedAt: String, finishedAt: String,
-                         durationSeconds: Double, challenges: [ChallengeRecord]? = nil) throws -> (detectors: [DetectorScore], generators: [GeneratorScore]) {
+                         ledger: RunLedger, grid: OutcomeGrid, startedAt: String, finishedAt: String,
+                         durationSeconds: Double, challenges: [ChallengeRecord]? = nil)
+        throws -> (detectors: [DetectorScore], generators: [GeneratorScore], robustness: [RoundScoring.Robustness]) {
         func file(_ name: String) -> String { (runDirectory as NSString).appendingPathComponent(name) }
         // Scores come from what the ledger holds, so live runs and rescoring read the same rows.
-        let scores = RoundScoring.score(samples: plan.samples, outcomes: outcomes, detectors: plan.detectors.map(\.spec.name),
+        let scores = RoundScoring.score(samples: plan.samples, grid: grid, detectors: plan.detectors.map(\.spec.name),
                                         rule: plan.spec.scoring, seed: plan.spec.round.seed)
         try ledger.writeScores(runID: runID, scores: scores)
+        // Full outcome records only where they are needed: generator media and robustness copies.
+        let needsRecords = challenges != nil || plan.samples.contains { RobustnessAugmentation.baseID(of: $0.uri) != nil }
+        let outcomes = needsRecords ? grid.outcomes() : []
         var generatorScores: [GeneratorScore] = []
         if let challenges {
             generatorScores = GeneratorRound.scores(samples: plan.samples, outcomes: outcomes, challenges: challenges)
             try ledger.writeGeneratorScores(runID: runID, scores: generatorScores)
         }
+        let robustness = needsRecords ? RoundScoring.robustness(samples: plan.samples, outcomes: outcomes, scores: scores, rule: plan.spec.scoring) : []
         let metadata = [("gascli.run_id", runID), ("gascli.manifest_hash", manifestHash), ("gascli.tool_version", ToolInfo.version)]
-        try ResultFiles.writePredictions(path: file("predictions.parquet"), runID: runID, samples: plan.samples, outcomes: outcomes, metadata: metadata)
+        try ResultFiles.writePredictions(path: file("predictions.parquet"), runID: runID, samples: plan.samples, grid: grid, metadata: metadata)
         try ResultFiles.writeMetrics(path: file("metrics.parquet"), runID: runID, scores: scores, metadata: metadata)
         let document = ResultsDocument.make(
             run: .init(id: runID, round: plan.spec.round.name, manifestHash: manifestHash, toolVersion: ToolInfo.version,
                        spec: specPath, startedAt: startedAt, finishedAt: finishedAt, durationSeconds: durationSeconds, status: "completed"),
-            plan: plan, outcomes: outcomes, scores: scores, generators: challenges == nil ? nil : generatorScores,
+            plan: plan, outcomeCounts: grid.statusCounts, robustness: robustness, scores: scores, generators: challenges == nil ? nil : generatorScores,
             challenges: challenges,
             files: Dictionary(files(runDirectory).map { ($0.label, ($0.path as NSString).lastPathComponent) }, uniquingKeysWith: { a, _ in a }))
         try AtomicFile.write(try document.encoded(), to: file("results.json"), fault: .resultsWriting)
-        return (scores, generatorScores)
+        return (scores, generatorScores, robustness)
     }
 
     static func files(_ runDirectory: String) -> [(label: String, path: String)] {

@@ -10,6 +10,11 @@ public struct PlannedDetector: Codable, Sendable, Hashable {
     /// or the predictions file. nil when nothing on disk identifies it (a bare system command).
     public var artifactSHA256: String?
 
+    public init(spec: DetectorSpec, artifactSHA256: String?) {
+        self.spec = spec
+        self.artifactSHA256 = artifactSHA256
+    }
+
     enum CodingKeys: String, CodingKey {
         case spec
         case artifactSHA256 = "artifact_sha256"
@@ -30,21 +35,34 @@ public struct RunPlan: Codable, Sendable {
     /// plans without skipped datasets hash as before).
     public var skippedDatasets: [SkippedDataset]? = nil
 
+    public init(schemaVersion: Int, toolVersion: String, spec: RoundSpec, samples: [PlannedSample], detectors: [PlannedDetector],
+                skippedDatasets: [SkippedDataset]? = nil) {
+        self.schemaVersion = schemaVersion
+        self.toolVersion = toolVersion
+        self.spec = spec
+        self.samples = samples
+        self.detectors = detectors
+        self.skippedDatasets = skippedDatasets
+    }
+
     enum CodingKeys: String, CodingKey {
         case spec, samples, detectors
         case skippedDatasets = "skipped_datasets"
         case schemaVersion = "schema_version", toolVersion = "tool_version"
     }
 
-    /// Sorted keys, no whitespace, slashes unescaped: the bytes that are hashed.
+    /// Sorted keys, no whitespace, slashes unescaped: the bytes that are hashed (see ManifestJSON).
     public func canonicalJSON() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return try encoder.encode(self)
+        var data = Data()
+        try ManifestJSON.write(self) { data.append(contentsOf: $0) }
+        return data
     }
 
+    /// sha256 of the canonical JSON, streamed (the JSON is never held whole).
     public func manifestHash() throws -> String {
-        SHA256.hash(data: try canonicalJSON()).map { String(format: "%02x", $0) }.joined()
+        var hasher = SHA256()
+        try ManifestJSON.write(self) { hasher.update(bufferPointer: $0) }
+        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
     }
 }
 

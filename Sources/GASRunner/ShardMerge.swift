@@ -43,23 +43,23 @@ public enum ShardMerge {
             try ledger.commit(runID: runID, outcomes: part.outcomes.filter { mine.contains($0.sampleID) })
             observer.handle(.note("merged shard \(part.info.index)/\(part.info.count) from \(part.path): \(part.outcomes.count) outcomes"))
         }
-        let outcomes = try ledger.outcomes(runID: runID)
+        let grid = try ledger.outcomeGrid(runID: runID, sampleIDs: plan.samples.map(\.id))
         let expected = plan.samples.count * plan.detectors.count
-        guard outcomes.count == expected else {
-            throw ShardError.incompleteShards(problems: ["the parts hold \(outcomes.count) of \(expected) outcomes of the plan; rerun the shards to complete them"])
+        guard grid.count == expected else {
+            throw ShardError.incompleteShards(problems: ["the parts hold \(grid.count) of \(expected) outcomes of the plan; rerun the shards to complete them"])
         }
         let finishedAt = RoundRunner.timestamp(Date())
         let elapsed = clock.now - began
         let duration = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        let (scores, _) = try RunFinalizer.finalize(runID: runID, runDirectory: runDirectory, plan: plan, manifestHash: hash,
-                                                    specPath: first.specPath, ledger: ledger, outcomes: outcomes,
-                                                    startedAt: startedAt, finishedAt: finishedAt, durationSeconds: duration)
+        let (scores, _, robustness) = try RunFinalizer.finalize(runID: runID, runDirectory: runDirectory, plan: plan, manifestHash: hash,
+                                                                specPath: first.specPath, ledger: ledger, grid: grid,
+                                                                startedAt: startedAt, finishedAt: finishedAt, durationSeconds: duration)
         try ledger.finishRun(id: runID, status: "completed", finishedAt: finishedAt)
         var summary = RunSummary(runID: runID, runDirectory: runDirectory, manifestHash: hash, scores: RoundScoring.ranked(scores),
                                  sampleCount: plan.samples.count, skippedInputs: plan.samples.filter { $0.skipReason != nil }.count,
-                                 outcomeCounts: Dictionary(grouping: outcomes, by: \.status.rawValue).mapValues(\.count),
+                                 outcomeCounts: grid.statusCounts,
                                  files: RunFinalizer.files(runDirectory), warnings: [], durationSeconds: duration)
-        summary.robustness = RoundScoring.robustness(samples: plan.samples, outcomes: outcomes, scores: scores, rule: plan.spec.scoring)
+        summary.robustness = robustness
         return summary
     }
 

@@ -122,8 +122,9 @@ public enum ShardRunner {
         var positions: [String: Int] = [:]
         for s in plan.samples where s.skipReason == nil { positions[s.id] = positions.count }
         do {
+            let masks = committed.mapValues { done in samples.map { done.contains($0.id) } }
             try await RoundExecutor.run(jobs: jobs, samples: samples, store: MediaStore(root: planned.outputs), ledger: ledger, runID: runID,
-                                        committed: committed, observer: observer, shouldStop: options.shouldStop, globalPositions: positions)
+                                        committed: masks, observer: observer, shouldStop: options.shouldStop, globalPositions: positions)
         } catch RunnerError.stopped {
             try? ledger.finishRun(id: runID, status: "interrupted", finishedAt: RoundRunner.timestamp(Date()))
             throw RunnerError.stopped

@@ -5,6 +5,8 @@ import GASParquet
 /// Writes the row-level Parquet files of a run, streaming in row groups so memory stays bounded.
 public enum ResultFiles {
     public static let rowGroupSize = 65_536
+    /// The codec of predictions.parquet (and the Parquet benchmark's, which measures it against pyarrow).
+    public static let predictionsCodec: ParquetCodec = .gzip
 
     static func stringColumn(_ name: String, optional: Bool = false, dictionary: Bool = true) -> ParquetColumn {
         ParquetColumn(name: name, type: .byteArray, logical: .string, optional: optional, dictionary: dictionary)
@@ -27,7 +29,7 @@ public enum ResultFiles {
                                         metadata: [(String, String)]) throws {
         let byID = Dictionary(samples.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         let partial = path + ".partial"
-        let writer = try ParquetWriter(path: partial, schema: predictionsSchema, codec: .gzip, keyValueMetadata: metadata,
+        let writer = try ParquetWriter(path: partial, schema: predictionsSchema, codec: predictionsCodec, keyValueMetadata: metadata,
                                        createdBy: "gascli")
         var start = 0
         while start < outcomes.count {
@@ -59,6 +61,50 @@ public enum ResultFiles {
         FaultInjection.reach(.predictionsBeforeRename)
         try AtomicFile.publish(partial, as: path)
         FaultInjection.reach(.predictionsRenamed)
+    }
+
+    /// The same file from the compact outcome grid (detectors by name, then plan position), built
+    /// one row group at a time: memory holds one row group's columns, not a record per outcome.
+    public static func writePredictions(path: String, runID: String, samples: [PlannedSample], grid: OutcomeGrid,
+                                        metadata: [(String, String)]) throws {
+        let partial = path + ".partial"
+        let writer = try ParquetWriter(path: partial, schema: predictionsSchema, codec: predictionsCodec, keyValueMetadata: metadata,
+                                       createdBy: "gascli")
+        var cells: [(d: Int, p: Int)] = []
+        cells.reserveCapacity(rowGroupSize)
+        func flush() throws {
+            guard !cells.isEmpty else { return }
+            let rows = cells
+            cells.removeAll(keepingCapacity: true)
+            try writer.writeRowGroup([
+                .string(rows.map { _ in runID }),
+                .string(rows.map { samples[$0.p].id }),
+                .string(rows.map { samples[$0.p].uri }),
+                .string(rows.map { samples[$0.p].sha256 }),
+                .string(rows.map { grid.detectors[$0.d] }),
+                .string(rows.map { samples[$0.p].dataset }),
+                .string(rows.map { samples[$0.p].sourceKind.rawValue }),
+                .string(rows.map { samples[$0.p].mediaType.rawValue }),
+                .string(rows.map { samples[$0.p].modality.rawValue }),
+                .int32(rows.map { Int32(samples[$0.p].label) }),
+                .double(rows.map { grid.pAI(detector: $0.d, position: $0.p) }),
+                .int32(rows.map { grid.predicted[$0.d][$0.p] < 0 ? nil : Int32(grid.predicted[$0.d][$0.p]) }),
+                .string(rows.map { grid.status(detector: $0.d, position: $0.p)?.rawValue ?? "" }),
+                .string(rows.map { grid.error(detector: $0.d, position: $0.p) }),
+                .double(rows.map { grid.latencyMs[$0.d][$0.p] }),
+                .int32(rows.map { grid.batch[$0.d][$0.p] }),
+                .string(rows.map { samples[$0.p].sourceKind == .generator ? samples[$0.p].generatorFamily : nil }),
+            ])
+        }
+        for d in grid.detectors.indices {
+            for p in samples.indices where grid.has(detector: d, position: p) {
+                cells.append((d, p))
+                if cells.count == rowGroupSize { try flush() }
+            }
+        }
+        try flush()
+        try writer.close()
+        try AtomicFile.publish(partial, as: path)
     }
 
     public static let metricsSchema = ParquetSchema(columns: [

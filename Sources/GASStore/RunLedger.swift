@@ -1,6 +1,7 @@
 import Foundation
 import GASCore
 import GRDB
+import GRDBSQLite
 
 /// What a run is, as recorded when it starts.
 public struct RunRecord: Sendable, Equatable {
@@ -259,11 +260,32 @@ public final class RunLedger: Sendable {
                                      label, seed, format, media_path, skip_reason, generator_family)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
+            let h = insert.sqliteStatement
             for (position, s) in samples.enumerated() {
-                try insert.execute(arguments: [run.id, position, s.id, s.uri, s.sha256, s.byteCount, s.dataset, s.sourceKind.rawValue,
-                                               s.mediaType.rawValue, s.modality.rawValue, s.label, Int64(bitPattern: s.seed), s.format,
-                                               s.mediaPath, s.skipReason, s.generatorFamily])
+                sqlite3_reset(h)
+                Self.bind(h, 1, run.id)
+                sqlite3_bind_int64(h, 2, Int64(position))
+                Self.bind(h, 3, s.id)
+                Self.bind(h, 4, s.uri)
+                Self.bind(h, 5, s.sha256)
+                sqlite3_bind_int64(h, 6, Int64(s.byteCount))
+                Self.bind(h, 7, s.dataset)
+                Self.bind(h, 8, s.sourceKind.rawValue)
+                Self.bind(h, 9, s.mediaType.rawValue)
+                Self.bind(h, 10, s.modality.rawValue)
+                sqlite3_bind_int64(h, 11, Int64(s.label))
+                sqlite3_bind_int64(h, 12, Int64(bitPattern: s.seed))
+                Self.bind(h, 13, s.format)
+                Self.bind(h, 14, s.mediaPath)
+                if let r = s.skipReason { Self.bind(h, 15, r) } else { sqlite3_bind_null(h, 15) }
+                if let g = s.generatorFamily { Self.bind(h, 16, g) } else { sqlite3_bind_null(h, 16) }
+                let rc = sqlite3_step(h)
+                sqlite3_reset(h)
+                guard rc == SQLITE_DONE else {
+                    throw StoreError.database(path: path, underlying: "cannot record sample \(s.id): \(String(cString: sqlite3_errmsg(db.sqliteConnection)))")
+                }
             }
+            sqlite3_clear_bindings(h)
             for d in detectors {
                 try db.execute(sql: "INSERT INTO detectors (run_id, name, adapter, config_json, artifact_sha256) VALUES (?, ?, ?, ?, ?)",
                                arguments: [run.id, d.name, d.adapter, d.configJSON, d.artifactSHA256])
@@ -279,9 +301,40 @@ public final class RunLedger: Sendable {
                 INSERT OR IGNORE INTO outcomes (run_id, sample_id, detector, status, probs_json, p_ai, predicted, error, latency_ms, batch)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
+            // Bound straight through SQLite's C API: GRDB's argument arrays cost more than the insert.
+            let h = insert.sqliteStatement
             for o in outcomes {
-                try insert.execute(arguments: [runID, o.sampleID, o.detector, o.status.rawValue, o.probs.map(Self.jsonArray),
-                                               o.pAI, o.predicted, o.error, o.latencyMs, o.batch])
+                sqlite3_reset(h)
+                Self.bind(h, 1, runID)
+                Self.bind(h, 2, o.sampleID)
+                Self.bind(h, 3, o.detector)
+                Self.bind(h, 4, o.status.rawValue)
+                if let probs = o.probs { Self.bind(h, 5, Self.jsonArray(probs)) } else { sqlite3_bind_null(h, 5) }
+                if let p = o.pAI { sqlite3_bind_double(h, 6, p) } else { sqlite3_bind_null(h, 6) }
+                if let p = o.predicted { sqlite3_bind_int64(h, 7, Int64(p)) } else { sqlite3_bind_null(h, 7) }
+                if let e = o.error { Self.bind(h, 8, e) } else { sqlite3_bind_null(h, 8) }
+                sqlite3_bind_double(h, 9, o.latencyMs)
+                sqlite3_bind_int64(h, 10, Int64(o.batch))
+                let rc = sqlite3_step(h)
+                sqlite3_reset(h)
+                guard rc == SQLITE_DONE else {
+                    throw StoreError.database(path: path, underlying: "cannot record outcome of sample \(o.sampleID) for \(o.detector): \(String(cString: sqlite3_errmsg(db.sqliteConnection)))")
+                }
+            }
+            sqlite3_clear_bindings(h)
+        }
+    }
+
+    /// SQLITE_TRANSIENT: SQLite copies the text before the call returns.
+    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+    static func bind(_ h: OpaquePointer, _ index: Int32, _ text: String) {
+        var text = text
+        text.withUTF8 { bytes in
+            if let base = bytes.baseAddress, bytes.count > 0 {
+                _ = sqlite3_bind_text(h, index, UnsafeRawPointer(base).assumingMemoryBound(to: CChar.self), Int32(bytes.count), transient)
+            } else {
+                _ = sqlite3_bind_text(h, index, "", 0, transient)
             }
         }
     }
@@ -388,9 +441,12 @@ public final class RunLedger: Sendable {
     }
 
     static func parseArray(_ text: String) -> [Double]? {
-        let inner = text.trimmingCharacters(in: CharacterSet(charactersIn: "[] "))
-        if inner.isEmpty { return [] }
-        let values = inner.split(separator: ",").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }
+        // Split on commas, ignoring brackets and spaces (what trimming did, without CharacterSet).
+        var values: [Double] = []
+        for part in text.utf8.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: true) {
+            let token = part.filter { $0 != UInt8(ascii: "[") && $0 != UInt8(ascii: "]") && $0 != UInt8(ascii: " ") }
+            if let v = Double(String(decoding: token, as: UTF8.self)) { values.append(v) }
+        }
         return values
     }
 }

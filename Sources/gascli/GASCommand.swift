@@ -19,11 +19,12 @@ struct GASCommand: AsyncParsableCommand {
               gascli validator start --config configs/validator.yaml
               gascli generator start --config configs/generator.yaml
               gascli keys new -o keys/validator.json
+              gascli bench                    # release-build benchmarks beside pyarrow and numpy
             Every command has --help with an example.
             """,
         version: ToolInfo.version,
         subcommands: [RunCommand.self, ValidateCommand.self, PlanCommand.self, RunsCommand.self, RescoreCommand.self,
                       ReplayCommand.self, AuditCommand.self, ReportCommand.self, BaselineCommand.self,
                       DatasetsCommand.self, DiscriminatorCommand.self, ValidatorCommand.self, GeneratorCommand.self,
-                      KeysCommand.self, MergeCommand.self, ClusterCommand.self])
+                      KeysCommand.self, MergeCommand.self, ClusterCommand.self, BenchCommand.self])
 }

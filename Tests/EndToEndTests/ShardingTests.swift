@@ -217,10 +217,10 @@ import GASCore
                           modality: .image, seed: 0, format: "png", mediaPath: "m")
         }
         let positions = Dictionary(uniqueKeysWithValues: samples.enumerated().map { ($0.element.id, $0.offset) })
-        let grid = RoundExecutor.gridBatches(Array(samples[4..<9]), batchSize: 3, positions: positions)
+        let grid = RoundExecutor.gridBatches(Array(4..<9), of: samples, batchSize: 3, positions: positions)
         #expect(grid.map(\.number) == [2, 3])
-        #expect(grid.map { $0.samples.map(\.id) } == [["s4", "s5"], ["s6", "s7", "s8"]])
-        let plain = RoundExecutor.batches(samples, batchSize: 5, firstBatch: 1)
-        #expect(plain.map(\.number) == [1, 2, 3] && plain.map(\.samples.count) == [5, 5, 2])
+        #expect(grid.map { $0.positions.map { samples[$0].id } } == [["s4", "s5"], ["s6", "s7", "s8"]])
+        let plain = RoundExecutor.batches(Array(samples.indices), batchSize: 5, firstBatch: 1)
+        #expect(plain.map(\.number) == [1, 2, 3] && plain.map(\.positions.count) == [5, 5, 2])
     }
 }

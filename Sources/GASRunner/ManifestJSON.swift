@@ -1,0 +1,174 @@
+import Crypto
+import Foundation
+import GASCore
+import GASSpec
+
+/// The manifest's canonical JSON, streamed: byte for byte what `JSONEncoder` with sorted keys and
+/// unescaped slashes writes for the whole plan (`RunPlan.encodedByJSONEncoder`), but the sample
+/// list, which is nearly all of a large plan, is written by hand in chunks. A million-sample
+/// manifest is hashed and written without ever being one string in memory, at a fraction of
+/// JSONEncoder's time.
+enum ManifestJSON {
+    /// Size of the chunks handed to the sink.
+    static let chunkBytes = 1 << 20
+
+    /// The plan's fields other than detectors and samples, in JSONEncoder's form.
+    private struct Rest: Encodable {
+        var schemaVersion: Int
+        var toolVersion: String
+        var spec: RoundSpec
+        var skippedDatasets: [SkippedDataset]?
+        enum CodingKeys: String, CodingKey {
+            case spec
+            case skippedDatasets = "skipped_datasets"
+            case schemaVersion = "schema_version", toolVersion = "tool_version"
+        }
+    }
+
+    /// Calls `sink` with consecutive chunks of the canonical JSON.
+    static func write(_ plan: RunPlan, to sink: (UnsafeRawBufferPointer) throws -> Void) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        // Top-level keys in sorted order: detectors, samples, schema_version, skipped_datasets, spec, tool_version.
+        let rest = try encoder.encode(Rest(schemaVersion: plan.schemaVersion, toolVersion: plan.toolVersion, spec: plan.spec,
+                                           skippedDatasets: plan.skippedDatasets))
+        var out = [UInt8]()
+        out.reserveCapacity(chunkBytes + 4096)
+        func flush(force: Bool) throws {
+            if force || out.count >= chunkBytes {
+                try out.withUnsafeBytes(sink)
+                out.removeAll(keepingCapacity: true)
+            }
+        }
+        out.append(contentsOf: "{\"detectors\":".utf8)
+        out.append(contentsOf: try encoder.encode(plan.detectors))
+        out.append(contentsOf: ",\"samples\":[".utf8)
+        for (i, s) in plan.samples.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            appendSample(s, to: &out)
+            try flush(force: false)
+        }
+        out.append(UInt8(ascii: "]"))
+        guard rest.first == UInt8(ascii: "{"), rest.count >= 2 else {
+            throw RunnerError.outputs(path: "manifest", reason: "unexpected plan encoding")
+        }
+        if rest.count > 2 { out.append(UInt8(ascii: ",")) }
+        out.append(contentsOf: rest.dropFirst())
+        try flush(force: true)
+    }
+
+    /// One sample with the keys sorted, optional keys left out when nil (as synthesized Codable does).
+    static func appendSample(_ s: PlannedSample, to out: inout [UInt8]) {
+        func key(_ k: StaticString) {
+            out.append(UInt8(ascii: "\""))
+            out.append(contentsOf: UnsafeBufferPointer(start: k.utf8Start, count: k.utf8CodeUnitCount))
+            out.append(contentsOf: "\":".utf8)
+        }
+        out.append(UInt8(ascii: "{"))
+        key("bytes"); appendInteger(Int64(s.byteCount), to: &out)
+        out.append(UInt8(ascii: ",")); key("dataset"); appendString(s.dataset, to: &out)
+        out.append(UInt8(ascii: ",")); key("format"); appendString(s.format, to: &out)
+        if let g = s.generatorFamily { out.append(UInt8(ascii: ",")); key("generator_family"); appendString(g, to: &out) }
+        out.append(UInt8(ascii: ",")); key("id"); appendString(s.id, to: &out)
+        out.append(UInt8(ascii: ",")); key("label"); appendInteger(Int64(s.label), to: &out)
+        out.append(UInt8(ascii: ",")); key("media_path"); appendString(s.mediaPath, to: &out)
+        out.append(UInt8(ascii: ",")); key("media_type"); appendString(s.mediaType.rawValue, to: &out)
+        out.append(UInt8(ascii: ",")); key("modality"); appendString(s.modality.rawValue, to: &out)
+        out.append(UInt8(ascii: ",")); key("seed"); appendUnsigned(s.seed, to: &out)
+        out.append(UInt8(ascii: ",")); key("sha256"); appendString(s.sha256, to: &out)
+        if let r = s.skipReason { out.append(UInt8(ascii: ",")); key("skip_reason"); appendString(r, to: &out) }
+        out.append(UInt8(ascii: ",")); key("source_kind"); appendString(s.sourceKind.rawValue, to: &out)
+        out.append(UInt8(ascii: ",")); key("uri"); appendString(s.uri, to: &out)
+        out.append(UInt8(ascii: "}"))
+    }
+
+    static func appendInteger(_ v: Int64, to out: inout [UInt8]) {
+        if v < 0 {
+            out.append(UInt8(ascii: "-"))
+            appendUnsigned(v.magnitude, to: &out)
+        } else {
+            appendUnsigned(UInt64(v), to: &out)
+        }
+    }
+
+    static func appendUnsigned(_ v: UInt64, to out: inout [UInt8]) {
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var count = 0
+        var x = v
+        withUnsafeMutableBytes(of: &digits) { d in
+            repeat {
+                d[19 - count] = UInt8(ascii: "0") + UInt8(x % 10)
+                x /= 10
+                count += 1
+            } while x > 0
+            out.append(contentsOf: d[(20 - count)...])
+        }
+    }
+
+    static let hexDigits = Array("0123456789abcdef".utf8)
+
+    /// A JSON string as JSONEncoder writes it: `"` and `\` escaped, \b \f \n \r \t short, other
+    /// control characters as \u00xx, everything else (slashes and non-ASCII included) as is.
+    static func appendString(_ string: String, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        var s = string
+        s.withUTF8 { bytes in
+            var plainStart = 0
+            for (i, b) in bytes.enumerated() where b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") {
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[plainStart..<i]))
+                plainStart = i + 1
+                switch b {
+                case UInt8(ascii: "\""): out.append(contentsOf: "\\\"".utf8)
+                case UInt8(ascii: "\\"): out.append(contentsOf: "\\\\".utf8)
+                case 0x08: out.append(contentsOf: "\\b".utf8)
+                case 0x0C: out.append(contentsOf: "\\f".utf8)
+                case 0x0A: out.append(contentsOf: "\\n".utf8)
+                case 0x0D: out.append(contentsOf: "\\r".utf8)
+                case 0x09: out.append(contentsOf: "\\t".utf8)
+                default:
+                    out.append(contentsOf: "\\u00".utf8)
+                    out.append(hexDigits[Int(b >> 4)])
+                    out.append(hexDigits[Int(b & 15)])
+                }
+            }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[plainStart...]))
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+}
+
+extension RunPlan {
+    /// What JSONEncoder writes for the whole plan (sorted keys, slashes unescaped): the
+    /// definition `canonicalJSON()` must equal byte for byte (tests check it).
+    public func encodedByJSONEncoder() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return try encoder.encode(self)
+    }
+
+    /// Writes the canonical JSON to `path` (beside it, then renamed into place) and returns its sha256.
+    public func writeCanonicalJSON(to path: String) throws -> String {
+        let partial = path + ".partial"
+        guard FileManager.default.createFile(atPath: partial, contents: nil), let handle = FileHandle(forWritingAtPath: partial) else {
+            throw RunnerError.outputs(path: partial, reason: "cannot create the file")
+        }
+        var hasher = SHA256()
+        do {
+            try ManifestJSON.write(self) { chunk in
+                hasher.update(bufferPointer: chunk)
+                try handle.write(contentsOf: Data(chunk))
+            }
+            try handle.close()
+        } catch {
+            try? handle.close()
+            try? FileManager.default.removeItem(atPath: partial)
+            throw error
+        }
+        guard rename(partial, path) == 0 else {
+            throw RunnerError.outputs(path: path, reason: "cannot move \(partial) into place: \(String(cString: strerror(errno)))")
+        }
+        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+    }
+}

@@ -1,0 +1,196 @@
+import Foundation
+import GASCore
+import GRDB
+import GRDBSQLite
+
+/// A run's committed outcomes, compact: one column per field, per detector, indexed by sample
+/// position in the plan. About 25 bytes per outcome instead of a `DetectorOutcome` with its strings
+/// (over 200), so finishing a run of millions of outcomes stays within memory; probabilities other
+/// than p_ai stay in the ledger (`probs_json`).
+///
+/// Order: detectors by name (UTF-8 bytes, as SQLite sorts them), then plan position: the order of
+/// `RunLedger.outcomes(runID:)` and of predictions.parquet.
+public struct OutcomeGrid: Sendable {
+    /// Sample ids in plan order (position = index).
+    public let sampleIDs: [String]
+    /// Detector names, sorted by their UTF-8 bytes.
+    public private(set) var detectors: [String] = []
+    /// Per detector, per position: the status as an index into `OutcomeGrid.statuses`, or `none`.
+    var status: [[UInt8]] = []
+    var pAI: [[Double]] = []  // NaN: no p_ai
+    var predicted: [[Int8]] = []  // -1: none
+    var latencyMs: [[Double]] = []
+    var batch: [[Int32]] = []
+    /// Error messages by (detector index, position).
+    var errors: [Int: String] = [:]
+
+    static let statuses = OutcomeStatus.allCases
+    static let none: UInt8 = 255
+
+    public init(sampleIDs: [String]) { self.sampleIDs = sampleIDs }
+
+    /// Number of outcomes held.
+    public internal(set) var count = 0
+
+    /// Outcomes per status name (every status present, as results.json counts them).
+    public var statusCounts: [String: Int] {
+        var counts = [Int](repeating: 0, count: Self.statuses.count)
+        for column in status { for s in column where s != Self.none { counts[Int(s)] += 1 } }
+        var result: [String: Int] = [:]
+        for (i, n) in counts.enumerated() where n > 0 { result[Self.statuses[i].rawValue] = n }
+        return result
+    }
+
+    public func detectorIndex(_ name: String) -> Int? { detectors.firstIndex(of: name) }
+
+    /// Whether (detector, position) has an outcome.
+    public func has(detector d: Int, position p: Int) -> Bool { status[d][p] != Self.none }
+
+    /// Positions of the samples detector `d` has an outcome for, as a mask over the plan.
+    public func committedMask(detector name: String) -> [Bool] {
+        guard let d = detectorIndex(name) else { return [Bool](repeating: false, count: sampleIDs.count) }
+        return status[d].map { $0 != Self.none }
+    }
+
+    public func highestBatch(detector name: String) -> Int? {
+        guard let d = detectorIndex(name) else { return nil }
+        var best: Int32?
+        for (p, s) in status[d].enumerated() where s != Self.none { best = max(best ?? batch[d][p], batch[d][p]) }
+        return best.map(Int.init)
+    }
+
+    @inline(__always)
+    public func status(detector d: Int, position p: Int) -> OutcomeStatus? {
+        let s = status[d][p]
+        return s == Self.none ? nil : Self.statuses[Int(s)]
+    }
+
+    @inline(__always)
+    public func pAI(detector d: Int, position p: Int) -> Double? {
+        let v = pAI[d][p]
+        return v.isNaN ? nil : v
+    }
+
+    public func error(detector d: Int, position p: Int) -> String? { errors[d * sampleIDs.count + p] }
+
+    /// The fields of one outcome.
+    public struct Entry {
+        public var status: OutcomeStatus
+        public var pAI: Double?
+        public var predicted: Int?
+        public var error: String?
+        public var latencyMs: Double
+        public var batch: Int
+    }
+
+    public func entry(detector d: Int, position p: Int) -> Entry? {
+        let s = status[d][p]
+        guard s != Self.none else { return nil }
+        let probability = pAI[d][p]
+        let guess = predicted[d][p]
+        return Entry(status: Self.statuses[Int(s)], pAI: probability.isNaN ? nil : probability, predicted: guess < 0 ? nil : Int(guess),
+                     error: errors[d * sampleIDs.count + p], latencyMs: latencyMs[d][p], batch: Int(batch[d][p]))
+    }
+
+    /// Every outcome in order, as `DetectorOutcome`s (without `probs`): for the small consumers
+    /// that want the full records (generator rewards, robustness).
+    public func outcomes() -> [DetectorOutcome] {
+        var result: [DetectorOutcome] = []
+        result.reserveCapacity(count)
+        for d in detectors.indices {
+            for p in sampleIDs.indices {
+                guard let e = entry(detector: d, position: p) else { continue }
+                result.append(DetectorOutcome(sampleID: sampleIDs[p], detector: detectors[d], status: e.status, pAI: e.pAI,
+                                              predicted: e.predicted, error: e.error, latencyMs: e.latencyMs, batch: e.batch))
+            }
+        }
+        return result
+    }
+
+    mutating func addDetector(_ name: String) -> Int {
+        let n = sampleIDs.count
+        detectors.append(name)
+        status.append([UInt8](repeating: Self.none, count: n))
+        pAI.append([Double](repeating: .nan, count: n))
+        predicted.append([Int8](repeating: -1, count: n))
+        latencyMs.append([Double](repeating: 0, count: n))
+        batch.append([Int32](repeating: 0, count: n))
+        return detectors.count - 1
+    }
+
+    /// Puts the detectors in name order (UTF-8 bytes), moving their columns along.
+    mutating func sortDetectors() {
+        let order = detectors.indices.sorted { Array(detectors[$0].utf8).lexicographicallyPrecedes(Array(detectors[$1].utf8)) }
+        guard order != Array(detectors.indices) else { return }
+        var moved: [Int: String] = [:]
+        let n = sampleIDs.count
+        for (new, old) in order.enumerated() {
+            for p in 0..<n { if let e = errors[old * n + p] { moved[new * n + p] = e } }
+        }
+        detectors = order.map { detectors[$0] }
+        status = order.map { status[$0] }
+        pAI = order.map { pAI[$0] }
+        predicted = order.map { predicted[$0] }
+        latencyMs = order.map { latencyMs[$0] }
+        batch = order.map { batch[$0] }
+        errors = moved
+    }
+}
+
+extension RunLedger {
+    /// The run's outcomes for the plan's samples (`sampleIDs` in plan order), read straight from
+    /// SQLite (no join, no sort, no per-row objects). Outcomes of samples not in the list are left out.
+    public func outcomeGrid(runID: String, sampleIDs: [String]) throws -> OutcomeGrid {
+        var positions: [String: Int32] = [:]
+        positions.reserveCapacity(sampleIDs.count)
+        for (i, id) in sampleIDs.enumerated() { positions[id] = Int32(i) }
+        let statusCodes = Dictionary(uniqueKeysWithValues: OutcomeGrid.statuses.enumerated().map { ($1.rawValue, UInt8($0)) })
+        let n = sampleIDs.count
+        var grid = try queue.read { db -> OutcomeGrid in
+            var grid = OutcomeGrid(sampleIDs: sampleIDs)
+            let statement = try db.makeStatement(sql: """
+                SELECT sample_id, detector, status, p_ai, predicted, error, latency_ms, batch FROM outcomes WHERE run_id = ?
+                """)
+            try statement.setArguments([runID])
+            let handle = statement.sqliteStatement
+            var lastDetector: [UInt8] = [], lastIndex = -1
+            while true {
+                let rc = sqlite3_step(handle)
+                if rc == SQLITE_DONE { break }
+                guard rc == SQLITE_ROW else {
+                    throw StoreError.database(path: path, underlying: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+                }
+                guard let id = Self.text(handle, 0), let position = positions[id] else { continue }
+                let p = Int(position)
+                let detectorBytes = UnsafeBufferPointer(start: sqlite3_column_text(handle, 1), count: Int(sqlite3_column_bytes(handle, 1)))
+                let d: Int
+                if lastIndex >= 0 && detectorBytes.elementsEqual(lastDetector) {
+                    d = lastIndex
+                } else {
+                    let name = String(decoding: detectorBytes, as: UTF8.self)
+                    d = grid.detectorIndex(name) ?? grid.addDetector(name)
+                    lastDetector = Array(detectorBytes)
+                    lastIndex = d
+                }
+                guard let statusText = Self.text(handle, 2), let code = statusCodes[statusText] else {
+                    throw StoreError.corrupt(path: path, what: "outcome status '\(Self.text(handle, 2) ?? "NULL")'")
+                }
+                if grid.status[d][p] == OutcomeGrid.none { grid.count += 1 }
+                grid.status[d][p] = code
+                grid.pAI[d][p] = sqlite3_column_type(handle, 3) == SQLITE_NULL ? .nan : sqlite3_column_double(handle, 3)
+                grid.predicted[d][p] = sqlite3_column_type(handle, 4) == SQLITE_NULL ? -1 : Int8(clamping: sqlite3_column_int64(handle, 4))
+                if sqlite3_column_type(handle, 5) != SQLITE_NULL, let e = Self.text(handle, 5) { grid.errors[d * n + p] = e }
+                grid.latencyMs[d][p] = sqlite3_column_double(handle, 6)
+                grid.batch[d][p] = Int32(clamping: sqlite3_column_int64(handle, 7))
+            }
+            return grid
+        }
+        grid.sortDetectors()
+        return grid
+    }
+
+    static func text(_ handle: OpaquePointer, _ column: Int32) -> String? {
+        guard let pointer = sqlite3_column_text(handle, column) else { return nil }
+        return String(decoding: UnsafeBufferPointer(start: pointer, count: Int(sqlite3_column_bytes(handle, column))), as: UTF8.self)
+    }
+}

@@ -1,0 +1,51 @@
+import Foundation
+import GASCore
+import GASRunner
+import GASSpec
+import GASTestSupport
+import Testing
+
+/// The streamed manifest encoder must write exactly JSONEncoder's bytes (the manifest hash of
+/// every earlier run depends on them), for awkward strings too.
+@Suite struct ManifestEncodingTests {
+    @Test func streamedManifestEqualsJSONEncoderByteForByte() throws {
+        let dir = try TestSupport.temporaryDirectory("manifest-encoding")
+        let specPath = dir + "/spec.yaml"
+        try """
+            version: 1
+            round: {name: enc, seed: 3, modalities: [image, audio]}
+            catalogs: [\(TestSupport.repositoryRoot)/datasets/catalog.yaml]
+            sources:
+              - {kind: real, datasets: ["*-real"], samples: 4}
+            detectors:
+              - {name: base, adapter: builtin, model: image-baseline}
+            outputs: {directory: runs}
+
+            """.write(toFile: specPath, atomically: true, encoding: .utf8)
+        let loaded = try SpecLoader.load(path: specPath)
+        let controls = String(decoding: (0..<0x80).map { UInt8($0) }, as: UTF8.self)
+        let awkward = ["plain", "a/b\\c\"d", controls, "naïve 東京 🎉 \u{2028}\u{2029}", "", "\u{7f}\u{85}"]
+        var samples: [PlannedSample] = []
+        for (i, text) in awkward.enumerated() {
+            samples.append(PlannedSample(id: "id-\(i)", uri: "file:///x/\(text)", sha256: String(repeating: "a", count: 64), byteCount: i * 1_000_003,
+                                         dataset: text, sourceKind: .real, mediaType: i % 2 == 0 ? .real : .synthetic,
+                                         modality: i % 3 == 0 ? .audio : .image, seed: UInt64.max >> UInt64(i), format: "png",
+                                         mediaPath: "media/aa/\(i).png", skipReason: i % 2 == 0 ? nil : text,
+                                         generatorFamily: i % 3 == 1 ? nil : "family \(text)"))
+        }
+        let detectors = [PlannedDetector(spec: loaded.spec.detectors[0], artifactSHA256: "abc")]
+        for skipped in [nil, [SkippedDataset(name: "x/y", reason: "unreadable \"shard\"")]] as [[SkippedDataset]?] {
+            for sampleList in [samples, [], Array(samples.prefix(1))] {
+                var plan = RunPlan(schemaVersion: RunPlan.schemaVersion, toolVersion: ToolInfo.version, spec: loaded.spec,
+                                   samples: sampleList, detectors: detectors)
+                plan.skippedDatasets = skipped
+                let expected = try plan.encodedByJSONEncoder()
+                #expect(try plan.canonicalJSON() == expected)
+                let hash = try plan.manifestHash()
+                let written = try plan.writeCanonicalJSON(to: dir + "/manifest.json")
+                #expect(hash == written)
+                #expect(FileManager.default.contents(atPath: dir + "/manifest.json") == expected)
+            }
+        }
+    }
+}
