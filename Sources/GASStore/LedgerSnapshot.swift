@@ -65,7 +65,11 @@ public final class LedgerSnapshot: Sendable {
             throw StoreError.database(path: source, underlying: "no such file")
         }
         do {
-            let queue = try DatabaseQueue(path: source)
+            // Other gascli processes may hold the ledger (a run writing, a reader closing and
+            // checkpointing): wait for them like the run does instead of failing with "locked".
+            var config = Configuration()
+            config.busyMode = .timeout(10)
+            let queue = try DatabaseQueue(path: source, configuration: config)
             try queue.writeWithoutTransaction { db in
                 try db.execute(sql: "VACUUM INTO ?", arguments: [destination])
             }
