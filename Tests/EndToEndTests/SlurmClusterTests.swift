@@ -35,8 +35,10 @@ import GASTestSupport
         return dir
     }
 
-    /// Runs a shell line with system(3): the start script leaves daemons behind, and Foundation's
-    /// Process was seen never to reap the script then (the test hung on a defunct bash).
+    /// Runs a shell line with system(3). Foundation's Process reaps a child when a descriptor the
+    /// child inherited closes; daemons started under it kept that descriptor open and the test hung
+    /// on a defunct bash. (local-cluster.sh also closes inherited descriptors before starting them,
+    /// so other tests' children are not held either.)
     static func shell(_ line: String) -> Int32 {
         let status = system(line)
         return status == -1 ? -1 : (status >> 8) & 0xff

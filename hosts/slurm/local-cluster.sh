@@ -34,6 +34,13 @@ case "$command_name" in
   *) echo "usage: $0 start|stop DIR" >&2; exit 2 ;;
 esac
 
+# The daemons outlive this script: they must not inherit the caller's descriptors (a caller that
+# waits for a pipe or socket to close, as Foundation's Process does to reap its children, would
+# wait forever). Close everything above stderr, then give the daemons /dev/null as stdio.
+for fd in $(ls /proc/$$/fd); do
+  if [ "$fd" -gt 2 ] 2>/dev/null; then eval "exec $fd>&-" 2>/dev/null || true; fi
+done
+
 [ "$(id -u)" = 0 ] || { echo "local-cluster.sh: must run as root (slurmd and munged need it)" >&2; exit 1; }
 for tool in munged slurmctld slurmd sinfo; do
   command -v "$tool" >/dev/null || { echo "local-cluster.sh: $tool not found; install Debian's slurm-wlm and munge (./install.sh --with-test-tools)" >&2; exit 1; }
@@ -89,7 +96,6 @@ NodeName=$host NodeAddr=127.0.0.1 CPUs=$cpus State=UNKNOWN
 PartitionName=debug Nodes=$host Default=YES MaxTime=INFINITE State=UP
 CONF
 export SLURM_CONF="$dir/slurm.conf"
-# The daemons must not hold the caller's stdout/stderr open (a caller reading them to the end would wait forever).
 slurmctld -f "$SLURM_CONF" </dev/null >/dev/null 2>&1
 slurmd -f "$SLURM_CONF" </dev/null >/dev/null 2>&1
 for _ in $(seq 1 100); do
