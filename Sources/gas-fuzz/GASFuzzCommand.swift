@@ -15,8 +15,8 @@ struct GASFuzzCommand: ParsableCommand {
         abstract: "Fuzz gascli's input readers from the committed seed corpora.",
         discussion: """
         Targets: \(FuzzTargets.all.map { $0.name }.joined(separator: ", ")), or 'all'.
-        A finding (an untyped error, an input slower than --slow-seconds, a hang, a crash or an
-        allocation beyond --max-memory-mb) is saved under --findings; add it to
+        A finding (an untyped error, an input slower than --slow-seconds, a hang, a crash or an \
+        allocation beyond --max-memory-mb) is saved under --findings; add it to \
         Tests/FuzzCorpus/<target>/regressions/ once fixed.
 
         Example:
