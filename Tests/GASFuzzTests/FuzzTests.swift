@@ -28,6 +28,7 @@ struct FuzzTests {
         let seeds = loaded.seeds + loaded.regressions.map(\.bytes)
         var fuzzer = Fuzzer(target: target, seeds: seeds, seed: 34, slowSeconds: 5)
         let report = fuzzer.run(executions: seeds.count + extra, seconds: 90)
+        FuzzTargets.removeScratch()
         print(String(format: "fuzz %@: %d inputs in %.1f s, %d accepted, %d rejected, %d distinct rejections, slowest %.3f s, peak memory +%.0f MiB",
                      name, report.executions, report.seconds, report.accepted, report.rejected, report.distinctRejections,
                      report.slowestSeconds, Double(report.peakMemoryGrowthBytes) / 1_048_576))
@@ -53,6 +54,7 @@ struct FuzzTests {
         var accepted = 0
         for bytes in loaded.seeds where target.run(bytes) == .accepted { accepted += 1 }
         #expect(accepted > 0, "no seed of \(name) is accepted: the target is not reading them")
+        FuzzTargets.removeScratch()
     }
 
     @Test("the mutator is deterministic: the same seed gives the same inputs")
