@@ -25,8 +25,13 @@ public enum FuzzTargets {
 
     static func writeInput(_ bytes: [UInt8], name: String) -> String? {
         let path = scratch + "/" + name
+        if FileManager.default.createFile(atPath: path, contents: Data(bytes)) { return path }
+        try? FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
         return FileManager.default.createFile(atPath: path, contents: Data(bytes)) ? path : nil
     }
+
+    /// Removes the scratch folder (it is made again when a target needs it).
+    public static func removeScratch() { try? FileManager.default.removeItem(atPath: scratch) }
 
     static func describe(_ error: any Error) -> String { "\(type(of: error)): \(String(describing: error).prefix(300))" }
 

@@ -84,6 +84,7 @@ struct GASFuzzCommand: ParsableCommand {
                          report.distinctRejections, report.corpusSize, report.slowestSeconds,
                          Double(report.peakMemoryGrowthBytes) / 1_048_576, report.findings.count))
         }
+        FuzzTargets.removeScratch()
         print("\(total) inputs, \(findingCount) findings")
         if findingCount > 0 { throw ExitCode(1) }
     }
