@@ -95,6 +95,7 @@ public enum ResultFiles {
                 .int32(rows.map { grid.batch[$0.d][$0.p] }),
                 .string(rows.map { samples[$0.p].sourceKind == .generator ? samples[$0.p].generatorFamily : nil }),
             ])
+            FaultInjection.reach(.predictionsWriting)
         }
         for d in grid.detectors.indices {
             for p in samples.indices where grid.has(detector: d, position: p) {
@@ -104,7 +105,9 @@ public enum ResultFiles {
         }
         try flush()
         try writer.close()
+        FaultInjection.reach(.predictionsBeforeRename)
         try AtomicFile.publish(partial, as: path)
+        FaultInjection.reach(.predictionsRenamed)
     }
 
     public static let metricsSchema = ParquetSchema(columns: [

@@ -359,7 +359,9 @@ struct ProcessDetectorTests {
         let (r, seconds) = await timed { await detector.predict(big) }
         #expect(seconds < 120)
         #expect(r.count == 2000)
-        #expect(r.allSatisfy { $0.failureStatus == .timeout })
+        // Normally the batch times out; on a loaded machine the write can instead meet the closed
+        // pipe (EPIPE) first, which is an error outcome. Either way nothing hangs or crashes.
+        #expect(r.allSatisfy { $0.failureStatus == .timeout || $0.failureStatus == .error })
     }
 
     @Test("20 MiB without a newline is a bounded protocol violation")
