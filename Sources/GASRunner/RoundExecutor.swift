@@ -15,7 +15,7 @@ enum RoundExecutor {
 
     /// Runs every job over the samples it has no committed outcome for yet (`committed`), so a
     /// resumed run evaluates each (sample, detector) pair exactly once.
-    static func run(jobs: [DetectorJob], samples: [PlannedSample], store: MediaStore, ledger: RunLedger, runID: String,
+    static func run(jobs: [DetectorJob], samples: [PlannedSample], store: MediaStore, ledger: any OutcomeLedger, runID: String,
                     committed: [String: Set<String>] = [:], lastBatch: [String: Int] = [:],
                     observer: any RunObserver, shouldStop: (@Sendable () -> Bool)? = nil) async throws {
         // Each detector stops at its own batch boundary (never by cancellation, which would turn
@@ -39,7 +39,7 @@ enum RoundExecutor {
     }
 
     static func runDetector(_ job: DetectorJob, samples: [PlannedSample], alreadyDone: Int, total: Int, firstBatch: Int,
-                            store: MediaStore, ledger: RunLedger, runID: String, observer: any RunObserver,
+                            store: MediaStore, ledger: any OutcomeLedger, runID: String, observer: any RunObserver,
                             shouldStop: (@Sendable () -> Bool)? = nil) async throws -> Bool {
         var done = alreadyDone
         observer.handle(.detector(job.name, done: done, total: total))
@@ -47,7 +47,7 @@ enum RoundExecutor {
         // Samples the runner could not read get their `skipped` outcome at once.
         let skipped = samples.filter { $0.skipReason != nil }
         if !skipped.isEmpty {
-            try ledger.commit(runID: runID, outcomes: skipped.map {
+            try await ledger.commit(runID: runID, outcomes: skipped.map {
                 DetectorOutcome(sampleID: $0.id, detector: job.name, status: .skipped, error: $0.skipReason)
             })
             done += skipped.count
@@ -69,7 +69,7 @@ enum RoundExecutor {
         guard failure == nil, let adapter = job.adapter else {
             let reason = failure ?? "detector is not available"
             observer.handle(.warning("\(job.name): \(reason)"))
-            try ledger.commit(runID: runID, outcomes: usable.map {
+            try await ledger.commit(runID: runID, outcomes: usable.map {
                 DetectorOutcome(sampleID: $0.id, detector: job.name, status: .error, error: reason)
             })
             observer.handle(.detector(job.name, done: total, total: total))
@@ -100,7 +100,7 @@ enum RoundExecutor {
                     outcomes.append(DetectorOutcome(sample: sample.id, detector: job.name, result: result, latencyMs: perSample, batch: batchNumber))
                 }
             }
-            try ledger.commit(runID: runID, outcomes: outcomes)
+            try await ledger.commit(runID: runID, outcomes: outcomes)
             done += batch.count
             observer.handle(.detector(job.name, done: done, total: total))
             // A stop request (graceful shutdown) ends the run between batches: this batch is committed.

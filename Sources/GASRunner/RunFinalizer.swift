@@ -6,17 +6,17 @@ import GASStore
 /// Every file is written beside its final name and renamed into place.
 enum RunFinalizer {
     static func finalize(runID: String, runDirectory: String, plan: RunPlan, manifestHash: String, specPath: String,
-                         ledger: RunLedger, outcomes: [DetectorOutcome], startedAt: String, finishedAt: String,
-                         durationSeconds: Double, challenges: [ChallengeRecord]? = nil) throws -> (detectors: [DetectorScore], generators: [GeneratorScore]) {
+                         ledger: any OutcomeLedger, outcomes: [DetectorOutcome], startedAt: String, finishedAt: String,
+                         durationSeconds: Double, challenges: [ChallengeRecord]? = nil) async throws -> (detectors: [DetectorScore], generators: [GeneratorScore]) {
         func file(_ name: String) -> String { (runDirectory as NSString).appendingPathComponent(name) }
         // Scores come from what the ledger holds, so live runs and rescoring read the same rows.
         let scores = RoundScoring.score(samples: plan.samples, outcomes: outcomes, detectors: plan.detectors.map(\.spec.name),
                                         rule: plan.spec.scoring, seed: plan.spec.round.seed)
-        try ledger.writeScores(runID: runID, scores: scores)
+        try await ledger.writeScores(runID: runID, scores: scores)
         var generatorScores: [GeneratorScore] = []
-        if let challenges {
+        if let challenges, let sqlite = ledger as? RunLedger {
             generatorScores = GeneratorRound.scores(samples: plan.samples, outcomes: outcomes, challenges: challenges)
-            try ledger.writeGeneratorScores(runID: runID, scores: generatorScores)
+            try sqlite.writeGeneratorScores(runID: runID, scores: generatorScores)
         }
         let metadata = [("gascli.run_id", runID), ("gascli.manifest_hash", manifestHash), ("gascli.tool_version", ToolInfo.version)]
         try ResultFiles.writePredictions(path: file("predictions.parquet"), runID: runID, samples: plan.samples, outcomes: outcomes, metadata: metadata)
@@ -35,7 +35,9 @@ enum RunFinalizer {
         func file(_ name: String) -> String { (runDirectory as NSString).appendingPathComponent(name) }
         return [
             ("results", file("results.json")), ("predictions", file("predictions.parquet")), ("metrics", file("metrics.parquet")),
-            ("database", file("run.sqlite")), ("manifest", file("manifest.json")), ("logs", file("logs")),
+            // A run in a shared PostgreSQL ledger has ledger.json, saying where, instead of run.sqlite.
+            ("database", FileManager.default.fileExists(atPath: file(SharedLedgerPointer.fileName)) ? file(SharedLedgerPointer.fileName) : file("run.sqlite")),
+            ("manifest", file("manifest.json")), ("logs", file("logs")),
         ]
     }
 }

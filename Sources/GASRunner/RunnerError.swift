@@ -7,6 +7,8 @@ public enum RunnerError: Error, CustomStringConvertible {
     case resumeRefused(run: String, changes: [String])
     case unfinishedRunDiffers(run: String, changes: [String])
     case mediaMissing(samples: [String])
+    /// The chosen ledger cannot hold this kind of run or serve this command.
+    case ledgerUnsupported(url: String, what: String)
     /// The run was asked to stop (graceful shutdown); its committed batches are kept.
     case stopped
 
@@ -25,6 +27,7 @@ public enum RunnerError: Error, CustomStringConvertible {
         case let .mediaMissing(samples):
             "media of \(samples.count) sample(s) are missing or changed in the media store: " + samples.prefix(10).joined(separator: ", ")
                 + (samples.count > 10 ? ", …" : "") + ". Restore the run's media (an audit bundle made with --with-media holds them) or re-run the round."
+        case let .ledgerUnsupported(url, what): "the PostgreSQL ledger (\(url)) does not support \(what)"
         case .stopped: "the run was stopped between batches; committed batches are kept and the run resumes where it stopped"
         }
     }

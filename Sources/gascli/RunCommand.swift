@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GASCore
 import GASRunner
 
 struct RunCommand: AsyncParsableCommand {
@@ -12,6 +13,7 @@ struct RunCommand: AsyncParsableCommand {
               gascli run configs/offline-eval.yaml --output /tmp/runs --quiet
               gascli run configs/quickstart.yaml --resume quickstart-20261126-010318-5ed742f7
               gascli run configs/quickstart.yaml --quiet --json | jq '.modality_leaderboards'
+              PGPASSWORD=... gascli run configs/quickstart.yaml --ledger postgres://gas@db.example:5432/gas
 
             Outcomes are committed batch by batch. Running the same spec again continues the newest
             unfinished run of the round (after a crash, kill -9 or Ctrl-C) when its plan is unchanged,
@@ -19,7 +21,11 @@ struct RunCommand: AsyncParsableCommand {
             Progress goes to stderr (live bars on a terminal, plain lines in a log); the leaderboard,
             the winner per modality and the output paths to stdout. For scripts: --quiet prints only
             the run directory and no progress; --json prints results.json to stdout instead of the table.
-            Exit status: 0 when the run completed, 1 when it failed, 2 when the spec is invalid.
+            --ledger (or GASCLI_LEDGER_URL, or outputs.ledger in the spec) commits outcomes into a shared
+            PostgreSQL database instead of the run directory's run.sqlite, so processes on several
+            machines can commit one run; the password comes from PGPASSWORD or the URL and is never
+            printed. See docs/postgres-ledger.md.
+            Exit status: 0 when the run completed, 1 when it failed, 2 when the spec or --ledger is invalid.
             """)
 
     @Argument(help: "Path of the round spec (YAML).")
@@ -34,6 +40,9 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(name: .customLong("new"), help: "Start a new run even if an unfinished run of this round exists.")
     var forceNew = false
 
+    @Option(help: ArgumentHelp("Commit outcomes into this ledger: postgres://user@host:5432/database, or sqlite (the run directory's run.sqlite). Overrides GASCLI_LEDGER_URL and outputs.ledger.", valueName: "url"))
+    var ledger: String?
+
     @Flag(name: .shortAndLong, help: "No progress; print only the run directory on success (with --json: only the JSON).")
     var quiet = false
 
@@ -41,13 +50,21 @@ struct RunCommand: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
+        let ledgerURL: LedgerURL?
+        do {
+            ledgerURL = try (ledger ?? ProcessInfo.processInfo.environment["GASCLI_LEDGER_URL"].flatMap { $0.isEmpty ? nil : $0 }).map { try LedgerURL.parse($0) }
+        } catch {
+            Diagnostics.printError((ledger == nil ? "GASCLI_LEDGER_URL: " : "--ledger: ") + "\(error)")
+            throw ExitCode(2)
+        }
         let progress = TerminalProgress(enabled: !quiet)
         Interruption.install {
             progress.finish()  // the last counts stay on screen; no redraw after the message
-            return "interrupted: outcomes of finished batches are committed in the run's run.sqlite; detector processes were stopped"
+            return "interrupted: outcomes of finished batches are committed in the run's ledger; detector processes were stopped"
         }
         do {
-            let summary = try await RoundRunner.run(specPath: spec, options: RunOptions(outputDirectory: output, resume: resume, forceNew: forceNew, observer: progress))
+            let summary = try await RoundRunner.run(specPath: spec, options: RunOptions(outputDirectory: output, resume: resume, forceNew: forceNew, observer: progress,
+                                                                                     ledger: ledgerURL))
             progress.finish()
             if json {
                 let path = (summary.runDirectory as NSString).appendingPathComponent("results.json")
