@@ -122,7 +122,8 @@ struct PostgresLedgerTests {
         #expect(sqlite.status == 0, "\(sqlite.stderr)")
         let pgManifest = try server.sql("SELECT manifest_hash FROM runs", database: database)
         let liteManifest = try String(contentsOfFile: sqlite.stdout.trimmingCharacters(in: .whitespacesAndNewlines) + "/results.json", encoding: .utf8)
-        #expect(liteManifest.contains("\"manifest_hash\":\"\(pgManifest)\""))
+        #expect(pgManifest.count == 64)
+        #expect(liteManifest.contains(pgManifest))
 
         // A malformed URL and a password in the spec are spec errors at the value's line and column.
         try f.write("bad.yaml", base.replacingOccurrences(of: "outputs: {directory: runs}",
@@ -200,7 +201,7 @@ struct PostgresLedgerTests {
         #expect((Int(killed) ?? 0) >= 1)
         first.process.waitUntilExit()
         #expect(first.process.terminationStatus == 0, "\(first.stderr())")
-        let done = try server.sql("SELECT status, count(*) FROM runs JOIN outcomes ON outcomes.run_id = runs.id GROUP BY status", database: terminatedDB)
+        let done = try server.sql("SELECT runs.status, count(*) FROM runs JOIN outcomes ON outcomes.run_id = runs.id GROUP BY runs.status", database: terminatedDB)
         #expect(done == "completed|32")
         #expect(try Self.digest(first.directory()) == expected)
 
