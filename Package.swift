@@ -93,6 +93,15 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
 
+        // Fuzz targets and the seeded mutational fuzzer (docs: README "Robustness"); gas-fuzz runs it for long sessions.
+        .target(name: "GASFuzz", dependencies: [
+            "GASCore", "GASSpec", "GASParquet", "GASMedia", "GASDetectors", "GASNetwork",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        .executableTarget(name: "gas-fuzz", dependencies: [
+            "GASFuzz", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
         .target(name: "GASTestSupport", dependencies: ["GASCore"], path: "Tests/GASTestSupport"),
         .testTarget(name: "GASCoreTests", dependencies: ["GASCore", "GASTestSupport"]),
         .testTarget(name: "GASSpecTests", dependencies: ["GASSpec"]),
@@ -110,6 +119,9 @@ let package = Package(
             "GASNetwork", "GASCore", "GASMedia", "GASData", "GASSpec", "GASStore", "GASTestSupport",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        .testTarget(name: "GASFuzzTests", dependencies: [
+            "GASFuzz", "GASCore", "GASSpec", "GASParquet", "GASMedia", "GASDetectors", "GASNetwork", "GASTestSupport",
         ]),
         // A misbehaving generator miner the end-to-end tests start as a separate process.
         .executableTarget(name: "gas-test-generator", dependencies: [

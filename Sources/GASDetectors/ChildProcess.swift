@@ -88,7 +88,8 @@ final class ChildProcess: @unchecked Sendable {
 
     /// Starts `command` in its own process group with piped stdin/stdout/stderr.
     static func launch(command: [String], workingDirectory: String?, environment: [String: String],
-                       maxLineBytes: Int, stderrRingBytes: Int, stderrLog: StderrLogFile?) throws(LaunchFailure) -> ChildProcess {
+                       maxLineBytes: Int, stderrRingBytes: Int, stderrLog: StderrLogFile?,
+                       memoryLimitBytes: Int? = nil) throws(LaunchFailure) -> ChildProcess {
         guard let program = command.first, !program.isEmpty else {
             throw LaunchFailure(reason: "the command is empty; set it to an argv list such as [\"python3\", \"detector.py\"]")
         }
@@ -127,6 +128,7 @@ final class ChildProcess: @unchecked Sendable {
 
         var argv = command
         var spawnPath = executable
+        var throughShell = false
         if let wd = workingDirectory, !wd.isEmpty {
             if let chdir = GNU.addChdir {
                 let rc = wd.withCString { chdir(&actions, $0) }
@@ -134,6 +136,19 @@ final class ChildProcess: @unchecked Sendable {
             } else {
                 // No posix_spawn chdir on this libc: go through the shell.
                 argv = ["/bin/sh", "-c", "cd -- \"$0\" && exec \"$@\"", wd, executable] + command.dropFirst()
+                spawnPath = "/bin/sh"
+                throughShell = true
+            }
+        }
+
+        // posix_spawn cannot set a resource limit in the child only: a memory limit goes through
+        // the shell's `ulimit -v` (RLIMIT_AS), which then execs the detector in place.
+        if let bytes = memoryLimitBytes {
+            let kib = max(1, bytes / 1024)
+            if throughShell {
+                argv[2] = "ulimit -v \(kib) && " + argv[2]
+            } else {
+                argv = ["/bin/sh", "-c", "ulimit -v \(kib) && exec \"$@\"", "sh", spawnPath] + command.dropFirst()
                 spawnPath = "/bin/sh"
             }
         }

@@ -33,6 +33,8 @@ public struct ProcessDetectorConfig: Sendable, Equatable {
     public var stderrRingBytes: Int
     /// After `{"shutdown": true}` and closing stdin, how long to wait before SIGTERM.
     public var shutdownGracePeriod: Double
+    /// The child's address-space limit (RLIMIT_AS), in bytes; nil leaves it unlimited.
+    public var memoryLimitBytes: Int?
 
     public init(name: String,
                 command: [String],
@@ -46,7 +48,8 @@ public struct ProcessDetectorConfig: Sendable, Equatable {
                 stderrLogPath: String? = nil,
                 stderrLogMaxBytes: Int = 16 * 1024 * 1024,
                 stderrRingBytes: Int = 64 * 1024,
-                shutdownGracePeriod: Double = 5) {
+                shutdownGracePeriod: Double = 5,
+                memoryLimitBytes: Int? = nil) {
         self.name = name
         self.command = command
         self.workingDirectory = workingDirectory
@@ -60,6 +63,7 @@ public struct ProcessDetectorConfig: Sendable, Equatable {
         self.stderrLogMaxBytes = stderrLogMaxBytes
         self.stderrRingBytes = stderrRingBytes
         self.shutdownGracePeriod = shutdownGracePeriod
+        self.memoryLimitBytes = memoryLimitBytes
     }
 }
 
@@ -179,7 +183,7 @@ public actor ProcessDetector: DetectorAdapter {
                 if stopping {
                     return fail(batch, c, .error, "detector was stopped while processing batch \(b)")
                 }
-                return fail(batch, c, .error, "detector \(what) while processing batch \(b); last stderr: \(lastTailOrNone())")
+                return fail(batch, c, .error, "detector \(what) while processing batch \(b)\(memoryNote()); last stderr: \(lastTailOrNone())")
             case .timedOut:
                 c.forceKill()
                 lastTail = c.stderrRing.tail()
@@ -264,7 +268,7 @@ public actor ProcessDetector: DetectorAdapter {
             if c.exitStatus == nil { return .success(c) }
             // Died between batches.
             let what = await describeDeath(c)
-            lastFailure = "detector \(what) between batches; last stderr: \(lastTailOrNone())"
+            lastFailure = "detector \(what) between batches\(memoryNote()); last stderr: \(lastTailOrNone())"
             retire(c)
         }
         if let d = disabledReason { return .failure(Message(text: d)) }
@@ -299,7 +303,8 @@ public actor ProcessDetector: DetectorAdapter {
         do {
             c = try ChildProcess.launch(command: config.command, workingDirectory: config.workingDirectory,
                                         environment: config.environment, maxLineBytes: config.maxLineBytes,
-                                        stderrRingBytes: config.stderrRingBytes, stderrLog: stderrLog)
+                                        stderrRingBytes: config.stderrRingBytes, stderrLog: stderrLog,
+                                        memoryLimitBytes: config.memoryLimitBytes)
         } catch {
             throw DetectorError.launchFailed(name: name, command: config.command, reason: error.reason)
         }
@@ -395,6 +400,15 @@ public actor ProcessDetector: DetectorAdapter {
 
     private func warn(_ text: String) {
         if warnings.count < Self.maxWarnings { warnings.append(text) } else { droppedWarnings += 1 }
+    }
+
+    /// ": it ran out of its memory limit of N MiB (limits.memory_mb)" when a limit is set and the
+    /// last stderr shows a failed allocation, so the outcome says why rather than only "exited".
+    private func memoryNote() -> String {
+        guard let limit = config.memoryLimitBytes else { return "" }
+        let signs = ["MemoryError", "Cannot allocate memory", "std::bad_alloc", "out of memory", "Out of memory", "memory allocation failed"]
+        guard signs.contains(where: { lastTail.contains($0) }) else { return "" }
+        return ": it ran out of its memory limit of \(limit / 1_048_576) MiB (limits.memory_mb; raise it if the detector needs more)"
     }
 
     private func lastTailOrNone() -> String { lastTail.isEmpty ? "(nothing)" : lastTail }

@@ -72,9 +72,13 @@ public enum SignerID {
         return Base58.encode(body + check)
     }
 
+    /// An id holds 35 bytes: at most 48 base58 characters. Longer text is refused before
+    /// decoding, whose cost grows with the square of the length (a fuzzing finding).
+    public static let maxLength = 64
+
     /// The public key inside an id, when its checksum holds.
     public static func publicKey(of id: String) -> [UInt8]? {
-        guard let bytes = Base58.decode(id), bytes.count == 35, bytes[0] == prefix else { return nil }
+        guard id.utf8.count <= maxLength, let bytes = Base58.decode(id), bytes.count == 35, bytes[0] == prefix else { return nil }
         let key = Array(bytes[1..<33])
         return make(publicKey: key) == id ? key : nil
     }

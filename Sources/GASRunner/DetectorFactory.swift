@@ -112,7 +112,8 @@ enum DetectorFactory {
                 name: spec.name, command: [spec.python ?? "python3", host, directory, "--config", model.configJSON],
                 workingDirectory: directory, environment: spec.environment ?? [:], requiredModalities: [],
                 batchTimeout: spec.timeoutSeconds, startupTimeout: max(60, spec.timeoutSeconds), maxRestarts: spec.maxRestarts,
-                stderrLogPath: (logDirectory as NSString).appendingPathComponent("\(spec.name).stderr.log"))
+                stderrLogPath: (logDirectory as NSString).appendingPathComponent("\(spec.name).stderr.log"),
+                memoryLimitBytes: spec.memoryLimitMB.map { $0 * 1_048_576 })
             return ProcessDetector(config: config)
         case .process:
             // In a round of several modalities a detector may handle a subset: samples of the others
@@ -121,7 +122,8 @@ enum DetectorFactory {
                 name: spec.name, command: spec.command ?? [], workingDirectory: workingDirectory(spec, loaded: loaded),
                 environment: spec.environment ?? [:], requiredModalities: modalities.count == 1 ? modalities : [],
                 batchTimeout: spec.timeoutSeconds, startupTimeout: max(30, spec.timeoutSeconds), maxRestarts: spec.maxRestarts,
-                stderrLogPath: (logDirectory as NSString).appendingPathComponent("\(spec.name).stderr.log"))
+                stderrLogPath: (logDirectory as NSString).appendingPathComponent("\(spec.name).stderr.log"),
+                memoryLimitBytes: spec.memoryLimitMB.map { $0 * 1_048_576 })
             return ProcessDetector(config: config)
         case .predictions:
             let path = loaded.resolve(spec.path ?? "")

@@ -17,7 +17,8 @@ enum RoundExecutor {
     /// resumed run evaluates each (sample, detector) pair exactly once.
     static func run(jobs: [DetectorJob], samples: [PlannedSample], store: MediaStore, ledger: any OutcomeLedger, runID: String,
                     committed: [String: Set<String>] = [:], lastBatch: [String: Int] = [:],
-                    observer: any RunObserver, shouldStop: (@Sendable () -> Bool)? = nil) async throws {
+                    observer: any RunObserver, shouldStop: (@Sendable () -> Bool)? = nil,
+                    globalPositions: [String: Int]? = nil) async throws {
         // Each detector stops at its own batch boundary (never by cancellation, which would turn
         // its batch in flight into error outcomes); the run reports the stop once all have.
         let stopped = try await withThrowingTaskGroup(of: Bool.self) { group -> Bool in
@@ -28,7 +29,8 @@ enum RoundExecutor {
                 let firstBatch = (lastBatch[job.name] ?? 0) + 1
                 group.addTask {
                     try await runDetector(job, samples: remaining, alreadyDone: alreadyDone, total: samples.count, firstBatch: firstBatch,
-                                          store: store, ledger: ledger, runID: runID, observer: observer, shouldStop: shouldStop)
+                                          store: store, ledger: ledger, runID: runID, observer: observer, shouldStop: shouldStop,
+                                          globalPositions: globalPositions)
                 }
             }
             var any = false
@@ -40,7 +42,7 @@ enum RoundExecutor {
 
     static func runDetector(_ job: DetectorJob, samples: [PlannedSample], alreadyDone: Int, total: Int, firstBatch: Int,
                             store: MediaStore, ledger: any OutcomeLedger, runID: String, observer: any RunObserver,
-                            shouldStop: (@Sendable () -> Bool)? = nil) async throws -> Bool {
+                            shouldStop: (@Sendable () -> Bool)? = nil, globalPositions: [String: Int]? = nil) async throws -> Bool {
         var done = alreadyDone
         observer.handle(.detector(job.name, done: done, total: total))
         guard !samples.isEmpty else { return false }
@@ -76,12 +78,10 @@ enum RoundExecutor {
             return false
         }
 
-        var batchNumber = firstBatch - 1
-        var start = 0
-        while start < usable.count {
-            let batch = Array(usable[start..<min(start + job.batchSize, usable.count)])
-            start += batch.count
-            batchNumber += 1
+        let batches = globalPositions.map { Self.gridBatches(usable, batchSize: job.batchSize, positions: $0) }
+            ?? Self.batches(usable, batchSize: job.batchSize, firstBatch: firstBatch)
+        for (index, (batchNumber, batch)) in batches.enumerated() {
+            let last = index == batches.count - 1
             var outcomes: [DetectorOutcome] = []
             let handled = batch.filter { modalities.contains($0.modality) }
             for s in batch where !modalities.contains(s.modality) {
@@ -100,16 +100,41 @@ enum RoundExecutor {
                     outcomes.append(DetectorOutcome(sample: sample.id, detector: job.name, result: result, latencyMs: perSample, batch: batchNumber))
                 }
             }
+            FaultInjection.reach(.batchPredicted)
             try await ledger.commit(runID: runID, outcomes: outcomes)
+            FaultInjection.reach(.batchCommitted)
             done += batch.count
             observer.handle(.detector(job.name, done: done, total: total))
             // A stop request (graceful shutdown) ends the run between batches: this batch is committed.
-            if let shouldStop, shouldStop(), start < usable.count {
+            if let shouldStop, shouldStop(), !last {
                 await adapter.stop()
                 return true
             }
         }
         await adapter.stop()
         return false
+    }
+
+    /// Consecutive batches of `batchSize`, numbered on from `firstBatch`.
+    static func batches(_ samples: [PlannedSample], batchSize: Int, firstBatch: Int) -> [(number: Int, samples: [PlannedSample])] {
+        stride(from: 0, to: samples.count, by: max(1, batchSize)).enumerated().map { i, start in
+            (firstBatch + i, Array(samples[start..<min(start + max(1, batchSize), samples.count)]))
+        }
+    }
+
+    /// A shard's batches on the unsharded run's grid: sample at usable position p belongs to batch
+    /// p / batchSize + 1 of the whole plan, so batch numbers (and which samples share a batch) are
+    /// those an unsharded run gives, cut only where a shard's range begins or ends.
+    static func gridBatches(_ samples: [PlannedSample], batchSize: Int, positions: [String: Int]) -> [(number: Int, samples: [PlannedSample])] {
+        var result: [(number: Int, samples: [PlannedSample])] = []
+        for s in samples {
+            let number = (positions[s.id] ?? 0) / max(1, batchSize) + 1
+            if let lastNumber = result.last?.number, lastNumber == number {
+                result[result.count - 1].samples.append(s)
+            } else {
+                result.append((number, [s]))
+            }
+        }
+        return result
     }
 }

@@ -65,6 +65,18 @@ public struct RunOptions: Sendable {
 /// continues the newest unfinished run of that round when its plan (manifest hash) is unchanged.
 public enum RoundRunner {
     public static func run(specPath: String, options: RunOptions = RunOptions()) async throws -> RunSummary {
+        var directory = options.outputDirectory ?? "the outputs folder"
+        do {
+            return try await execute(specPath: specPath, options: options, directory: &directory)
+        } catch {
+            // A full disk is named as such, with the fix; everything committed stays resumable.
+            if DiskFull.matches(error) { throw RunnerError.diskFull(path: directory, detail: "\(error)") }
+            throw error
+        }
+    }
+
+    /// `directory` follows the run: the outputs folder once planned, then the run directory.
+    static func execute(specPath: String, options: RunOptions, directory: inout String) async throws -> RunSummary {
         let observer = options.observer
         let clock = ContinuousClock()
         let began = clock.now
@@ -77,6 +89,8 @@ public enum RoundRunner {
                                             generatorMedia: snapshots.isEmpty ? nil : snapshots.mapValues(\.media))
         let challenges = snapshots.keys.sorted().flatMap { snapshots[$0]!.challenges }
         for w in planned.warnings { observer.handle(.warning(w)) }
+        directory = planned.outputs
+        FaultInjection.reach(.planned)
 
         // The ledger: the run directory's run.sqlite, or a shared PostgreSQL database (--ledger or outputs.ledger).
         var shared: PostgresRunLedger?
@@ -86,7 +100,7 @@ public enum RoundRunner {
         }
         do {
             let summary = try await run(loaded: loaded, planned: planned, snapshots: snapshots, challenges: challenges, shared: shared,
-                                        options: options, clock: clock, began: began)
+                                        options: options, clock: clock, began: began, directory: &directory)
             await shared?.close()
             return summary
         } catch {
@@ -97,7 +111,7 @@ public enum RoundRunner {
 
     static func run(loaded: LoadedSpec, planned: RoundPlanner.Planned, snapshots: [Int: GeneratorSnapshot],
                     challenges: [ChallengeRecord], shared: PostgresRunLedger?, options: RunOptions,
-                    clock: ContinuousClock, began: ContinuousClock.Instant) async throws -> RunSummary {
+                    clock: ContinuousClock, began: ContinuousClock.Instant, directory: inout String) async throws -> RunSummary {
         let observer = options.observer
         let plan = planned.plan
         let target: (id: String, directory: String)
@@ -108,6 +122,7 @@ public enum RoundRunner {
         }
         let runID = target.id
         let runDirectory = target.directory
+        directory = runDirectory
         let logDirectory = (runDirectory as NSString).appendingPathComponent("logs")
         do {
             try FileManager.default.createDirectory(atPath: logDirectory, withIntermediateDirectories: true)
@@ -163,6 +178,7 @@ public enum RoundRunner {
                                   + (shared.map { ", ledger \($0.location)" } ?? "")))
         }
 
+        FaultInjection.reach(.recorded)
         let committed = try await ledger.committedPairs(runID: runID)
         var jobs: [RoundExecutor.DetectorJob] = []
         for d in plan.detectors {
@@ -202,6 +218,7 @@ public enum RoundRunner {
                                                specPath: loaded.path, ledger: ledger, outcomes: outcomes,
                                                startedAt: startedAt, finishedAt: finishedAt, durationSeconds: duration,
                                                challenges: snapshots.isEmpty ? nil : challenges)
+        FaultInjection.reach(.finishing)
         try await ledger.finishRun(id: runID, status: "completed", finishedAt: finishedAt)
         var summary = RunSummary(runID: runID, runDirectory: runDirectory, manifestHash: planned.manifestHash, scores: RoundScoring.ranked(scores),
                           sampleCount: plan.samples.count, skippedInputs: plan.samples.filter { $0.skipReason != nil }.count,

@@ -8,11 +8,35 @@ enum RunFinalizer {
     static func finalize(runID: String, runDirectory: String, plan: RunPlan, manifestHash: String, specPath: String,
                          ledger: any OutcomeLedger, outcomes: [DetectorOutcome], startedAt: String, finishedAt: String,
                          durationSeconds: Double, challenges: [ChallengeRecord]? = nil) async throws -> (detectors: [DetectorScore], generators: [GeneratorScore]) {
-        func file(_ name: String) -> String { (runDirectory as NSString).appendingPathComponent(name) }
         // Scores come from what the ledger holds, so live runs and rescoring read the same rows.
-        let scores = RoundScoring.score(samples: plan.samples, outcomes: outcomes, detectors: plan.detectors.map(\.spec.name),
-                                        rule: plan.spec.scoring, seed: plan.spec.round.seed)
+        let scores = score(plan: plan, outcomes: outcomes)
         try await ledger.writeScores(runID: runID, scores: scores)
+        return try writeFiles(runID: runID, runDirectory: runDirectory, plan: plan, manifestHash: manifestHash, specPath: specPath, ledger: ledger,
+                              outcomes: outcomes, scores: scores, startedAt: startedAt, finishedAt: finishedAt,
+                              durationSeconds: durationSeconds, challenges: challenges)
+    }
+
+    /// The same with the SQLite ledger, for callers that are not async (`gascli merge`).
+    static func finalize(runID: String, runDirectory: String, plan: RunPlan, manifestHash: String, specPath: String,
+                         ledger: RunLedger, outcomes: [DetectorOutcome], startedAt: String, finishedAt: String,
+                         durationSeconds: Double, challenges: [ChallengeRecord]? = nil) throws -> (detectors: [DetectorScore], generators: [GeneratorScore]) {
+        let scores = score(plan: plan, outcomes: outcomes)
+        try ledger.writeScores(runID: runID, scores: scores)
+        return try writeFiles(runID: runID, runDirectory: runDirectory, plan: plan, manifestHash: manifestHash, specPath: specPath, ledger: ledger,
+                              outcomes: outcomes, scores: scores, startedAt: startedAt, finishedAt: finishedAt,
+                              durationSeconds: durationSeconds, challenges: challenges)
+    }
+
+    static func score(plan: RunPlan, outcomes: [DetectorOutcome]) -> [DetectorScore] {
+        RoundScoring.score(samples: plan.samples, outcomes: outcomes, detectors: plan.detectors.map(\.spec.name),
+                           rule: plan.spec.scoring, seed: plan.spec.round.seed)
+    }
+
+    static func writeFiles(runID: String, runDirectory: String, plan: RunPlan, manifestHash: String, specPath: String,
+                           ledger: any OutcomeLedger, outcomes: [DetectorOutcome], scores: [DetectorScore], startedAt: String,
+                           finishedAt: String, durationSeconds: Double,
+                           challenges: [ChallengeRecord]?) throws -> (detectors: [DetectorScore], generators: [GeneratorScore]) {
+        func file(_ name: String) -> String { (runDirectory as NSString).appendingPathComponent(name) }
         var generatorScores: [GeneratorScore] = []
         if let challenges, let sqlite = ledger as? RunLedger {
             generatorScores = GeneratorRound.scores(samples: plan.samples, outcomes: outcomes, challenges: challenges)
@@ -27,7 +51,7 @@ enum RunFinalizer {
             plan: plan, outcomes: outcomes, scores: scores, generators: challenges == nil ? nil : generatorScores,
             challenges: challenges,
             files: Dictionary(files(runDirectory).map { ($0.label, ($0.path as NSString).lastPathComponent) }, uniquingKeysWith: { a, _ in a }))
-        try AtomicFile.write(try document.encoded(), to: file("results.json"))
+        try AtomicFile.write(try document.encoded(), to: file("results.json"), fault: .resultsWriting)
         return (scores, generatorScores)
     }
 

@@ -138,9 +138,9 @@ public enum CatalogLoader {
     }
 
     public static func load(path: String, options: CatalogOptions = .strict) throws -> Catalog {
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
-            throw SpecErrors([SpecDiagnostic(file: path, line: 1, column: 1, field: "",
-                                             message: "catalog file does not exist or is not readable UTF-8 text")])
+        let text: String
+        do { text = try TextFile.read(path) } catch {
+            throw SpecErrors([SpecDiagnostic(file: path, line: 1, column: 1, field: "", message: "the catalog file \(error.description)")])
         }
         return try parse(text: text, file: path, directory: (path as NSString).deletingLastPathComponent, options: options)
     }

@@ -38,11 +38,21 @@ public struct ModelConfig: Codable, Sendable, Hashable {
     public static func parse(text: String, file: String) throws -> ModelConfig {
         var problems: [String] = []
         let root: Any?
+        if let v = YAMLBounds.check(text) {
+            throw ModelConfigError(file: file, problems: ["line \(v.line), column \(v.column): \(v.message)"])
+        }
+        let node: Node?
         do {
-            root = try Yams.load(yaml: text)
+            node = try Yams.compose(yaml: text)
         } catch {
             throw ModelConfigError(file: file, problems: ["not valid YAML: \(error)"])
         }
+        // Yams' constructor force-unwraps mapping keys as strings: a key that is a list or a
+        // mapping (`{[a]: b}`) would crash the process, so such keys are refused first.
+        if let node, let key = firstNonScalarKey(node) {
+            throw ModelConfigError(file: file, problems: ["line \(key.mark?.line ?? 1), column \(key.mark?.column ?? 1): mapping keys must be plain strings"])
+        }
+        root = node?.any
         guard let top = root as? [String: Any] else {
             throw ModelConfigError(file: file, problems: ["expected a mapping with name, modality, preprocessing and model"])
         }
@@ -112,6 +122,20 @@ public struct ModelConfig: Codable, Sendable, Hashable {
         return ModelConfig(name: name, version: string(top["version"]), modality: modality, dtype: dtype, resize: resize,
                            numFrames: numFrames, frameRate: frameRate, sampleRate: sampleRate, durationSeconds: duration,
                            numClasses: numClasses, weightsFile: weights, modelArguments: arguments)
+    }
+}
+
+/// The first mapping key anywhere in the tree that is not a scalar.
+func firstNonScalarKey(_ node: Node) -> Node? {
+    switch node {
+    case .scalar, .alias: return nil
+    case let .sequence(items): return items.lazy.compactMap(firstNonScalarKey).first
+    case let .mapping(map):
+        for (key, value) in map {
+            if key.scalar == nil { return key }
+            if let bad = firstNonScalarKey(value) { return bad }
+        }
+        return nil
     }
 }
 

@@ -219,9 +219,13 @@ public struct DetectorSpec: Codable, Sendable, Hashable {
     public var python: String? = nil
     /// package: the model registry folder (default `GASCLI_REGISTRY`, else `registry` in the current directory).
     public var registry: String? = nil
+    /// process, package: `limits.memory_mb`, the detector's address-space limit (RLIMIT_AS) in MiB;
+    /// a detector that allocates past it fails its batch instead of exhausting the machine.
+    public var memoryLimitMB: Int? = nil
 
     enum CodingKeys: String, CodingKey {
         case name, adapter, model, command, environment, path, detector, python, registry
+        case memoryLimitMB = "memory_mb"
         case workingDirectory = "working_directory"
         case batchSize = "batch_size"
         case timeoutSeconds = "timeout_seconds"

@@ -41,13 +41,11 @@ public enum SpecLoader {
 
     public static func load(path: String) throws -> LoadedSpec {
         let absolute = PathResolution.resolve(path, against: FileManager.default.currentDirectoryPath)
-        guard let data = FileManager.default.contents(atPath: absolute) else {
-            let why = FileManager.default.fileExists(atPath: absolute) ? "cannot be read (check permissions)" : "does not exist"
-            throw SpecErrors([SpecDiagnostic(file: path, line: 1, column: 1, field: "",
-                                             message: "the spec file \(why); pass the path of a round spec such as configs/quickstart.yaml")])
-        }
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw SpecErrors([SpecDiagnostic(file: path, line: 1, column: 1, field: "", message: "the file is not UTF-8 text")])
+        let text: String
+        do { text = try TextFile.read(absolute) } catch {
+            let message = error == .notUTF8 ? "the file is not UTF-8 text"
+                : "the spec file \(error.description); pass the path of a round spec such as configs/quickstart.yaml"
+            throw SpecErrors([SpecDiagnostic(file: path, line: 1, column: 1, field: "", message: message)])
         }
         return try parse(text: text, file: path, directory: (absolute as NSString).deletingLastPathComponent, absolutePath: absolute)
     }
@@ -230,7 +228,7 @@ public enum SpecLoader {
     }
 
     static let detectorKeys = ["name", "adapter", "model", "command", "working_directory", "environment", "path", "detector",
-                               "batch_size", "timeout", "max_restarts", "python", "registry"]
+                               "batch_size", "timeout", "max_restarts", "python", "registry", "limits"]
 
     static func readDetector(_ node: Node, _ field: String, _ r: YAMLReader, directory: String) -> DetectorSpec? {
         guard let map = r.mapping(node, field, allowed: detectorKeys) else { return nil }
@@ -246,6 +244,12 @@ public enum SpecLoader {
         if let b = map["batch_size"], let n = r.int(b, "\(field).batch_size", min: 1, max: 4096) { spec.batchSize = n }
         if let t = map["timeout"], let s = r.duration(t, "\(field).timeout") { spec.timeoutSeconds = s }
         if let m = map["max_restarts"], let n = r.int(m, "\(field).max_restarts", min: 0, max: 100) { spec.maxRestarts = n }
+        if let l = map["limits"], let limits = r.mapping(l, "\(field).limits", allowed: ["memory_mb"]) {
+            if let m = limits["memory_mb"], let n = r.int(m, "\(field).limits.memory_mb", min: 16, max: 16_777_216) { spec.memoryLimitMB = n }
+            if adapter != .process && adapter != .package {
+                r.error(l, "\(field).limits", "'limits' only applies to adapters process and package (they run as child processes)")
+            }
+        }
 
         func misplaced(_ key: String, _ wanted: String) {
             if let n = map[key] { r.error(n, "\(field).\(key)", "'\(key)' only applies to adapter \(wanted)") }

@@ -38,7 +38,7 @@ public enum ValidatorConfigLoader {
     public static func stateDirectory(path: String, currentDirectory: String = FileManager.default.currentDirectoryPath) -> String? {
         let absolute = PathResolution.resolve(path, against: currentDirectory)
         guard let data = FileManager.default.contents(atPath: absolute), let text = String(data: data, encoding: .utf8),
-              let node = try? Yams.compose(yaml: text), case let .mapping(map) = node else { return nil }
+              YAMLBounds.check(text) == nil, let node = try? Yams.compose(yaml: text), case let .mapping(map) = node else { return nil }
         let dir = map["state_dir"]?.scalar?.string ?? "validator-state"
         return PathResolution.resolve(dir, against: currentDirectory)
     }

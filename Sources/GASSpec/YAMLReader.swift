@@ -15,6 +15,10 @@ final class YAMLReader {
 
     /// Parses the text; malformed YAML becomes one diagnostic at the problem's position.
     func compose(_ text: String) -> Node? {
+        if let v = YAMLBounds.check(text) {
+            error(line: v.line, column: v.column, field: "", v.message)
+            return nil
+        }
         do {
             guard let node = try Yams.compose(yaml: text) else {
                 error(line: 1, column: 1, field: "", "the file is empty; expected a YAML mapping")
@@ -217,7 +221,8 @@ final class YAMLReader {
                 if Double(s.string) != nil { return "the number \(s.string)" }
                 if ["true", "false"].contains(s.string.lowercased()) { return "the boolean \(s.string)" }
             }
-            return "the string '\(s.string)'"
+            // Long values are cut: a message must stay one readable line.
+            return s.string.count > 80 ? "the string '\(s.string.prefix(60))…' (\(s.string.count) characters)" : "the string '\(s.string)'"
         case .mapping: return "a mapping"
         case .sequence: return "a list"
         case .alias: return "an alias"

@@ -53,9 +53,12 @@ public enum ResultFiles {
                 .string(rows.map { $0.1?.sourceKind == .generator ? $0.1?.generatorFamily : nil }),
             ])
             start += rowGroupSize
+            FaultInjection.reach(.predictionsWriting)
         }
         try writer.close()
+        FaultInjection.reach(.predictionsBeforeRename)
         try AtomicFile.publish(partial, as: path)
+        FaultInjection.reach(.predictionsRenamed)
     }
 
     public static let metricsSchema = ParquetSchema(columns: [
@@ -83,8 +86,10 @@ public enum ResultFiles {
             .double(rows.map { $0.3.recallReal }), .double(rows.map { $0.3.recallAI }),
             .double(rows.map { $0.3.sn34CI?.lower }), .double(rows.map { $0.3.sn34CI?.upper }),
         ])
+        FaultInjection.reach(.metricsParquetWriting)
         try writer.close()
         try AtomicFile.publish(partial, as: path)
+        FaultInjection.reach(.metricsParquetRenamed)
     }
 }
 
@@ -97,7 +102,31 @@ public enum AtomicFile {
         }
     }
 
-    public static func write(_ data: Data, to path: String) throws {
-        try data.write(to: URL(fileURLWithPath: path), options: .atomic)
+    /// Writes `path.partial`, then renames it over `path`; a leftover `.partial` from a killed
+    /// writer is simply overwritten next time. `fault` names the test fault point reached halfway.
+    public static func write(_ data: Data, to path: String, fault: FaultInjection.Point? = nil) throws {
+        let partial = path + ".partial"
+        let fd = open(partial, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw StoreError.fileWrite(path: partial, code: errno) }
+        defer { close(fd) }
+        let half = data.count / 2
+        try writeAll(fd, data.prefix(half), path: partial)
+        if let fault { FaultInjection.reach(fault) }
+        try writeAll(fd, data.dropFirst(half), path: partial)
+        try publish(partial, as: path)
+    }
+
+    static func writeAll(_ fd: Int32, _ data: Data, path: String) throws {
+        try data.withUnsafeBytes { (buffer: UnsafeRawBufferPointer) in
+            var done = 0
+            while done < buffer.count {
+                let n = Glibc.write(fd, buffer.baseAddress! + done, buffer.count - done)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw StoreError.fileWrite(path: path, code: errno)
+                }
+                done += n
+            }
+        }
     }
 }

@@ -68,6 +68,8 @@ public enum StoreError: Error, CustomStringConvertible {
     case corrupt(path: String, what: String)
     case newerSchema(path: String, unknown: [String])
     case notALedger(path: String)
+    /// A result file could not be written (errno `code`).
+    case fileWrite(path: String, code: Int32)
 
     public var description: String {
         switch self {
@@ -76,6 +78,7 @@ public enum StoreError: Error, CustomStringConvertible {
         case let .newerSchema(path, unknown):
             "database \(path) was written by a newer gascli (unknown schema migrations: \(unknown.joined(separator: ", "))); open it with that version or newer. It was not changed."
         case let .notALedger(path): "\(path) is not a gascli run database"
+        case let .fileWrite(path, code): "cannot write \(path): \(String(cString: strerror(code)))"
         }
     }
 }
@@ -317,6 +320,7 @@ public final class RunLedger: Sendable {
                     VALUES (?, ?, ?, ?, ?, ?, ?)
                     """, arguments: [runID, score.detector, score.sn34, score.coverage, score.invalidated, score.invalidReason, counts])
             }
+            FaultInjection.reach(.metricsWriting)
         }
     }
 

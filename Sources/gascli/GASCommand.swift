@@ -25,5 +25,5 @@ struct GASCommand: AsyncParsableCommand {
         subcommands: [RunCommand.self, ValidateCommand.self, PlanCommand.self, RunsCommand.self, RescoreCommand.self,
                       ReplayCommand.self, AuditCommand.self, ReportCommand.self, BaselineCommand.self,
                       DatasetsCommand.self, DiscriminatorCommand.self, ValidatorCommand.self, GeneratorCommand.self,
-                      KeysCommand.self])
+                      KeysCommand.self, MergeCommand.self, ClusterCommand.self])
 }

@@ -9,7 +9,7 @@ struct GeneratorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "generator",
         abstract: "Run a generator miner: an HTTP server that answers validator challenges with media.",
-        subcommands: [Start.self, Bench.self],
+        subcommands: [Start.self, Bench.self, Load.self],
         aliases: ["g", "gen"])
 
     struct Start: AsyncParsableCommand {
@@ -102,6 +102,60 @@ struct GeneratorCommand: AsyncParsableCommand {
             print("  ok \(r.ok), failed \(r.failed)" + (r.statusCounts.count > 1 ? " (statuses \(r.statusCounts.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ")))" : ""))
             print(String(format: "  %.0f requests/s, latency p50 %.2f ms, p99 %.2f ms, max %.2f ms", r.requestsPerSecond, r.p50Ms, r.p99Ms, r.maxMs))
             if let rss = r.peakRSSKiB { print(String(format: "  peak RSS (VmHWM) %.1f MiB", Double(rss) / 1024)) }
+        }
+    }
+
+    struct Load: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Mixed hostile load on loopback against the generator server or the validator webhook, with an account of every request.",
+            discussion: """
+                Example:
+                  gascli generator load --target webhook --requests 4000 --concurrency 16 --slow-clients 8
+                  gascli generator load --target generator --requests 2000
+
+                Starts the target on 127.0.0.1 (a free port) and sends a bounded mix: 6 in 10 valid signed
+                requests, 2 with a bad signature, 1 replay of an answered valid request, 1 oversized body;
+                meanwhile slow clients send their request head one byte every 200 ms. Prints sustained
+                requests/s, p50/p99 latency, peak memory, and per kind what the server answered. Exits 1
+                unless every valid request took effect (generator: delivered to the webhook; webhook:
+                stored), every bad one was refused with its status (401, 409, 413) and every slow client
+                was cut off. Loopback only; the figures depend on the machine and its load.
+                """)
+
+        @Option(help: "What to load: generator (POST /gen_image) or webhook (POST /generative_callback).")
+        var target: String = "webhook"
+
+        @Option(help: "Requests to send (slow clients not counted).")
+        var requests = 2000
+
+        @Option(help: "Clients sending at once.")
+        var concurrency = 16
+
+        @Option(name: .customLong("slow-clients"), help: "Slow-loris connections held open meanwhile.")
+        var slowClients = 8
+
+        @Option(help: "Stop sending after this many seconds even if requests remain.")
+        var duration: Double = 60
+
+        @Option(name: .customLong("header-timeout"), help: "The server's header deadline in seconds: slow clients must be cut off by it.")
+        var headerTimeout: Double = 2
+
+        func run() async throws {
+            guard let target = LoadTest.Target(rawValue: target) else {
+                Diagnostics.printError("--target must be generator or webhook, not '\(target)'")
+                throw ExitCode(2)
+            }
+            guard requests > 0, concurrency > 0, concurrency <= 512, slowClients >= 0, slowClients <= 512, duration > 0, headerTimeout > 0 else {
+                Diagnostics.printError("requests, concurrency (≤ 512), duration and header-timeout must be positive; slow-clients 0…512")
+                throw ExitCode(2)
+            }
+            let work = (NSTemporaryDirectory() as NSString).appendingPathComponent("gascli-load-\(UUID().uuidString.prefix(8))")
+            defer { try? FileManager.default.removeItem(atPath: work) }
+            let report = try await LoadTest.run(LoadTest.Options(target: target, requests: requests, concurrency: concurrency,
+                                                                 slowClients: slowClients, maxSeconds: duration,
+                                                                 headerTimeoutSeconds: headerTimeout, workDirectory: work))
+            print(report.text)
+            if !report.allRight { throw ExitCode(1) }
         }
     }
 }

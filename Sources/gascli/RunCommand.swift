@@ -13,6 +13,7 @@ struct RunCommand: AsyncParsableCommand {
               gascli run configs/offline-eval.yaml --output /tmp/runs --quiet
               gascli run configs/quickstart.yaml --resume quickstart-20261126-010318-5ed742f7
               gascli run configs/quickstart.yaml --quiet --json | jq '.modality_leaderboards'
+              gascli run configs/quickstart.yaml --shard 0/4 --run-id q-sharded   # then 1/4..3/4, gascli merge
               PGPASSWORD=... gascli run configs/quickstart.yaml --ledger postgres://gas@db.example:5432/gas
 
             Outcomes are committed batch by batch. Running the same spec again continues the newest
@@ -21,11 +22,15 @@ struct RunCommand: AsyncParsableCommand {
             Progress goes to stderr (live bars on a terminal, plain lines in a log); the leaderboard,
             the winner per modality and the output paths to stdout. For scripts: --quiet prints only
             the run directory and no progress; --json prints results.json to stdout instead of the table.
+            With --shard I/N (I from 0) only the I-th of N equal ranges of the plan's samples is
+            evaluated, by every detector, into <run dir>/shards/I-of-N/; all shards of one spec share
+            the run directory (named by --run-id, or <round>-<manifest hash>-sharded), and
+            `gascli merge <run dir>` combines them. Rerunning a shard resumes its part.
             --ledger (or GASCLI_LEDGER_URL, or outputs.ledger in the spec) commits outcomes into a shared
             PostgreSQL database instead of the run directory's run.sqlite, so processes on several
             machines can commit one run; the password comes from PGPASSWORD or the URL and is never
             printed. See docs/postgres-ledger.md.
-            Exit status: 0 when the run completed, 1 when it failed, 2 when the spec or --ledger is invalid.
+            Exit status: 0 when the run completed, 1 when it failed, 2 when the spec, --shard or --ledger is invalid.
             """)
 
     @Argument(help: "Path of the round spec (YAML).")
@@ -39,6 +44,12 @@ struct RunCommand: AsyncParsableCommand {
 
     @Flag(name: .customLong("new"), help: "Start a new run even if an unfinished run of this round exists.")
     var forceNew = false
+
+    @Option(parsing: .unconditional, help: "Evaluate only shard I of N (I from 0 to N-1), e.g. --shard 0/4; combine the parts with gascli merge.")
+    var shard: String?
+
+    @Option(name: .customLong("run-id"), help: "Name of the run (its directory under the outputs folder): resumed when it exists with the same plan.")
+    var runID: String?
 
     @Option(help: ArgumentHelp("Commit outcomes into this ledger: postgres://user@host:5432/database, or sqlite (the run directory's run.sqlite). Overrides GASCLI_LEDGER_URL and outputs.ledger.", valueName: "url"))
     var ledger: String?
@@ -62,9 +73,18 @@ struct RunCommand: AsyncParsableCommand {
             progress.finish()  // the last counts stay on screen; no redraw after the message
             return "interrupted: outcomes of finished batches are committed in the run's ledger; detector processes were stopped"
         }
+        if let shard {
+            if case .postgres = ledgerURL {
+                // Shards keep their parts in run.sqlite files that `gascli merge` combines.
+                Diagnostics.printError("--shard with a PostgreSQL ledger is not supported yet: each shard keeps its part in <run dir>/shards/I-of-N/run.sqlite and `gascli merge` combines them; drop --ledger (and GASCLI_LEDGER_URL) for sharded runs")
+                throw ExitCode(2)
+            }
+            try await runShard(shard, progress: progress)
+            return
+        }
         do {
-            let summary = try await RoundRunner.run(specPath: spec, options: RunOptions(outputDirectory: output, resume: resume, forceNew: forceNew, observer: progress,
-                                                                                     ledger: ledgerURL))
+            let summary = try await RoundRunner.run(specPath: spec, options: RunOptions(outputDirectory: output, resume: resume, forceNew: forceNew,
+                                                                                       observer: progress, runID: runID, ledger: ledgerURL))
             progress.finish()
             if json {
                 let path = (summary.runDirectory as NSString).appendingPathComponent("results.json")
@@ -81,6 +101,42 @@ struct RunCommand: AsyncParsableCommand {
             }
         } catch let error as ExitCode {
             throw error
+        } catch let error as SpecErrors {
+            progress.finish()
+            Diagnostics.printError(error.description + "\nFix the spec and run again (gascli validate \(spec) checks it without running).")
+            throw ExitCode(2)
+        } catch {
+            progress.finish()
+            Diagnostics.printError("\(error)")
+            throw ExitCode(1)
+        }
+    }
+
+    /// `--shard I/N`: one part of the round; prints the part directory and how to merge.
+    func runShard(_ text: String, progress: TerminalProgress) async throws {
+        let shard: Shard
+        do { shard = try Shard.parse(text) } catch {
+            Diagnostics.printError("\(error)")
+            throw ExitCode(2)
+        }
+        if resume != nil || forceNew || json {
+            Diagnostics.printError("--shard cannot be combined with --resume, --new or --json: a shard resumes its own part when run again, and has no results.json until gascli merge")
+            throw ExitCode(2)
+        }
+        do {
+            let summary = try await ShardRunner.run(specPath: spec, shard: shard,
+                                                    options: RunOptions(outputDirectory: output, observer: progress, runID: runID))
+            progress.finish()
+            if quiet {
+                print(summary.partDirectory)
+                return
+            }
+            for w in summary.warnings { print("warning: \(w)") }
+            let counts = summary.outcomeCounts.keys.sorted().map { "\($0) \(summary.outcomeCounts[$0] ?? 0)" }.joined(separator: ", ")
+            print("shard \(summary.shard) of run \(summary.runID)\(summary.resumed ? " (resumed)" : ""): \(summary.samples) of \(summary.totalSamples) samples x \(summary.detectors) detectors (\(counts)) in \(String(format: "%.1f", summary.durationSeconds)) s")
+            print("part:     \(summary.partDirectory)")
+            print("manifest: \(summary.manifestHash)")
+            print("when every shard has finished: gascli merge \(summary.runDirectory)")
         } catch let error as SpecErrors {
             progress.finish()
             Diagnostics.printError(error.description + "\nFix the spec and run again (gascli validate \(spec) checks it without running).")

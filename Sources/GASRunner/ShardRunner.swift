@@ -1,0 +1,162 @@
+import Crypto
+import Foundation
+import GASCore
+import GASData
+import GASSpec
+import GASStore
+
+/// What one shard of a round did, for the CLI to print.
+public struct ShardSummary: Sendable {
+    public var runID: String
+    public var runDirectory: String
+    public var partDirectory: String
+    public var manifestHash: String
+    public var shard: Shard
+    public var samples: Int
+    public var totalSamples: Int
+    public var detectors: Int
+    public var outcomeCounts: [String: Int]
+    public var resumed: Bool
+    public var warnings: [String]
+    public var durationSeconds: Double
+}
+
+/// The library function behind `gascli run SPEC --shard I/N`: plans the whole round (every shard
+/// plans the same, so all share one manifest hash), then evaluates only its range of samples into
+/// `<run dir>/shards/I-of-N/` (its own run.sqlite, predictions.parquet, logs and lock).
+/// Running the same shard again continues its part; `gascli merge` combines the parts.
+public enum ShardRunner {
+    /// The run id shards use without `--run-id`: the same on every machine for the same plan.
+    public static func defaultRunID(round: String, manifestHash: String) -> String {
+        "\(round)-\(manifestHash.prefix(8))-sharded"
+    }
+
+    public static func partDirectory(runDirectory: String, shard: Shard) -> String {
+        ((runDirectory as NSString).appendingPathComponent("shards") as NSString).appendingPathComponent(shard.directoryName)
+    }
+
+    public static func run(specPath: String, shard: Shard, options: RunOptions = RunOptions()) async throws -> ShardSummary {
+        let observer = options.observer
+        let clock = ContinuousClock()
+        let began = clock.now
+
+        var loaded = try SpecLoader.load(path: specPath)
+        if let seed = options.seed { loaded.spec.round.seed = seed }
+        if loaded.spec.sources.contains(where: { $0.kind == .generator }) { throw ShardError.generatorSources(spec: loaded.path) }
+        if case let .postgres(server) = options.ledger ?? loaded.spec.outputs.ledgerURL ?? .sqlite {
+            throw RunnerError.ledgerUnsupported(url: server.redacted, what: "sharded runs yet: each shard keeps its part in <run dir>/shards/I-of-N/run.sqlite and `gascli merge` combines them; run shards without --ledger or outputs.ledger")
+        }
+        let planned = try RoundPlanner.plan(loaded, outputsOverride: options.outputDirectory, observer: observer)
+        for w in planned.warnings { observer.handle(.warning(w)) }
+        let plan = planned.plan
+        let hash = planned.manifestHash
+
+        let runID = options.runID ?? defaultRunID(round: plan.spec.round.name, manifestHash: hash)
+        let runDirectory = (PathResolutionShim.absolute(planned.outputs) as NSString).appendingPathComponent(runID)
+        let manifestPath = (runDirectory as NSString).appendingPathComponent("manifest.json")
+        // The run directory belongs to one plan: a part of another plan is refused before it writes.
+        if let entry = try RunIndex.entry(directory: runDirectory), entry.manifestHash != hash {
+            throw RunnerError.resumeRefused(run: entry.id, changes: RoundRunner.describeChanges(directory: runDirectory, new: plan))
+        }
+        if let stored = FileManager.default.contents(atPath: manifestPath), Self.sha256(stored) != hash {
+            throw RunnerError.resumeRefused(run: runID, changes: RoundRunner.describeChanges(directory: runDirectory, new: plan))
+        }
+        let partDirectory = partDirectory(runDirectory: runDirectory, shard: shard)
+        let logDirectory = (partDirectory as NSString).appendingPathComponent("logs")
+        do {
+            try FileManager.default.createDirectory(atPath: logDirectory, withIntermediateDirectories: true)
+        } catch {
+            var isFolder: ObjCBool = false
+            let blocked = [runDirectory, (partDirectory as NSString).deletingLastPathComponent, partDirectory, logDirectory].first {
+                FileManager.default.fileExists(atPath: $0, isDirectory: &isFolder) && !isFolder.boolValue
+            }
+            throw RunnerError.outputs(path: partDirectory, reason: blocked.map { "\($0) is a file, not a folder; move it away and run the shard again" }
+                                      ?? error.localizedDescription)
+        }
+        func file(_ name: String) -> String { (partDirectory as NSString).appendingPathComponent(name) }
+        if !FileManager.default.fileExists(atPath: manifestPath) {
+            // Every shard writes the same bytes; each write is atomic, so concurrent shards are harmless.
+            try AtomicFile.write(try plan.canonicalJSON(), to: manifestPath)
+            try AtomicFile.write(Data(loaded.text.utf8), to: (runDirectory as NSString).appendingPathComponent("spec.yaml"))
+        }
+
+        let lock = try RunLock(runDirectory: partDirectory)
+        defer { withExtendedLifetime(lock) {} }
+        let range = shard.sampleRange(of: plan.samples.count)
+        let samples = Array(plan.samples[range])
+        let ledger = try RunLedger(path: file("run.sqlite"))
+        let resumed: Bool
+        if let existing = try ledger.run(id: runID) {
+            guard existing.manifestHash == hash else {
+                throw RunnerError.resumeRefused(run: runID, changes: ["shard part \(partDirectory) holds manifest \(existing.manifestHash), this plan is \(hash)"])
+            }
+            resumed = true
+            try ledger.markRunning(id: runID)
+            let pairs = try ledger.count("outcomes", runID: runID)
+            observer.handle(.note("resuming shard \(shard) of run \(runID): \(pairs) of \(samples.count * plan.detectors.count) outcomes already committed"))
+        } else {
+            resumed = false
+            let info = ShardPartInfo(runID: runID, manifestHash: hash, index: shard.index, count: shard.count,
+                                     firstSample: range.lowerBound, endSample: range.upperBound, spec: loaded.path)
+            try AtomicFile.write(try JSONEncoder.sorted.encode(info), to: file(ShardPartInfo.fileName))
+            let resolvedSpec = String(decoding: try JSONEncoder.sorted.encode(plan.spec), as: UTF8.self)
+            try ledger.createRun(RunRecord(id: runID, roundName: plan.spec.round.name, specPath: loaded.path, specText: loaded.text,
+                                           resolvedSpecJSON: resolvedSpec, manifestHash: hash, toolVersion: ToolInfo.version,
+                                           seed: plan.spec.round.seed, startedAt: RoundRunner.timestamp(Date())),
+                                 samples: plan.samples, detectors: detectorRecords(plan))
+            observer.handle(.note("shard \(shard) of run \(runID): samples \(range.lowerBound)..<\(range.upperBound) of \(plan.samples.count) x \(plan.detectors.count) detectors, manifest \(hash.prefix(16))"))
+        }
+
+        let committed = try ledger.committedPairs(runID: runID)
+        var jobs: [RoundExecutor.DetectorJob] = []
+        for d in plan.detectors {
+            if samples.allSatisfy({ committed[d.spec.name]?.contains($0.id) == true }) {
+                jobs.append(.init(name: d.spec.name, batchSize: d.spec.batchSize, adapter: nil, setupFailure: nil))
+                continue
+            }
+            do {
+                let adapter = try DetectorFactory.make(d.spec, loaded: loaded, modalities: plan.spec.round.modalities, logDirectory: logDirectory)
+                jobs.append(.init(name: d.spec.name, batchSize: d.spec.batchSize, adapter: adapter))
+            } catch {
+                jobs.append(.init(name: d.spec.name, batchSize: d.spec.batchSize, adapter: nil, setupFailure: "\(error)"))
+            }
+        }
+        // Batches stay on the whole plan's grid, so batch numbers match an unsharded run.
+        var positions: [String: Int] = [:]
+        for s in plan.samples where s.skipReason == nil { positions[s.id] = positions.count }
+        do {
+            try await RoundExecutor.run(jobs: jobs, samples: samples, store: MediaStore(root: planned.outputs), ledger: ledger, runID: runID,
+                                        committed: committed, observer: observer, shouldStop: options.shouldStop, globalPositions: positions)
+        } catch RunnerError.stopped {
+            try? ledger.finishRun(id: runID, status: "interrupted", finishedAt: RoundRunner.timestamp(Date()))
+            throw RunnerError.stopped
+        } catch {
+            try? ledger.finishRun(id: runID, status: "failed", finishedAt: RoundRunner.timestamp(Date()))
+            throw error
+        }
+
+        let outcomes = try ledger.outcomes(runID: runID)
+        let metadata = [("gascli.run_id", runID), ("gascli.manifest_hash", hash), ("gascli.tool_version", ToolInfo.version),
+                        ("gascli.shard", shard.description)]
+        try ResultFiles.writePredictions(path: file("predictions.parquet"), runID: runID, samples: plan.samples, outcomes: outcomes, metadata: metadata)
+        try ledger.finishRun(id: runID, status: "completed", finishedAt: RoundRunner.timestamp(Date()))
+        let elapsed = clock.now - began
+        return ShardSummary(runID: runID, runDirectory: runDirectory, partDirectory: partDirectory, manifestHash: hash, shard: shard,
+                            samples: samples.count, totalSamples: plan.samples.count, detectors: plan.detectors.count,
+                            outcomeCounts: Dictionary(grouping: outcomes, by: \.status.rawValue).mapValues(\.count), resumed: resumed,
+                            warnings: planned.warnings,
+                            durationSeconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+    }
+
+    static func detectorRecords(_ plan: RunPlan) -> [DetectorRecord] {
+        plan.detectors.map { d in
+            DetectorRecord(name: d.spec.name, adapter: d.spec.adapter.rawValue,
+                           configJSON: String(decoding: (try? JSONEncoder.sorted.encode(d.spec)) ?? Data(), as: UTF8.self),
+                           artifactSHA256: d.artifactSHA256)
+        }
+    }
+
+    static func sha256(_ data: Data) -> String {
+        SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+    }
+}
