@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", exact: "2.101.3"),
         .package(url: "https://github.com/apple/swift-nio-extras", exact: "1.35.2"),
         .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
+        .package(url: "https://github.com/vapor/postgres-nio", exact: "1.33.2"),
     ],
     targets: [
         // Domain types, metrics and deterministic randomness. No I/O.
@@ -50,10 +51,11 @@ let package = Package(
             "GASCore", "GASMedia", "GASParquet",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
-        // SQLite ledger (GRDB migrations) and result writers (Parquet, JSON).
+        // Run ledgers (SQLite through GRDB, or a shared PostgreSQL through postgres-nio) and result writers (Parquet, JSON).
         .target(name: "GASStore", dependencies: [
             "GASCore", "GASParquet", .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            .product(name: "PostgresNIO", package: "postgres-nio"),
         ]),
         // The HTML report: data in, one self-contained page out (inline CSS and SVG). No I/O.
         .target(name: "GASReport", dependencies: ["GASCore"]),

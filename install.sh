@@ -3,8 +3,8 @@
 #
 #   ./install.sh                     # system packages + release build + link into PATH
 #   ./install.sh --no-system-deps    # skip apt-get (you installed the libraries yourself)
-#   ./install.sh --with-test-tools   # also chromium (report browser test), slurm-wlm + munge (sharding test) and a .venv with pyarrow, duckdb,
-#                                    # numpy, pillow, scikit-learn and kubernetes for the test suite's cross-checks
+#   ./install.sh --with-test-tools   # also chromium (report test), slurm-wlm + munge (sharding), postgresql (shared ledger)
+#                                    # and a .venv with pyarrow, duckdb, numpy, pillow, scikit-learn and kubernetes
 #   ./install.sh --no-build          # skip the release build (the test line needs only the tools)
 #   ./install.sh --bin-dir DIR       # where to link gascli (default /usr/local/bin if writable, else ~/.local/bin)
 set -euo pipefail
@@ -33,6 +33,8 @@ DEBIAN_PACKAGES="libarchive-dev libpng-dev libjpeg-dev zlib1g-dev libzstd-dev pk
 if [ "$TEST_TOOLS" = 1 ]; then DEBIAN_PACKAGES="$DEBIAN_PACKAGES python3-venv chromium"; fi
 # slurm-wlm, munge: the sharded-round test starts a one-node Slurm cluster on loopback.
 if [ "$TEST_TOOLS" = 1 ]; then DEBIAN_PACKAGES="$DEBIAN_PACKAGES slurm-wlm munge"; fi
+# postgresql: the shared-ledger tests start a throwaway server on loopback (hosts/postgres/local-server.sh).
+if [ "$TEST_TOOLS" = 1 ]; then DEBIAN_PACKAGES="$DEBIAN_PACKAGES postgresql"; fi
 
 if [ "$SYSTEM_DEPS" = 1 ]; then
   missing=""

@@ -15,22 +15,47 @@ public enum Rescoring {
         public var usedStoredRule: Bool
     }
 
-    public static func rescore(run: String, outputs: String, scoringFile: String?) throws -> Report {
-        let directory = try RunIndex.locate(run, outputs: outputs)
+    /// Reads the run's own run.sqlite, or, for a run in a shared PostgreSQL ledger (ledger.json in
+    /// its directory), that database (password from PGPASSWORD).
+    public static func rescore(run: String, outputs: String, scoringFile: String?,
+                               environment: [String: String] = ProcessInfo.processInfo.environment) async throws -> Report {
+        let directory = try RunIndex.locate(run, outputs: outputs, sharedLedger: true)
+        if let pointer = SharedLedgerPointer.read(directory: directory),
+           !FileManager.default.fileExists(atPath: (directory as NSString).appendingPathComponent("run.sqlite")) {
+            guard case let .postgres(server) = try LedgerURL.parse(pointer.url) else {
+                throw RunnerError.unknownRun(run: run, hint: "\(directory)/\(SharedLedgerPointer.fileName) names no PostgreSQL ledger")
+            }
+            let ledger = try await PostgresRunLedger.open(server, environment: environment)
+            do {
+                let report = try await rescore(ledger: ledger, runID: pointer.runID, run: run, scoringFile: scoringFile)
+                await ledger.close()
+                return report
+            } catch {
+                await ledger.close()
+                throw error
+            }
+        }
         let ledger = try RunLedger(path: (directory as NSString).appendingPathComponent("run.sqlite"), create: false, readOnly: true)
-        guard let runID = try ledger.runIDs().last, let record = try ledger.run(id: runID) else {
+        guard let runID = try ledger.runIDs().last else {
             throw RunnerError.unknownRun(run: run, hint: "the database holds no run")
+        }
+        return try await rescore(ledger: ledger, runID: runID, run: run, scoringFile: scoringFile)
+    }
+
+    static func rescore(ledger: any OutcomeLedger, runID: String, run: String, scoringFile: String?) async throws -> Report {
+        guard let record = try await ledger.run(id: runID) else {
+            throw RunnerError.unknownRun(run: run, hint: "the ledger \(ledger.location) holds no run \(runID)")
         }
         let stored = try JSONDecoder().decode(RoundSpec.self, from: Data(record.resolvedSpecJSON.utf8))
         let rule = try scoringFile.map { try ScoringLoader.load(path: $0) } ?? stored.scoring
-        let samples = try ledger.samples(runID: runID)
-        let outcomes = try ledger.outcomes(runID: runID)
-        let detectors = try ledger.detectors(runID: runID).map(\.name)
+        let samples = try await ledger.samples(runID: runID)
+        let outcomes = try await ledger.outcomes(runID: runID)
+        let detectors = try await ledger.detectors(runID: runID).map(\.name)
         let scores = RoundScoring.score(samples: samples, outcomes: outcomes, detectors: detectors, rule: rule, seed: record.seed)
 
         var differences: [String] = []
         if scoringFile == nil {
-            let storedRows = try ledger.metricsRows(runID: runID)
+            let storedRows = try await ledger.metricsRows(runID: runID)
             let fresh = scores.flatMap { s in RunLedger.metricRows(s).map { (s.detector, $0.scope, $0.key, $0.metrics) } }
                 .sorted { ($0.0, $0.1, $0.2) < ($1.0, $1.1, $1.2) }
             if storedRows.count != fresh.count {

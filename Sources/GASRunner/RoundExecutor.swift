@@ -15,7 +15,7 @@ enum RoundExecutor {
 
     /// Runs every job over the samples it has no committed outcome for yet (`committed`: per
     /// detector, a mask over `samples`), so a resumed run evaluates each (sample, detector) pair exactly once.
-    static func run(jobs: [DetectorJob], samples: [PlannedSample], store: MediaStore, ledger: RunLedger, runID: String,
+    static func run(jobs: [DetectorJob], samples: [PlannedSample], store: MediaStore, ledger: any OutcomeLedger, runID: String,
                     committed: [String: [Bool]] = [:], lastBatch: [String: Int] = [:],
                     observer: any RunObserver, shouldStop: (@Sendable () -> Bool)? = nil,
                     globalPositions: [String: Int]? = nil) async throws {
@@ -150,18 +150,24 @@ enum RoundExecutor {
 /// batch is still all or nothing and `commit` returns only once it is durable; fewer, larger
 /// transactions touch each index page once for several detectors' batches of the same samples.
 final class GroupCommit: @unchecked Sendable {
-    private let ledger: RunLedger
+    private let ledger: any OutcomeLedger
     private let runID: String
     private let lock = NSLock()
     private var pending: [([DetectorOutcome], CheckedContinuation<Void, any Error>)] = []
     private var writing = false
 
-    init(ledger: RunLedger, runID: String) {
+    init(ledger: any OutcomeLedger, runID: String) {
         self.ledger = ledger
         self.runID = runID
     }
 
     func commit(_ outcomes: [DetectorOutcome]) async throws {
+        // A shared (PostgreSQL) ledger takes each batch as its own transaction: its writers are
+        // other processes too, and its commits retry on their own connection.
+        guard let sqlite = ledger as? RunLedger else {
+            try await ledger.commit(runID: runID, outcomes: outcomes)
+            return
+        }
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             let becomeWriter = lock.withLock { () -> Bool in
                 pending.append((outcomes, continuation))
@@ -179,7 +185,7 @@ final class GroupCommit: @unchecked Sendable {
                 }
                 if batches.isEmpty { return }
                 do {
-                    try ledger.commit(runID: runID, outcomes: batches.count == 1 ? batches[0].0 : batches.flatMap(\.0))
+                    try sqlite.commit(runID: runID, outcomes: batches.count == 1 ? batches[0].0 : batches.flatMap(\.0))
                     for (_, c) in batches { c.resume() }
                 } catch {
                     for (_, c) in batches { c.resume(throwing: error) }

@@ -40,9 +40,15 @@ public struct RunOptions: Sendable {
     /// Asked after every committed batch; when it returns true the run stops with
     /// `RunnerError.stopped`, its committed batches kept and its status `interrupted`.
     public var shouldStop: (@Sendable () -> Bool)?
+    /// Where outcomes are committed; overrides the spec's `outputs.ledger`. nil: the spec's choice,
+    /// else the run directory's run.sqlite.
+    public var ledger: LedgerURL?
+    /// How a PostgreSQL ledger retries a transaction cut off by a lost connection.
+    public var ledgerRetry: PostgresRunLedger.RetryPolicy = .standard
     public init(outputDirectory: String? = nil, resume: String? = nil, forceNew: Bool = false,
                 observer: any RunObserver = SilentObserver(), runID: String? = nil, seed: UInt64? = nil,
-                shouldStop: (@Sendable () -> Bool)? = nil) {
+                shouldStop: (@Sendable () -> Bool)? = nil, ledger: LedgerURL? = nil) {
+        self.ledger = ledger
         self.outputDirectory = outputDirectory
         self.resume = resume
         self.forceNew = forceNew
@@ -83,11 +89,37 @@ public enum RoundRunner {
                                             generatorMedia: snapshots.isEmpty ? nil : snapshots.mapValues(\.media))
         let challenges = snapshots.keys.sorted().flatMap { snapshots[$0]!.challenges }
         for w in planned.warnings { observer.handle(.warning(w)) }
-        let plan = planned.plan
         directory = planned.outputs
         FaultInjection.reach(.planned)
 
-        let target = try chooseRun(plan: plan, manifestHash: planned.manifestHash, outputs: planned.outputs, options: options)
+        // The ledger: the run directory's run.sqlite, or a shared PostgreSQL database (--ledger or outputs.ledger).
+        var shared: PostgresRunLedger?
+        if case let .postgres(server) = options.ledger ?? loaded.spec.outputs.ledgerURL ?? .sqlite {
+            guard snapshots.isEmpty else { throw RunnerError.ledgerUnsupported(url: server.redacted, what: "rounds with generator sources (their challenges are kept in the run's run.sqlite); run this round with the default SQLite ledger") }
+            shared = try await PostgresRunLedger.open(server, retry: options.ledgerRetry)
+        }
+        do {
+            let summary = try await run(loaded: loaded, planned: planned, snapshots: snapshots, challenges: challenges, shared: shared,
+                                        options: options, clock: clock, began: began, directory: &directory)
+            await shared?.close()
+            return summary
+        } catch {
+            await shared?.close()
+            throw error
+        }
+    }
+
+    static func run(loaded: LoadedSpec, planned: RoundPlanner.Planned, snapshots: [Int: GeneratorSnapshot],
+                    challenges: [ChallengeRecord], shared: PostgresRunLedger?, options: RunOptions,
+                    clock: ContinuousClock, began: ContinuousClock.Instant, directory: inout String) async throws -> RunSummary {
+        let observer = options.observer
+        let plan = planned.plan
+        let target: (id: String, directory: String)
+        if let shared {
+            target = try await chooseSharedRun(plan: plan, manifestHash: planned.manifestHash, outputs: planned.outputs, options: options, ledger: shared)
+        } else {
+            target = try chooseRun(plan: plan, manifestHash: planned.manifestHash, outputs: planned.outputs, options: options)
+        }
         let runID = target.id
         let runDirectory = target.directory
         directory = runDirectory
@@ -101,39 +133,55 @@ public enum RoundRunner {
 
         let lock = try RunLock(runDirectory: runDirectory)
         defer { withExtendedLifetime(lock) {} }
-        let ledger = try RunLedger(path: file("run.sqlite"))
-        let startedAt: String
-        if let existing = try ledger.run(id: runID) {
-            startedAt = existing.startedAt
-            try ledger.markRunning(id: runID)
-            let pairs = try ledger.count("outcomes", runID: runID)
-            observer.handle(.note("resuming run \(runID): \(pairs) of \(plan.samples.count * plan.detectors.count) outcomes already committed, manifest \(planned.manifestHash.prefix(16))"))
+        let ledger: any OutcomeLedger
+        if let shared {
+            ledger = shared
+            // Where this run's outcomes are, for the commands that read the run directory (no password).
+            var server = shared.server
+            server.password = nil
+            try AtomicFile.write(try SharedLedgerPointer(url: server.redacted, runID: runID).encoded(), to: file(SharedLedgerPointer.fileName))
         } else {
-            startedAt = timestamp(Date())
-            _ = try plan.writeCanonicalJSON(to: file("manifest.json"))
-            try AtomicFile.write(Data(loaded.text.utf8), to: file("spec.yaml"))
-            let resolvedSpec = String(decoding: try JSONEncoder.sorted.encode(plan.spec), as: UTF8.self)
-            let detectorRecords = plan.detectors.map { d in
-                DetectorRecord(name: d.spec.name, adapter: d.spec.adapter.rawValue,
-                               configJSON: String(decoding: (try? JSONEncoder.sorted.encode(d.spec)) ?? Data(), as: UTF8.self),
-                               artifactSHA256: d.artifactSHA256)
+            ledger = try RunLedger(path: file("run.sqlite"))
+        }
+        // Written before the run is recorded, so a recorded run always has its manifest; a process
+        // joining a shared run on another machine writes its own copy (the same bytes: same hash).
+        let fm = FileManager.default
+        if !fm.fileExists(atPath: file("manifest.json")) { _ = try plan.writeCanonicalJSON(to: file("manifest.json")) }
+        if !fm.fileExists(atPath: file("spec.yaml")) { try AtomicFile.write(Data(loaded.text.utf8), to: file("spec.yaml")) }
+        let resolvedSpec = String(decoding: try JSONEncoder.sorted.encode(plan.spec), as: UTF8.self)
+        let detectorRecords = plan.detectors.map { d in
+            DetectorRecord(name: d.spec.name, adapter: d.spec.adapter.rawValue,
+                           configJSON: String(decoding: (try? JSONEncoder.sorted.encode(d.spec)) ?? Data(), as: UTF8.self),
+                           artifactSHA256: d.artifactSHA256)
+        }
+        let startedAt: String
+        let opened = try await ledger.openRun(
+            RunRecord(id: runID, roundName: plan.spec.round.name, specPath: loaded.path, specText: loaded.text,
+                      resolvedSpecJSON: resolvedSpec, manifestHash: planned.manifestHash, toolVersion: ToolInfo.version,
+                      seed: plan.spec.round.seed, startedAt: timestamp(Date())),
+            samples: plan.samples, detectors: detectorRecords)
+        switch opened {
+        case let .existing(existing):
+            startedAt = existing.startedAt
+            try await ledger.markRunning(id: runID)
+            let pairs = try await ledger.count("outcomes", runID: runID)
+            observer.handle(.note("resuming run \(runID): \(pairs) of \(plan.samples.count * plan.detectors.count) outcomes already committed, manifest \(planned.manifestHash.prefix(16))"))
+        case .created:
+            guard let created = try await ledger.run(id: runID) else { throw StoreError.corrupt(path: ledger.location, what: "run \(runID) was recorded but cannot be read back") }
+            startedAt = created.startedAt
+            if !snapshots.isEmpty, let sqlite = ledger as? RunLedger {
+                for snapshot in snapshots.values { for c in snapshot.collections { try sqlite.createCollection(c) } }
+                try sqlite.upsertChallenges(challenges, runID: runID)
+                try sqlite.importRejections(snapshots.keys.sorted().flatMap { snapshots[$0]!.rejections })
             }
-            try ledger.createRun(RunRecord(id: runID, roundName: plan.spec.round.name, specPath: loaded.path, specText: loaded.text,
-                                           resolvedSpecJSON: resolvedSpec, manifestHash: planned.manifestHash, toolVersion: ToolInfo.version,
-                                           seed: plan.spec.round.seed, startedAt: startedAt),
-                                 samples: plan.samples, detectors: detectorRecords)
-            if !snapshots.isEmpty {
-                for snapshot in snapshots.values { for c in snapshot.collections { try ledger.createCollection(c) } }
-                try ledger.upsertChallenges(challenges, runID: runID)
-                try ledger.importRejections(snapshots.keys.sorted().flatMap { snapshots[$0]!.rejections })
-            }
-            observer.handle(.note("run \(runID): \(plan.samples.count) samples x \(plan.detectors.count) detectors, manifest \(planned.manifestHash.prefix(16))"))
+            observer.handle(.note("run \(runID): \(plan.samples.count) samples x \(plan.detectors.count) detectors, manifest \(planned.manifestHash.prefix(16))"
+                                  + (shared.map { ", ledger \($0.location)" } ?? "")))
         }
 
         FaultInjection.reach(.recorded)
         // What is already committed, per detector, as a mask over the plan (a resumed run skips it).
-        let (committed, lastBatch) = try { () throws -> ([String: [Bool]], [String: Int]) in
-            let grid = try ledger.outcomeGrid(runID: runID, sampleIDs: plan.samples.map(\.id))
+        let (committed, lastBatch) = try await { () async throws -> ([String: [Bool]], [String: Int]) in
+            let grid = try await ledger.outcomeGrid(runID: runID, sampleIDs: plan.samples.map(\.id))
             var masks: [String: [Bool]] = [:], batches: [String: Int] = [:]
             for name in grid.detectors {
                 masks[name] = grid.committedMask(detector: name)
@@ -164,23 +212,26 @@ public enum RoundRunner {
                                         committed: committed, lastBatch: lastBatch, observer: observer,
                                         shouldStop: options.shouldStop)
         } catch RunnerError.stopped {
-            try? ledger.finishRun(id: runID, status: "interrupted", finishedAt: timestamp(Date()))
+            try? await ledger.finishRun(id: runID, status: "interrupted", finishedAt: timestamp(Date()))
             throw RunnerError.stopped
+        } catch let error as PostgresLedgerError {
+            // The ledger cannot be reached to record the failure; a rerun resumes the run all the same.
+            throw error
         } catch {
-            try? ledger.finishRun(id: runID, status: "failed", finishedAt: timestamp(Date()))
+            try? await ledger.finishRun(id: runID, status: "failed", finishedAt: timestamp(Date()))
             throw error
         }
 
         jobs.removeAll()  // the adapters (and predictions tables) are done; free them before finishing
-        let grid = try ledger.outcomeGrid(runID: runID, sampleIDs: plan.samples.map(\.id))
+        let grid = try await ledger.outcomeGrid(runID: runID, sampleIDs: plan.samples.map(\.id))
         let finishedAt = timestamp(Date())
         let elapsed = clock.now - began
         let duration = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        let (scores, generatorScores, robustness) = try RunFinalizer.finalize(
+        let (scores, generatorScores, robustness) = try await RunFinalizer.finalize(
             runID: runID, runDirectory: runDirectory, plan: plan, manifestHash: planned.manifestHash, specPath: loaded.path, ledger: ledger,
             grid: grid, startedAt: startedAt, finishedAt: finishedAt, durationSeconds: duration, challenges: snapshots.isEmpty ? nil : challenges)
         FaultInjection.reach(.finishing)
-        try ledger.finishRun(id: runID, status: "completed", finishedAt: finishedAt)
+        try await ledger.finishRun(id: runID, status: "completed", finishedAt: finishedAt)
         var summary = RunSummary(runID: runID, runDirectory: runDirectory, manifestHash: planned.manifestHash, scores: RoundScoring.ranked(scores),
                           sampleCount: plan.samples.count, skippedInputs: plan.samples.filter { $0.skipReason != nil }.count,
                           outcomeCounts: grid.statusCounts,
@@ -224,6 +275,42 @@ public enum RoundRunner {
         }
         let id = "\(plan.spec.round.name)-\(compactTimestamp(Date()))-\(manifestHash.prefix(8))"
         return (id, (outputs as NSString).appendingPathComponent(id))
+    }
+
+    /// The same choice with a shared PostgreSQL ledger, where the runs are rows of the database
+    /// rather than folders: a given run id joins (or creates) that run, `resume` names a recorded
+    /// run, and otherwise the newest unfinished run of the round with this plan is continued.
+    /// Processes that must join one run (shards on several machines) pass the same `runID`.
+    static func chooseSharedRun(plan: RunPlan, manifestHash: String, outputs: String, options: RunOptions,
+                                ledger: PostgresRunLedger) async throws -> (id: String, directory: String) {
+        func directory(_ id: String) -> String { (PathResolutionShim.absolute(outputs) as NSString).appendingPathComponent(id) }
+        func changes(_ recorded: RunRecord) -> [String] {
+            let local = directory(recorded.id)
+            if FileManager.default.fileExists(atPath: (local as NSString).appendingPathComponent("manifest.json")) {
+                return describeChanges(directory: local, new: plan)
+            }
+            return ["recorded manifest \(recorded.manifestHash.prefix(16)), this plan \(manifestHash.prefix(16)) (no manifest.json of the run on this machine to compare)"]
+        }
+        if let id = options.runID {
+            if let recorded = try await ledger.run(id: id), recorded.manifestHash != manifestHash {
+                throw RunnerError.resumeRefused(run: id, changes: changes(recorded))
+            }
+            return (id, directory(id))
+        }
+        if let resume = options.resume {
+            let id = (resume as NSString).lastPathComponent
+            guard let recorded = try await ledger.run(id: id) else {
+                throw RunnerError.unknownRun(run: resume, hint: "the PostgreSQL ledger at \(ledger.location) holds no run \(id)")
+            }
+            if recorded.manifestHash != manifestHash { throw RunnerError.resumeRefused(run: id, changes: changes(recorded)) }
+            return (id, directory(id))
+        }
+        if !options.forceNew, let unfinished = try await ledger.unfinishedRun(round: plan.spec.round.name) {
+            if unfinished.manifestHash == manifestHash { return (unfinished.id, directory(unfinished.id)) }
+            throw RunnerError.unfinishedRunDiffers(run: unfinished.id, changes: changes(unfinished))
+        }
+        let id = "\(plan.spec.round.name)-\(compactTimestamp(Date()))-\(manifestHash.prefix(8))"
+        return (id, directory(id))
     }
 
     /// A run killed between creating its database and recording the run leaves a directory with a

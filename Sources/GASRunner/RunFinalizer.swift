@@ -7,21 +7,45 @@ import GASStore
 /// Every file is written beside its final name and renamed into place.
 enum RunFinalizer {
     static func finalize(runID: String, runDirectory: String, plan: RunPlan, manifestHash: String, specPath: String,
-                         ledger: RunLedger, grid: OutcomeGrid, startedAt: String, finishedAt: String,
-                         durationSeconds: Double, challenges: [ChallengeRecord]? = nil)
-        throws -> (detectors: [DetectorScore], generators: [GeneratorScore], robustness: [RoundScoring.Robustness]) {
-        func file(_ name: String) -> String { (runDirectory as NSString).appendingPathComponent(name) }
+                         ledger: any OutcomeLedger, grid: OutcomeGrid, startedAt: String, finishedAt: String,
+                         durationSeconds: Double, challenges: [ChallengeRecord]? = nil) async throws -> Finished {
         // Scores come from what the ledger holds, so live runs and rescoring read the same rows.
-        let scores = RoundScoring.score(samples: plan.samples, grid: grid, detectors: plan.detectors.map(\.spec.name),
-                                        rule: plan.spec.scoring, seed: plan.spec.round.seed)
+        let scores = score(plan: plan, grid: grid)
+        try await ledger.writeScores(runID: runID, scores: scores)
+        return try writeFiles(runID: runID, runDirectory: runDirectory, plan: plan, manifestHash: manifestHash, specPath: specPath, ledger: ledger,
+                              grid: grid, scores: scores, startedAt: startedAt, finishedAt: finishedAt,
+                              durationSeconds: durationSeconds, challenges: challenges)
+    }
+
+    typealias Finished = (detectors: [DetectorScore], generators: [GeneratorScore], robustness: [RoundScoring.Robustness])
+
+    /// The same with the SQLite ledger, for callers that are not async (`gascli merge`).
+    static func finalize(runID: String, runDirectory: String, plan: RunPlan, manifestHash: String, specPath: String,
+                         ledger: RunLedger, grid: OutcomeGrid, startedAt: String, finishedAt: String,
+                         durationSeconds: Double, challenges: [ChallengeRecord]? = nil) throws -> Finished {
+        let scores = score(plan: plan, grid: grid)
         try ledger.writeScores(runID: runID, scores: scores)
+        return try writeFiles(runID: runID, runDirectory: runDirectory, plan: plan, manifestHash: manifestHash, specPath: specPath, ledger: ledger,
+                              grid: grid, scores: scores, startedAt: startedAt, finishedAt: finishedAt,
+                              durationSeconds: durationSeconds, challenges: challenges)
+    }
+
+    static func score(plan: RunPlan, grid: OutcomeGrid) -> [DetectorScore] {
+        RoundScoring.score(samples: plan.samples, grid: grid, detectors: plan.detectors.map(\.spec.name),
+                           rule: plan.spec.scoring, seed: plan.spec.round.seed)
+    }
+
+    static func writeFiles(runID: String, runDirectory: String, plan: RunPlan, manifestHash: String, specPath: String,
+                           ledger: any OutcomeLedger, grid: OutcomeGrid, scores: [DetectorScore], startedAt: String,
+                           finishedAt: String, durationSeconds: Double, challenges: [ChallengeRecord]?) throws -> Finished {
+        func file(_ name: String) -> String { (runDirectory as NSString).appendingPathComponent(name) }
         // Full outcome records only where they are needed: generator media and robustness copies.
         let needsRecords = challenges != nil || plan.samples.contains { RobustnessAugmentation.baseID(of: $0.uri) != nil }
         let outcomes = needsRecords ? grid.outcomes() : []
         var generatorScores: [GeneratorScore] = []
-        if let challenges {
+        if let challenges, let sqlite = ledger as? RunLedger {
             generatorScores = GeneratorRound.scores(samples: plan.samples, outcomes: outcomes, challenges: challenges)
-            try ledger.writeGeneratorScores(runID: runID, scores: generatorScores)
+            try sqlite.writeGeneratorScores(runID: runID, scores: generatorScores)
         }
         let robustness = needsRecords ? RoundScoring.robustness(samples: plan.samples, outcomes: outcomes, scores: scores, rule: plan.spec.scoring) : []
         let metadata = [("gascli.run_id", runID), ("gascli.manifest_hash", manifestHash), ("gascli.tool_version", ToolInfo.version)]
@@ -41,7 +65,9 @@ enum RunFinalizer {
         func file(_ name: String) -> String { (runDirectory as NSString).appendingPathComponent(name) }
         return [
             ("results", file("results.json")), ("predictions", file("predictions.parquet")), ("metrics", file("metrics.parquet")),
-            ("database", file("run.sqlite")), ("manifest", file("manifest.json")), ("logs", file("logs")),
+            // A run in a shared PostgreSQL ledger has ledger.json, saying where, instead of run.sqlite.
+            ("database", FileManager.default.fileExists(atPath: file(SharedLedgerPointer.fileName)) ? file(SharedLedgerPointer.fileName) : file("run.sqlite")),
+            ("manifest", file("manifest.json")), ("logs", file("logs")),
         ]
     }
 }

@@ -20,13 +20,22 @@ public enum RunIndex {
         public var interrupted: Bool
     }
 
-    /// Finds a run by directory path or by id under `outputs`.
-    public static func locate(_ run: String, outputs: String) throws -> String {
+    /// Finds a run by directory path or by id under `outputs`. A run whose outcomes are in a shared
+    /// PostgreSQL ledger (ledger.json, no run.sqlite) is found only when the caller reads such
+    /// runs (`sharedLedger`); otherwise the command is refused with where the run's results are.
+    public static func locate(_ run: String, outputs: String, sharedLedger: Bool = false) throws -> String {
         let fm = FileManager.default
         let candidates = [run, (outputs as NSString).appendingPathComponent(run)]
         for c in candidates {
             let absolute = PathResolutionShim.absolute(c)
             if fm.fileExists(atPath: (absolute as NSString).appendingPathComponent("run.sqlite")) { return absolute }
+            if let pointer = SharedLedgerPointer.read(directory: absolute) {
+                if sharedLedger { return absolute }
+                throw RunnerError.ledgerUnsupported(url: pointer.url, what: """
+                    this command yet: it reads a run's run.sqlite, and run \(pointer.runID) keeps its outcomes in PostgreSQL. \
+                    Its results.json, predictions.parquet and metrics.parquet are in \(absolute); `gascli rescore` reads it from the database
+                    """)
+            }
         }
         let known = (try? list(outputs: outputs).map(\.id)) ?? []
         let matches = known.filter { $0.hasPrefix(run) }
@@ -46,6 +55,19 @@ public enum RunIndex {
         return entries.sorted { $0.startedAt < $1.startedAt }
     }
 
+    /// Run folders whose outcomes are in a shared PostgreSQL ledger (they hold ledger.json instead
+    /// of run.sqlite), which `list` does not read.
+    public static func sharedLedgerRuns(outputs: String) -> [(directory: String, pointer: SharedLedgerPointer)] {
+        let root = PathResolutionShim.absolute(outputs)
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: root) else { return [] }
+        return names.sorted().compactMap { name in
+            let dir = (root as NSString).appendingPathComponent(name)
+            guard !FileManager.default.fileExists(atPath: (dir as NSString).appendingPathComponent("run.sqlite")),
+                  let pointer = SharedLedgerPointer.read(directory: dir) else { return nil }
+            return (dir, pointer)
+        }
+    }
+
     /// A run folder of this round and plan that holds no recorded run: what a run killed between
     /// creating its folder and committing its first record leaves behind.
     static func unrecordedDirectory(outputs: String, round: String, hashPrefix: String) -> String? {
@@ -54,6 +76,8 @@ public enum RunIndex {
         for name in names.sorted() where name.hasPrefix(round + "-") && name.hasSuffix("-" + hashPrefix) {
             let dir = (root as NSString).appendingPathComponent(name)
             let db = (dir as NSString).appendingPathComponent("run.sqlite")
+            // A run in a shared PostgreSQL ledger has no run.sqlite either, but it is recorded there.
+            if SharedLedgerPointer.read(directory: dir) != nil { continue }
             if !FileManager.default.fileExists(atPath: db) { return dir }
             if let ledger = try? RunLedger(path: db, create: false, readOnly: true), (try? ledger.runIDs().isEmpty) == true { return dir }
         }

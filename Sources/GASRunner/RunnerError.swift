@@ -7,6 +7,8 @@ public enum RunnerError: Error, CustomStringConvertible {
     case resumeRefused(run: String, changes: [String])
     case unfinishedRunDiffers(run: String, changes: [String])
     case mediaMissing(samples: [String])
+    /// The chosen ledger cannot hold this kind of run or serve this command.
+    case ledgerUnsupported(url: String, what: String)
     /// The run was asked to stop (graceful shutdown); its committed batches are kept.
     case stopped
     /// The filesystem under the run directory is full; committed outcomes are kept.
@@ -27,6 +29,7 @@ public enum RunnerError: Error, CustomStringConvertible {
         case let .mediaMissing(samples):
             "media of \(samples.count) sample(s) are missing or changed in the media store: " + samples.prefix(10).joined(separator: ", ")
                 + (samples.count > 10 ? ", …" : "") + ". Restore the run's media (an audit bundle made with --with-media holds them) or re-run the round."
+        case let .ledgerUnsupported(url, what): "the PostgreSQL ledger (\(url)) does not support \(what)"
         case let .diskFull(path, detail):
             "no space left on device while writing the run in \(path) (\(detail)). Outcomes of finished batches are committed in its run.sqlite. "
                 + "Free space on that filesystem (df -h \(path)) or move the run's outputs folder to a larger one, then run the same command again: the run resumes where it stopped."

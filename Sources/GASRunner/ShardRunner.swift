@@ -43,6 +43,9 @@ public enum ShardRunner {
         var loaded = try SpecLoader.load(path: specPath)
         if let seed = options.seed { loaded.spec.round.seed = seed }
         if loaded.spec.sources.contains(where: { $0.kind == .generator }) { throw ShardError.generatorSources(spec: loaded.path) }
+        if case let .postgres(server) = options.ledger ?? loaded.spec.outputs.ledgerURL ?? .sqlite {
+            throw RunnerError.ledgerUnsupported(url: server.redacted, what: "sharded runs yet: each shard keeps its part in <run dir>/shards/I-of-N/run.sqlite and `gascli merge` combines them; run shards without --ledger or outputs.ledger")
+        }
         let planned = try RoundPlanner.plan(loaded, outputsOverride: options.outputDirectory, observer: observer)
         for w in planned.warnings { observer.handle(.warning(w)) }
         let plan = planned.plan

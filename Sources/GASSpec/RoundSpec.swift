@@ -236,4 +236,17 @@ public struct DetectorSpec: Codable, Sendable, Hashable {
 public struct OutputSpec: Codable, Sendable, Hashable {
     /// Parent folder of run directories; relative to the current directory.
     public var directory: String
+    /// `outputs.ledger`: a shared PostgreSQL ledger instead of each run directory's run.sqlite.
+    /// Not encoded: where outcomes are stored is not part of what is evaluated, so it stays out
+    /// of the manifest (and its hash) and out of the resolved spec.
+    public var ledgerURL: LedgerURL? = nil
+
+    public init(directory: String, ledgerURL: LedgerURL? = nil) {
+        self.directory = directory
+        self.ledgerURL = ledgerURL
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case directory
+    }
 }

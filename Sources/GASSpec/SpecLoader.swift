@@ -111,8 +111,20 @@ public enum SpecLoader {
 
         let scoring = top["scoring"].map { readScoring($0, r) } ?? ScoringRule()
         var outputs = OutputSpec(directory: "runs")
-        if let node = top["outputs"], let map = r.mapping(node, "outputs", allowed: ["directory"]) {
+        if let node = top["outputs"], let map = r.mapping(node, "outputs", allowed: ["directory", "ledger"]) {
             if let d = map["directory"], let s = r.nonEmptyString(d, "outputs.directory") { outputs.directory = s }
+            if let l = map["ledger"], let text = r.nonEmptyString(l, "outputs.ledger") {
+                do {
+                    let url = try LedgerURL.parse(text)
+                    if case let .postgres(server) = url, server.password != nil {
+                        r.error(l, "outputs.ledger", "must not hold a password (the spec is copied into the run directory and the ledger): remove it from the URL and set PGPASSWORD")
+                    } else {
+                        outputs.ledgerURL = url
+                    }
+                } catch {
+                    r.error(l, "outputs.ledger", error.description)
+                }
+            }
         }
 
         var augment: AugmentSpec?

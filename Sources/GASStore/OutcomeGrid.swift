@@ -29,6 +29,28 @@ public struct OutcomeGrid: Sendable {
 
     public init(sampleIDs: [String]) { self.sampleIDs = sampleIDs }
 
+    /// A grid holding `outcomes` (those of samples not in `sampleIDs` are left out).
+    public init(sampleIDs: [String], outcomes: [DetectorOutcome]) {
+        self.init(sampleIDs: sampleIDs)
+        var positions: [String: Int] = [:]
+        positions.reserveCapacity(sampleIDs.count)
+        for (i, id) in sampleIDs.enumerated() { positions[id] = i }
+        let statusCodes = Dictionary(uniqueKeysWithValues: Self.statuses.enumerated().map { ($1, UInt8($0)) })
+        let n = sampleIDs.count
+        for o in outcomes {
+            guard let p = positions[o.sampleID], let code = statusCodes[o.status] else { continue }
+            let d = detectorIndex(o.detector) ?? addDetector(o.detector)
+            if status[d][p] == Self.none { count += 1 }
+            status[d][p] = code
+            pAI[d][p] = o.pAI ?? .nan
+            predicted[d][p] = o.predicted.map { Int8(clamping: $0) } ?? -1
+            if let e = o.error { errors[d * n + p] = e }
+            latencyMs[d][p] = o.latencyMs
+            batch[d][p] = Int32(clamping: o.batch)
+        }
+        sortDetectors()
+    }
+
     /// Number of outcomes held.
     public internal(set) var count = 0
 

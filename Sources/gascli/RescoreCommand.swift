@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import GASRunner
 
-struct RescoreCommand: ParsableCommand {
+struct RescoreCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rescore",
         abstract: "Recompute every metric of a run from its stored predictions alone.",
@@ -14,6 +14,8 @@ struct RescoreCommand: ParsableCommand {
             Without --scoring, the run's own scoring rule is used and the result is compared with the
             stored metrics (exit 1 if anything differs). With --scoring FILE (a YAML 'scoring:' block:
             rule, alpha, beta, on_failure) the stored metrics are left untouched and the new numbers printed.
+            A run whose outcomes are in a shared PostgreSQL ledger is read from that database (its run
+            directory's ledger.json says which; the password comes from PGPASSWORD).
             """)
 
     @Argument(help: ArgumentHelp("Run id (or a unique prefix) or run directory.", valueName: "run"))
@@ -28,9 +30,9 @@ struct RescoreCommand: ParsableCommand {
     @Flag(help: "Print the scores as JSON.")
     var json = false
 
-    func run() throws {
+    func run() async throws {
         do {
-            let r = try Rescoring.rescore(run: runArgument, outputs: output, scoringFile: scoring)
+            let r = try await Rescoring.rescore(run: runArgument, outputs: output, scoringFile: scoring)
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.sortedKeys, .prettyPrinted]

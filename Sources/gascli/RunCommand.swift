@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GASCore
 import GASRunner
 
 struct RunCommand: AsyncParsableCommand {
@@ -13,6 +14,7 @@ struct RunCommand: AsyncParsableCommand {
               gascli run configs/quickstart.yaml --resume quickstart-20261126-010318-5ed742f7
               gascli run configs/quickstart.yaml --quiet --json | jq '.modality_leaderboards'
               gascli run configs/quickstart.yaml --shard 0/4 --run-id q-sharded   # then 1/4..3/4, gascli merge
+              PGPASSWORD=... gascli run configs/quickstart.yaml --ledger postgres://gas@db.example:5432/gas
 
             Outcomes are committed batch by batch. Running the same spec again continues the newest
             unfinished run of the round (after a crash, kill -9 or Ctrl-C) when its plan is unchanged,
@@ -24,7 +26,11 @@ struct RunCommand: AsyncParsableCommand {
             evaluated, by every detector, into <run dir>/shards/I-of-N/; all shards of one spec share
             the run directory (named by --run-id, or <round>-<manifest hash>-sharded), and
             `gascli merge <run dir>` combines them. Rerunning a shard resumes its part.
-            Exit status: 0 when the run completed, 1 when it failed, 2 when the spec (or --shard) is invalid.
+            --ledger (or GASCLI_LEDGER_URL, or outputs.ledger in the spec) commits outcomes into a shared
+            PostgreSQL database instead of the run directory's run.sqlite, so processes on several
+            machines can commit one run; the password comes from PGPASSWORD or the URL and is never
+            printed. See docs/postgres-ledger.md.
+            Exit status: 0 when the run completed, 1 when it failed, 2 when the spec, --shard or --ledger is invalid.
             """)
 
     @Argument(help: "Path of the round spec (YAML).")
@@ -45,6 +51,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("run-id"), help: "Name of the run (its directory under the outputs folder): resumed when it exists with the same plan.")
     var runID: String?
 
+    @Option(help: ArgumentHelp("Commit outcomes into this ledger: postgres://user@host:5432/database, or sqlite (the run directory's run.sqlite). Overrides GASCLI_LEDGER_URL and outputs.ledger.", valueName: "url"))
+    var ledger: String?
+
     @Flag(name: .shortAndLong, help: "No progress; print only the run directory on success (with --json: only the JSON).")
     var quiet = false
 
@@ -52,18 +61,30 @@ struct RunCommand: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
+        let ledgerURL: LedgerURL?
+        do {
+            ledgerURL = try (ledger ?? ProcessInfo.processInfo.environment["GASCLI_LEDGER_URL"].flatMap { $0.isEmpty ? nil : $0 }).map { try LedgerURL.parse($0) }
+        } catch {
+            Diagnostics.printError((ledger == nil ? "GASCLI_LEDGER_URL: " : "--ledger: ") + "\(error)")
+            throw ExitCode(2)
+        }
         let progress = TerminalProgress(enabled: !quiet)
         Interruption.install {
             progress.finish()  // the last counts stay on screen; no redraw after the message
-            return "interrupted: outcomes of finished batches are committed in the run's run.sqlite; detector processes were stopped"
+            return "interrupted: outcomes of finished batches are committed in the run's ledger; detector processes were stopped"
         }
         if let shard {
+            if case .postgres = ledgerURL {
+                // Shards keep their parts in run.sqlite files that `gascli merge` combines.
+                Diagnostics.printError("--shard with a PostgreSQL ledger is not supported yet: each shard keeps its part in <run dir>/shards/I-of-N/run.sqlite and `gascli merge` combines them; drop --ledger (and GASCLI_LEDGER_URL) for sharded runs")
+                throw ExitCode(2)
+            }
             try await runShard(shard, progress: progress)
             return
         }
         do {
             let summary = try await RoundRunner.run(specPath: spec, options: RunOptions(outputDirectory: output, resume: resume, forceNew: forceNew,
-                                                                                       observer: progress, runID: runID))
+                                                                                       observer: progress, runID: runID, ledger: ledgerURL))
             progress.finish()
             if json {
                 let path = (summary.runDirectory as NSString).appendingPathComponent("results.json")

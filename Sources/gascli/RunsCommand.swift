@@ -24,9 +24,16 @@ struct RunsCommand: ParsableCommand {
 
         func run() throws {
             let entries = try RunIndex.list(outputs: output)
-            if entries.isEmpty {
+            let shared = RunIndex.sharedLedgerRuns(outputs: output)
+            if entries.isEmpty && shared.isEmpty {
                 print("no runs under \(output)")
                 return
+            }
+            if !shared.isEmpty {
+                // Their status and counts are rows of the shared database, which this listing does not read.
+                print("runs whose outcomes are in a PostgreSQL ledger (gascli runs reads run.sqlite only; gascli rescore reads these):")
+                for (directory, pointer) in shared { print("  \(pointer.runID)  \(pointer.url)  \(directory)") }
+                if entries.isEmpty { return }
             }
             let header = ["run", "status", "started", "samples", "outcomes", "best detector", "sn34"]
             let rows = entries.map { e in
