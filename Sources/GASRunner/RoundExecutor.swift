@@ -21,11 +21,12 @@ enum RoundExecutor {
         // Each detector stops at its own batch boundary (never by cancellation, which would turn
         // its batch in flight into error outcomes); the run reports the stop once all have.
         let committer = GroupCommit(ledger: ledger, runID: runID)
+        let order = idOrder(samples)
         let stopped = try await withThrowingTaskGroup(of: Bool.self) { group -> Bool in
             for job in jobs {
                 // Positions, not copies: the plan's samples are shared by every detector's task.
                 let done = committed[job.name] ?? []
-                let remaining = done.isEmpty ? Array(samples.indices) : samples.indices.filter { !done[$0] }
+                let remaining = done.isEmpty ? order : order.filter { !done[$0] }
                 let alreadyDone = samples.count - remaining.count
                 let firstBatch = (lastBatch[job.name] ?? 0) + 1
                 group.addTask {
@@ -38,6 +39,36 @@ enum RoundExecutor {
             return any
         }
         if stopped { throw RunnerError.stopped }
+    }
+
+    /// The order samples are handed to detectors: by sample id (its UTF-8 bytes), not plan order.
+    /// The ledger's outcome index is keyed by sample id, so batches in id order fill neighbouring
+    /// index pages: a run of millions of outcomes writes each page a few times instead of about
+    /// once per outcome (plan order scatters every batch over the whole index). Ids are sha256 hex
+    /// prefixes, sorted by their first 16 digits with the full bytes breaking ties.
+    static func idOrder(_ samples: [PlannedSample]) -> [Int] {
+        func prefix(_ id: String) -> UInt64? {
+            var value: UInt64 = 0, digits = 0
+            for b in id.utf8.prefix(16) {
+                let d: UInt8
+                switch b {
+                case UInt8(ascii: "0")...UInt8(ascii: "9"): d = b - UInt8(ascii: "0")
+                case UInt8(ascii: "a")...UInt8(ascii: "f"): d = b - UInt8(ascii: "a") + 10
+                default: return nil
+                }
+                value = value << 4 | UInt64(d)
+                digits += 1
+            }
+            return digits == 16 ? value : nil
+        }
+        let keys = samples.map { prefix($0.id) }
+        if keys.allSatisfy({ $0 != nil }) {
+            return samples.indices.sorted { a, b in
+                let (x, y) = (keys[a]!, keys[b]!)
+                return x != y ? x < y : Array(samples[a].id.utf8).lexicographicallyPrecedes(Array(samples[b].id.utf8))
+            }
+        }
+        return samples.indices.sorted { Array(samples[$0].id.utf8).lexicographicallyPrecedes(Array(samples[$1].id.utf8)) }
     }
 
     /// Runs one detector over `samples[positions]`.
@@ -82,25 +113,29 @@ enum RoundExecutor {
         var batchNumber = firstBatch - 1
         var start = 0
         while start < usable.count {
-            let batch = usable[start..<min(start + job.batchSize, usable.count)].map { samples[$0] }
+            let batch = usable[start..<min(start + job.batchSize, usable.count)]
             start += batch.count
             batchNumber += 1
             var outcomes: [DetectorOutcome] = []
-            let handled = batch.filter { modalities.contains($0.modality) }
-            for s in batch where !modalities.contains(s.modality) {
-                outcomes.append(DetectorOutcome(sampleID: s.id, detector: job.name, status: .skipped,
-                                                error: "detector does not handle \(s.modality.rawValue)", batch: batchNumber))
+            outcomes.reserveCapacity(batch.count)
+            let handled = batch.filter { modalities.contains(samples[$0].modality) }
+            for p in batch where !modalities.contains(samples[p].modality) {
+                outcomes.append(DetectorOutcome(sampleID: samples[p].id, detector: job.name, status: .skipped,
+                                                error: "detector does not handle \(samples[p].modality.rawValue)", batch: batchNumber))
             }
             if !handled.isEmpty {
-                let inputs = handled.map { DetectorInput(sampleID: $0.id, path: store.absolutePath($0.mediaPath), modality: $0.modality, seed: $0.seed) }
+                let inputs = handled.map { p in
+                    DetectorInput(sampleID: samples[p].id, path: store.absolutePath(samples[p].mediaPath), modality: samples[p].modality,
+                                  seed: samples[p].seed)
+                }
                 let clock = ContinuousClock()
                 let began = clock.now
                 let results = await adapter.predict(inputs)
                 let elapsed = clock.now - began
                 let perSample = (Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15) / Double(inputs.count)
-                for (i, sample) in handled.enumerated() {
+                for (i, p) in handled.enumerated() {
                     let result = i < results.count ? results[i] : .failure(.error, "detector adapter returned \(results.count) results for \(inputs.count) inputs")
-                    outcomes.append(DetectorOutcome(sample: sample.id, detector: job.name, result: result, latencyMs: perSample, batch: batchNumber))
+                    outcomes.append(DetectorOutcome(sample: samples[p].id, detector: job.name, result: result, latencyMs: perSample, batch: batchNumber))
                 }
             }
             try await ledger.commit(outcomes)
