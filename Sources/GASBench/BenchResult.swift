@@ -53,19 +53,22 @@ public struct MachineFacts: Codable, Sendable, Equatable {
     public var os: String
     public var date: String
     public var build: String
+    /// 1-minute load average when the suite finished: other processes on the machine slow wall times.
+    public var loadAverage: Double = 0
 
     enum CodingKeys: String, CodingKey {
         case cpu, cores, os, date, build
-        case memoryGiB = "memory_gib"
+        case memoryGiB = "memory_gib", loadAverage = "load_average"
     }
 
-    public init(cpu: String, cores: Int, memoryGiB: Double, os: String, date: String, build: String) {
+    public init(cpu: String, cores: Int, memoryGiB: Double, os: String, date: String, build: String, loadAverage: Double = 0) {
         self.cpu = cpu
         self.cores = cores
         self.memoryGiB = memoryGiB
         self.os = os
         self.date = date
         self.build = build
+        self.loadAverage = loadAverage
     }
 
     public static func current() -> MachineFacts {
@@ -89,11 +92,11 @@ public struct MachineFacts: Codable, Sendable, Equatable {
         #endif
         return MachineFacts(cpu: cpu, cores: ProcessInfo.processInfo.activeProcessorCount,
                             memoryGiB: (Double(ProcessInfo.processInfo.physicalMemory) / Double(1 << 30) * 10).rounded() / 10,
-                            os: os, date: f.string(from: Date()), build: build)
+                            os: os, date: f.string(from: Date()), build: build, loadAverage: Stopwatch.loadAverage())
     }
 
     public var summary: String {
-        "\(cores) cores (\(cpu)), \(memoryGiB) GiB RAM, \(os), \(date), \(build)"
+        "\(cores) cores (\(cpu)), \(memoryGiB) GiB RAM, \(os), \(date), \(build), load average \(String(format: "%.1f", loadAverage)) at the end"
     }
 }
 

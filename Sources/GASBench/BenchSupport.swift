@@ -52,6 +52,29 @@ enum Stopwatch {
         return seconds(clock.now - began)
     }
 
+    /// Wall and CPU seconds (user + system, every thread of this process) `body` takes. On a
+    /// shared machine the CPU time is the figure other processes do not distort.
+    static func measure(_ body: () throws -> Void) rethrows -> (wall: Double, cpu: Double) {
+        let cpu0 = processCPUSeconds()
+        let wall = try time(body)
+        return (wall, processCPUSeconds() - cpu0)
+    }
+
+    static func processCPUSeconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
+    }
+
+    static func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+
+    /// The 1-minute load average (how busy the machine was while measuring).
+    static func loadAverage() -> Double {
+        guard let text = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8),
+              let first = text.split(separator: " ").first, let value = Double(first) else { return 0 }
+        return value
+    }
+
     static func seconds(_ d: Duration) -> Double {
         Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
     }
@@ -69,6 +92,8 @@ struct ChildRun {
     var seconds: Double
     /// ru_maxrss of this child alone (wait4), in bytes.
     var maxRSSBytes: Int
+    /// User + system CPU seconds of the child.
+    var cpuSeconds: Double
     var stdout: String
     var stderr: String
 }
@@ -116,7 +141,8 @@ enum ChildRunner {
         try? FileManager.default.removeItem(atPath: err)
         // WIFEXITED / WEXITSTATUS by hand (Swift cannot import the macros).
         let exitStatus: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-        return ChildRun(status: exitStatus, seconds: seconds, maxRSSBytes: Int(usage.ru_maxrss) * 1024, stdout: stdout, stderr: stderr)
+        return ChildRun(status: exitStatus, seconds: seconds, maxRSSBytes: Int(usage.ru_maxrss) * 1024,
+                        cpuSeconds: Stopwatch.seconds(usage.ru_utime) + Stopwatch.seconds(usage.ru_stime), stdout: stdout, stderr: stderr)
     }
 }
 

@@ -70,10 +70,12 @@ enum ScoringBench {
 
         let rule = ScoringRule()
         var score: DetectorScore?
-        var times: [Double] = []
+        var times: [Double] = [], cpu: [Double] = []
         for i in 0..<3 {
             options.log("scoring: gascli's scorer (\(i + 1)/3)")
-            times.append(Stopwatch.time { score = Scorer.score(detector: "bench", rows: rows, rule: rule, bootstrap: nil) })
+            let m = Stopwatch.measure { score = Scorer.score(detector: "bench", rows: rows, rule: rule, bootstrap: nil) }
+            times.append(m.wall)
+            cpu.append(m.cpu)
         }
         guard let score else { throw BenchError("scoring produced no result") }
         let ourSeconds = Stopwatch.median(times)
@@ -89,7 +91,7 @@ enum ScoringBench {
         var notes = ["\(score.breakdowns.count + 1) slices (overall, \(Set(score.breakdowns.map(\.scope)).count) breakdown scopes): accuracy, MCC, Brier, cross-entropy, sn34, ROC AUC, ECE, recall per class",
                      mismatches.isEmpty ? "numbers agree with numpy on every slice (counts exact, the rest within 1e-9 relative)"
                                         : "DISAGREES with numpy: " + mismatches.prefix(5).joined(separator: "; "),
-                     "median of 3 runs each; bootstrap intervals not included (the end-to-end benchmark has them)"]
+                     "median of 3 runs each; CPU time: ours \(String(format: "%.3f", Stopwatch.median(cpu))) s, numpy \(String(format: "%.3f", ref["median_cpu_seconds"] as? Double ?? 0)) s; bootstrap intervals not included (the end-to-end benchmark has them)"]
         if let v = ref["version"] as? String { notes.append("numpy \(v)") }
         return BenchResult(name: "scoring", title: "sn34 with all breakdowns over \(count.formattedRows) predictions",
                            ours: ourSeconds, unit: "s", reference: refSeconds, referenceName: "numpy \(ref["version"] as? String ?? "?"), vectorized",

@@ -43,10 +43,21 @@ public struct MediaStore: Sendable {
     public func absolutePath(_ relative: String) -> String {
         // The common case without NSString (called for every sample and detector): a plain root
         // and a store-relative path join with one slash, as appendingPathComponent would.
-        if !root.isEmpty, !root.hasSuffix("/"), !relative.isEmpty, !relative.hasPrefix("/"), !relative.hasSuffix("/"), !relative.contains("//") {
+        if root.utf8.last.map({ $0 != UInt8(ascii: "/") }) ?? false, Self.isPlainRelative(relative) {
             return root + "/" + relative
         }
         return (root as NSString).appendingPathComponent(relative)
+    }
+
+    /// Non-empty, no leading or trailing slash, no empty component (byte checks; Foundation's
+    /// substring search costs more than the join).
+    static func isPlainRelative(_ path: String) -> Bool {
+        var previous: UInt8 = UInt8(ascii: "/")
+        for b in path.utf8 {
+            if b == UInt8(ascii: "/") && previous == UInt8(ascii: "/") { return false }
+            previous = b
+        }
+        return previous != UInt8(ascii: "/")
     }
 
     /// Stores the bytes (atomically, once) and returns the hash and relative path.
