@@ -90,6 +90,13 @@ public struct Fuzzer {
     var corpus: [[UInt8]]
     var seenRejections: Set<String> = []
 
+    /// CPU seconds used by the calling thread.
+    public static func threadCPUSeconds() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
+    }
+
     public init(target: FuzzTarget, seeds: [[UInt8]], seed: UInt64, maxInputBytes: Int = 64 << 10, slowSeconds: Double = 2) {
         self.target = target
         self.random = SplitMix64(seed: seed)
@@ -118,9 +125,11 @@ public struct Fuzzer {
             }
             watchdog?.begin(input)
             beforeEach?(input)
-            let t0 = DispatchTime.now().uptimeNanoseconds
+            // CPU time of this thread, not wall time: a slow input is one that makes the reader
+            // work, not one that waited while other processes had the cores.
+            let t0 = Self.threadCPUSeconds()
             let outcome = target.run(input)
-            let elapsed = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+            let elapsed = Self.threadCPUSeconds() - t0
             watchdog?.end()
             report.executions += 1
             report.slowestSeconds = max(report.slowestSeconds, elapsed)
