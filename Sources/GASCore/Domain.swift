@@ -65,4 +65,12 @@ public protocol DetectorAdapter: Sendable {
     /// Always returns exactly one result per input, in input order. Never throws: failures become `.failure` results.
     func predict(_ batch: [DetectorInput]) async -> [DetectorResult]
     func stop() async
+    /// Whether the time a batch takes says something about the detector. A predictions table
+    /// answers by lookup: its outcomes record latency 0, so replaying it, sharded or not, gives
+    /// byte-identical predictions files.
+    var measuresLatency: Bool { get }
+}
+
+extension DetectorAdapter {
+    public var measuresLatency: Bool { true }
 }

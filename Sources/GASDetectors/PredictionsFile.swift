@@ -241,6 +241,7 @@ enum CSVReader {
 /// other source that produces `sample_id → probabilities`, such as a Parquet reader).
 public actor PredictionsFileDetector: DetectorAdapter {
     public nonisolated let name: String
+    public nonisolated var measuresLatency: Bool { false }
     private let csvPath: String?
     private let sourceName: String
     private var table: PredictionTable?

@@ -98,7 +98,8 @@ enum RoundExecutor {
                 let began = clock.now
                 let results = await adapter.predict(inputs)
                 let elapsed = clock.now - began
-                let perSample = (Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15) / Double(inputs.count)
+                let perSample = !adapter.measuresLatency ? 0
+                    : (Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15) / Double(inputs.count)
                 for (i, sample) in handled.enumerated() {
                     let result = i < results.count ? results[i] : .failure(.error, "detector adapter returned \(results.count) results for \(inputs.count) inputs")
                     outcomes.append(DetectorOutcome(sample: sample.id, detector: job.name, result: result, latencyMs: perSample, batch: batchNumber))
