@@ -47,13 +47,31 @@ public struct ShardPartInfo: Codable, Sendable, Equatable {
     public var firstSample: Int
     public var endSample: Int
     public var spec: String
+    /// The shared PostgreSQL ledger (URL without password) the shard commits into; nil: the
+    /// part's own run.sqlite.
+    public var ledger: String? = nil
 
     enum CodingKeys: String, CodingKey {
-        case index, count, spec
+        case index, count, spec, ledger
         case runID = "run_id", manifestHash = "manifest_hash", firstSample = "first_sample", endSample = "end_sample"
     }
 
     public static let fileName = "shard.json"
+}
+
+/// `status.json` of a shard part whose outcomes are in a shared PostgreSQL ledger: how the
+/// shard's last run ended (running, completed, failed, interrupted), which the shared run's own
+/// status cannot say for one shard.
+public struct ShardPartStatus: Codable, Sendable, Equatable {
+    public var status: String
+    public var updatedAt: String
+
+    enum CodingKeys: String, CodingKey {
+        case status
+        case updatedAt = "updated_at"
+    }
+
+    public static let fileName = "status.json"
 }
 
 public enum ShardError: Error, CustomStringConvertible, Equatable {

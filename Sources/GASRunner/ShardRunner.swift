@@ -25,6 +25,8 @@ public struct ShardSummary: Sendable {
 /// plans the same, so all share one manifest hash), then evaluates only its range of samples into
 /// `<run dir>/shards/I-of-N/` (its own run.sqlite, predictions.parquet, logs and lock).
 /// Running the same shard again continues its part; `gascli merge` combines the parts.
+/// With a PostgreSQL ledger every shard commits into the one shared run in the database instead,
+/// and its part keeps only shard.json and status.json.
 public enum ShardRunner {
     /// The run id shards use without `--run-id`: the same on every machine for the same plan.
     public static func defaultRunID(round: String, manifestHash: String) -> String {
@@ -43,9 +45,10 @@ public enum ShardRunner {
         var loaded = try SpecLoader.load(path: specPath)
         if let seed = options.seed { loaded.spec.round.seed = seed }
         if loaded.spec.sources.contains(where: { $0.kind == .generator }) { throw ShardError.generatorSources(spec: loaded.path) }
-        if case let .postgres(server) = options.ledger ?? loaded.spec.outputs.ledgerURL ?? .sqlite {
-            throw RunnerError.ledgerUnsupported(url: server.redacted, what: "sharded runs yet: each shard keeps its part in <run dir>/shards/I-of-N/run.sqlite and `gascli merge` combines them; run shards without --ledger or outputs.ledger")
-        }
+        // With a shared PostgreSQL ledger every shard commits into the one run in the database and
+        // keeps only its shard.json and status.json in its part; `gascli merge` reads the database.
+        var server: LedgerURL.PostgresLocation?
+        if case let .postgres(s) = options.ledger ?? loaded.spec.outputs.ledgerURL ?? .sqlite { server = s }
         let planned = try RoundPlanner.plan(loaded, outputsOverride: options.outputDirectory, observer: observer)
         for w in planned.warnings { observer.handle(.warning(w)) }
         let plan = planned.plan
@@ -82,32 +85,89 @@ public enum ShardRunner {
 
         let lock = try RunLock(runDirectory: partDirectory)
         defer { withExtendedLifetime(lock) {} }
+        let ledger: any OutcomeLedger
+        var pointer: String?
+        if let server {
+            ledger = try await PostgresRunLedger.open(server, retry: options.ledgerRetry)
+            var clean = server
+            clean.password = nil
+            pointer = clean.redacted
+        } else {
+            ledger = try RunLedger(path: file("run.sqlite"))
+        }
+        do {
+            let summary = try await evaluate(loaded: loaded, planned: planned, shard: shard, runID: runID, runDirectory: runDirectory,
+                                             partDirectory: partDirectory, ledger: ledger, pointer: pointer, options: options)
+            await (ledger as? PostgresRunLedger)?.close()
+            let elapsed = clock.now - began
+            var result = summary
+            result.durationSeconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            return result
+        } catch {
+            await (ledger as? PostgresRunLedger)?.close()
+            throw error
+        }
+    }
+
+    /// Records the shard's part and evaluates its samples into `ledger` (the part's run.sqlite, or
+    /// the shared PostgreSQL run when `pointer`, its URL without password, is set).
+    static func evaluate(loaded: LoadedSpec, planned: RoundPlanner.Planned, shard: Shard, runID: String, runDirectory: String,
+                         partDirectory: String, ledger: any OutcomeLedger, pointer: String?, options: RunOptions) async throws -> ShardSummary {
+        let observer = options.observer
+        let plan = planned.plan
+        let hash = planned.manifestHash
+        func file(_ name: String) -> String { (partDirectory as NSString).appendingPathComponent(name) }
+        let logDirectory = file("logs")
         let range = shard.sampleRange(of: plan.samples.count)
         let samples = Array(plan.samples[range])
-        let ledger = try RunLedger(path: file("run.sqlite"))
+        let shared = pointer != nil
+        if let pointer {
+            try AtomicFile.write(try SharedLedgerPointer(url: pointer, runID: runID).encoded(),
+                                 to: (runDirectory as NSString).appendingPathComponent(SharedLedgerPointer.fileName))
+        }
+        func setStatus(_ status: String) throws {
+            guard shared else { return }
+            try AtomicFile.write(try JSONEncoder.sorted.encode(ShardPartStatus(status: status, updatedAt: RoundRunner.timestamp(Date()))),
+                                 to: file(ShardPartStatus.fileName))
+        }
+        let resolvedSpec = String(decoding: try JSONEncoder.sorted.encode(plan.spec), as: UTF8.self)
+        let record = RunRecord(id: runID, roundName: plan.spec.round.name, specPath: loaded.path, specText: loaded.text,
+                               resolvedSpecJSON: resolvedSpec, manifestHash: hash, toolVersion: ToolInfo.version,
+                               seed: plan.spec.round.seed, startedAt: RoundRunner.timestamp(Date()))
+        let partExisted = FileManager.default.fileExists(atPath: file(ShardPartInfo.fileName))
+        if partExisted, let data = FileManager.default.contents(atPath: file(ShardPartInfo.fileName)),
+           let existing = try? JSONDecoder().decode(ShardPartInfo.self, from: data), existing.ledger != pointer {
+            // A part's outcomes are in one ledger only; switching would evaluate the shard again elsewhere.
+            throw RunnerError.outputs(path: partDirectory, reason: "this part was started with the ledger \(existing.ledger ?? "sqlite (its run.sqlite)"), not \(pointer ?? "sqlite"); run the shard with that ledger again, or delete the part to start it over")
+        }
+        if !partExisted {
+            let info = ShardPartInfo(runID: runID, manifestHash: hash, index: shard.index, count: shard.count,
+                                     firstSample: range.lowerBound, endSample: range.upperBound, spec: loaded.path, ledger: pointer)
+            try AtomicFile.write(try JSONEncoder.sorted.encode(info), to: file(ShardPartInfo.fileName))
+        }
+        let opened: OpenedRun
+        do {
+            opened = try await ledger.openRun(record, samples: plan.samples, detectors: detectorRecords(plan))
+        } catch let mismatch as ManifestMismatch {
+            throw RunnerError.resumeRefused(run: runID, changes: ["\(shared ? "the shared ledger \(ledger.location)" : "shard part \(partDirectory)") holds manifest \(mismatch.recorded), this plan is \(hash)"])
+        }
         let resumed: Bool
-        if let existing = try ledger.run(id: runID) {
-            guard existing.manifestHash == hash else {
-                throw RunnerError.resumeRefused(run: runID, changes: ["shard part \(partDirectory) holds manifest \(existing.manifestHash), this plan is \(hash)"])
-            }
+        if case .existing = opened, partExisted || !shared {
             resumed = true
-            try ledger.markRunning(id: runID)
-            let pairs = try ledger.count("outcomes", runID: runID)
-            observer.handle(.note("resuming shard \(shard) of run \(runID): \(pairs) of \(samples.count * plan.detectors.count) outcomes already committed"))
+            try await ledger.markRunning(id: runID)
         } else {
             resumed = false
-            let info = ShardPartInfo(runID: runID, manifestHash: hash, index: shard.index, count: shard.count,
-                                     firstSample: range.lowerBound, endSample: range.upperBound, spec: loaded.path)
-            try AtomicFile.write(try JSONEncoder.sorted.encode(info), to: file(ShardPartInfo.fileName))
-            let resolvedSpec = String(decoding: try JSONEncoder.sorted.encode(plan.spec), as: UTF8.self)
-            try ledger.createRun(RunRecord(id: runID, roundName: plan.spec.round.name, specPath: loaded.path, specText: loaded.text,
-                                           resolvedSpecJSON: resolvedSpec, manifestHash: hash, toolVersion: ToolInfo.version,
-                                           seed: plan.spec.round.seed, startedAt: RoundRunner.timestamp(Date())),
-                                 samples: plan.samples, detectors: detectorRecords(plan))
-            observer.handle(.note("shard \(shard) of run \(runID): samples \(range.lowerBound)..<\(range.upperBound) of \(plan.samples.count) x \(plan.detectors.count) detectors, manifest \(hash.prefix(16))"))
         }
+        try setStatus("running")
 
-        let committed = try ledger.committedPairs(runID: runID)
+        let committed = try await ledger.committedPairs(runID: runID)
+        let done = plan.detectors.reduce(0) { sum, d in sum + samples.filter { committed[d.spec.name]?.contains($0.id) == true }.count }
+        if resumed {
+            observer.handle(.note("resuming shard \(shard) of run \(runID): \(done) of \(samples.count * plan.detectors.count) outcomes already committed"))
+        } else {
+            observer.handle(.note("shard \(shard) of run \(runID): samples \(range.lowerBound)..<\(range.upperBound) of \(plan.samples.count) x \(plan.detectors.count) detectors, manifest \(hash.prefix(16))"
+                                  + (shared ? ", ledger \(ledger.location)" : "")))
+        }
         var jobs: [RoundExecutor.DetectorJob] = []
         for d in plan.detectors {
             if samples.allSatisfy({ committed[d.spec.name]?.contains($0.id) == true }) {
@@ -125,28 +185,39 @@ public enum ShardRunner {
         var positions: [String: Int] = [:]
         for s in plan.samples where s.skipReason == nil { positions[s.id] = positions.count }
         do {
+            // Only this shard's samples: in a shared ledger the other shards' outcomes are theirs.
             let masks = committed.mapValues { done in samples.map { done.contains($0.id) } }
             try await RoundExecutor.run(jobs: jobs, samples: samples, store: MediaStore(root: planned.outputs), ledger: ledger, runID: runID,
                                         committed: masks, observer: observer, shouldStop: options.shouldStop, globalPositions: positions)
         } catch RunnerError.stopped {
-            try? ledger.finishRun(id: runID, status: "interrupted", finishedAt: RoundRunner.timestamp(Date()))
+            try? setStatus("interrupted")
+            if !shared { try? await ledger.finishRun(id: runID, status: "interrupted", finishedAt: RoundRunner.timestamp(Date())) }
             throw RunnerError.stopped
         } catch {
-            try? ledger.finishRun(id: runID, status: "failed", finishedAt: RoundRunner.timestamp(Date()))
+            // The shared run stays open for the other shards; only this part is marked failed.
+            try? setStatus("failed")
+            if !shared { try? await ledger.finishRun(id: runID, status: "failed", finishedAt: RoundRunner.timestamp(Date())) }
             throw error
         }
 
-        let outcomes = try ledger.outcomes(runID: runID)
-        let metadata = [("gascli.run_id", runID), ("gascli.manifest_hash", hash), ("gascli.tool_version", ToolInfo.version),
-                        ("gascli.shard", shard.description)]
-        try ResultFiles.writePredictions(path: file("predictions.parquet"), runID: runID, samples: plan.samples, outcomes: outcomes, metadata: metadata)
-        try ledger.finishRun(id: runID, status: "completed", finishedAt: RoundRunner.timestamp(Date()))
-        let elapsed = clock.now - began
+        let counts: [String: Int]
+        if shared {
+            let grid = try await ledger.outcomeGrid(runID: runID, sampleIDs: plan.samples.map(\.id))
+            var c: [String: Int] = [:]
+            for d in grid.detectors.indices { for p in range { if let s = grid.status(detector: d, position: p) { c[s.rawValue, default: 0] += 1 } } }
+            counts = c
+            try setStatus("completed")
+        } else {
+            let outcomes = try await ledger.outcomes(runID: runID)
+            let metadata = [("gascli.run_id", runID), ("gascli.manifest_hash", hash), ("gascli.tool_version", ToolInfo.version),
+                            ("gascli.shard", shard.description)]
+            try ResultFiles.writePredictions(path: file("predictions.parquet"), runID: runID, samples: plan.samples, outcomes: outcomes, metadata: metadata)
+            try await ledger.finishRun(id: runID, status: "completed", finishedAt: RoundRunner.timestamp(Date()))
+            counts = Dictionary(grouping: outcomes, by: \.status.rawValue).mapValues(\.count)
+        }
         return ShardSummary(runID: runID, runDirectory: runDirectory, partDirectory: partDirectory, manifestHash: hash, shard: shard,
                             samples: samples.count, totalSamples: plan.samples.count, detectors: plan.detectors.count,
-                            outcomeCounts: Dictionary(grouping: outcomes, by: \.status.rawValue).mapValues(\.count), resumed: resumed,
-                            warnings: planned.warnings,
-                            durationSeconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+                            outcomeCounts: counts, resumed: resumed, warnings: planned.warnings, durationSeconds: 0)
     }
 
     static func detectorRecords(_ plan: RunPlan) -> [DetectorRecord] {

@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import GASRunner
 
-struct MergeCommand: ParsableCommand {
+struct MergeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "merge",
         abstract: "Combine the finished shards of a sharded run into one run.",
@@ -19,6 +19,9 @@ struct MergeCommand: ParsableCommand {
             into the run directory: the same predictions, metrics and scores an unsharded run of the
             spec writes. A refusal names the parts or shards at fault and the command that fixes it.
             The parts are kept, so merging again is safe.
+            Parts of shards run with a PostgreSQL ledger (--ledger) hold no run.sqlite: merge counts
+            their outcomes in that database (the URL in shard.json, password from PGPASSWORD), reads
+            the run from it and writes ledger.json instead of run.sqlite.
             Exit status: 0 when merged, 1 when refused or failed.
             """)
 
@@ -31,9 +34,9 @@ struct MergeCommand: ParsableCommand {
     @Flag(name: .shortAndLong, help: "Print only the run directory on success.")
     var quiet = false
 
-    func run() throws {
+    func run() async throws {
         do {
-            let summary = try ShardMerge.merge(runDirectory: runDirectory, parts: parts)
+            let summary = try await ShardMerge.merge(runDirectory: runDirectory, parts: parts)
             print(quiet ? summary.runDirectory : SummaryTable.render(summary))
         } catch {
             Diagnostics.printError("\(error)")

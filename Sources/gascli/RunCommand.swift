@@ -29,7 +29,8 @@ struct RunCommand: AsyncParsableCommand {
             --ledger (or GASCLI_LEDGER_URL, or outputs.ledger in the spec) commits outcomes into a shared
             PostgreSQL database instead of the run directory's run.sqlite, so processes on several
             machines can commit one run; the password comes from PGPASSWORD or the URL and is never
-            printed. See docs/postgres-ledger.md.
+            printed. With --shard too, every shard commits into that one run and merge reads it from
+            the database. See docs/postgres-ledger.md.
             Exit status: 0 when the run completed, 1 when it failed, 2 when the spec, --shard or --ledger is invalid.
             """)
 
@@ -74,12 +75,7 @@ struct RunCommand: AsyncParsableCommand {
             return "interrupted: outcomes of finished batches are committed in the run's ledger; detector processes were stopped"
         }
         if let shard {
-            if case .postgres = ledgerURL {
-                // Shards keep their parts in run.sqlite files that `gascli merge` combines.
-                Diagnostics.printError("--shard with a PostgreSQL ledger is not supported yet: each shard keeps its part in <run dir>/shards/I-of-N/run.sqlite and `gascli merge` combines them; drop --ledger (and GASCLI_LEDGER_URL) for sharded runs")
-                throw ExitCode(2)
-            }
-            try await runShard(shard, progress: progress)
+            try await runShard(shard, progress: progress, ledger: ledgerURL)
             return
         }
         do {
@@ -113,7 +109,7 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     /// `--shard I/N`: one part of the round; prints the part directory and how to merge.
-    func runShard(_ text: String, progress: TerminalProgress) async throws {
+    func runShard(_ text: String, progress: TerminalProgress, ledger: LedgerURL?) async throws {
         let shard: Shard
         do { shard = try Shard.parse(text) } catch {
             Diagnostics.printError("\(error)")
@@ -125,7 +121,7 @@ struct RunCommand: AsyncParsableCommand {
         }
         do {
             let summary = try await ShardRunner.run(specPath: spec, shard: shard,
-                                                    options: RunOptions(outputDirectory: output, observer: progress, runID: runID))
+                                                    options: RunOptions(outputDirectory: output, observer: progress, runID: runID, ledger: ledger))
             progress.finish()
             if quiet {
                 print(summary.partDirectory)
