@@ -79,7 +79,10 @@ public enum RunIndex {
             // A run in a shared PostgreSQL ledger has no run.sqlite either, but it is recorded there.
             if SharedLedgerPointer.read(directory: dir) != nil { continue }
             if !FileManager.default.fileExists(atPath: db) { return dir }
-            if let ledger = try? RunLedger(path: db, create: false, readOnly: true), (try? ledger.runIDs().isEmpty) == true { return dir }
+            // Killed while the ledger was being created: a file without the run (or without its
+            // tables yet) holds nothing to keep; the run reopens it and migrates.
+            guard let ledger = try? RunLedger(path: db, create: false, readOnly: true) else { return dir }
+            if (try? ledger.runIDs())?.isEmpty ?? true { return dir }
         }
         return nil
     }
