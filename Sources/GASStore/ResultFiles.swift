@@ -27,40 +27,8 @@ public enum ResultFiles {
     /// One row per (sample, detector), in the ledger's order (detector, then sample position).
     public static func writePredictions(path: String, runID: String, samples: [PlannedSample], outcomes: [DetectorOutcome],
                                         metadata: [(String, String)]) throws {
-        let byID = Dictionary(samples.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
-        let partial = path + ".partial"
-        let writer = try ParquetWriter(path: partial, schema: predictionsSchema, codec: predictionsCodec, keyValueMetadata: metadata,
-                                       createdBy: "gascli")
-        var start = 0
-        while start < outcomes.count {
-            let chunk = outcomes[start..<min(start + rowGroupSize, outcomes.count)]
-            let rows = chunk.map { ($0, byID[$0.sampleID]) }
-            try writer.writeRowGroup([
-                .string(rows.map { _ in runID }),
-                .string(rows.map { $0.0.sampleID }),
-                .string(rows.map { $0.1?.uri ?? "" }),
-                .string(rows.map { $0.1?.sha256 ?? "" }),
-                .string(rows.map { $0.0.detector }),
-                .string(rows.map { $0.1?.dataset ?? "" }),
-                .string(rows.map { $0.1?.sourceKind.rawValue ?? "" }),
-                .string(rows.map { $0.1?.mediaType.rawValue ?? "" }),
-                .string(rows.map { $0.1?.modality.rawValue ?? "" }),
-                .int32(rows.map { Int32($0.1?.label ?? -1) }),
-                .double(rows.map { $0.0.pAI }),
-                .int32(rows.map { $0.0.predicted.map(Int32.init) }),
-                .string(rows.map { $0.0.status.rawValue }),
-                .string(rows.map { $0.0.error }),
-                .double(rows.map { $0.0.latencyMs }),
-                .int32(rows.map { Int32($0.0.batch) }),
-                .string(rows.map { $0.1?.sourceKind == .generator ? $0.1?.generatorFamily : nil }),
-            ])
-            start += rowGroupSize
-            FaultInjection.reach(.predictionsWriting)
-        }
-        try writer.close()
-        FaultInjection.reach(.predictionsBeforeRename)
-        try AtomicFile.publish(partial, as: path)
-        FaultInjection.reach(.predictionsRenamed)
+        try writePredictions(path: path, runID: runID, samples: samples,
+                             grid: OutcomeGrid(sampleIDs: samples.map(\.id), outcomes: outcomes), metadata: metadata)
     }
 
     /// The same file from the compact outcome grid (detectors by name, then plan position), built
