@@ -94,14 +94,8 @@ struct ClusterSlurmCommand: ParsableCommand {
             let mergeJob = try Self.sbatch(["--dependency=afterany:\(arrayJob)", mergePath])
             print("array job: \(arrayJob) (\(shards) tasks)")
             print("merge job: \(mergeJob) (after every task; log \(SlurmJobs.logDirectory(round))/merge.out)")
-        } catch let error as ExitCode {
-            throw error
-        } catch let error as SpecErrors {
-            Diagnostics.printError(error.description)
-            throw ExitCode(2)
         } catch {
-            Diagnostics.printError("\(error)")
-            throw ExitCode(1)
+            throw Diagnostics.exitCode(for: error)
         }
     }
 
@@ -216,12 +210,8 @@ struct ClusterK8sCommand: ParsableCommand {
                   kubectl apply\(ns) -f \(mergeJob)
                   kubectl logs\(ns) -f job/\(KubernetesJobs.mergeJobName(round))
                 """)
-        } catch let error as SpecErrors {
-            Diagnostics.printError(error.description)
-            throw ExitCode(2)
         } catch {
-            Diagnostics.printError("\(error)")
-            throw ExitCode(1)
+            throw Diagnostics.exitCode(for: error)
         }
     }
 }

@@ -41,12 +41,8 @@ struct GeneratorCommand: AsyncParsableCommand {
                 settings = try GeneratorConfigLoader.load(path: config)
                 if let port { settings.port = port }
                 signer = try KeyFile.load(path: settings.keyFile).signer()
-            } catch let error as SpecErrors {
-                Diagnostics.printError(error.description)
-                throw ExitCode(2)
             } catch {
-                Diagnostics.printError("\(error)")
-                throw ExitCode(1)
+                throw Diagnostics.exitCode(for: error)
             }
             let backend: any GenerationBackend
             switch settings.backend {

@@ -45,12 +45,8 @@ struct PlanCommand: ParsableCommand {
             for d in s.detectors {
                 print("    \(d.name.padding(toLength: 20, withPad: " ", startingAt: 0)) \(d.adapter.padding(toLength: 12, withPad: " ", startingAt: 0)) artifact \(d.artifact.map { String($0.prefix(16)) } ?? "-")")
             }
-        } catch let error as SpecErrors {
-            Diagnostics.printError(error.description)
-            throw ExitCode(2)
         } catch {
-            Diagnostics.printError("\(error)")
-            throw ExitCode(1)
+            throw Diagnostics.exitCode(for: error)
         }
     }
 }

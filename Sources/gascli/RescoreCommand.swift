@@ -54,14 +54,8 @@ struct RescoreCommand: AsyncParsableCommand {
                     throw ExitCode(1)
                 }
             }
-        } catch let error as ExitCode {
-            throw error
-        } catch let error as SpecErrors {
-            Diagnostics.printError(error.description)
-            throw ExitCode(2)
         } catch {
-            Diagnostics.printError("\(error)")
-            throw ExitCode(1)
+            throw Diagnostics.exitCode(for: error)
         }
     }
 }
