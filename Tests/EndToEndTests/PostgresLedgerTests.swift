@@ -7,17 +7,9 @@ import GASTestSupport
 /// the middle of a run, bad URLs, and what the other commands do with such a run. Slow (~40 s).
 @Suite(.serialized, .enabled(if: LocalPostgres.available, "needs PostgreSQL server binaries (./install.sh --with-test-tools)"))
 struct PostgresLedgerTests {
-    /// A small round: two detectors, one of them a process slow enough to be cut mid-run.
+    /// A small round (that of ShardingTests): two detectors, one of them a process slow enough to be cut mid-run.
     func round(slowSeconds: Double = 0) throws -> RoundFixture {
-        let f = try RoundFixture("pgledger")
-        try f.copyPhotos(8)
-        try f.write("catalog.yaml", "datasets:\n  - {name: p-real, path: photos, modality: image, media_type: real}\n")
-        try f.writeSlowDetector(seconds: slowSeconds)
-        try f.write("spec.yaml", f.spec(real: "samples: 8", synthetic: 8, semishare: 0.25, detectors: """
-          - {name: base, adapter: builtin, model: image-baseline, batch_size: 3}
-          - {name: slow, adapter: process, command: [python3, slow.py], batch_size: 2, timeout: 30s}
-        """))
-        return f
+        try ShardingTests.round("pgledger", slowSeconds: slowSeconds)
     }
 
     /// Everything a run produced that does not depend on when or where it ran: predictions and

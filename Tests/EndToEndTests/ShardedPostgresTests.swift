@@ -11,18 +11,9 @@ import Glibc
 /// shard killed mid-run is refused as unfinished and its rerun completes it. Slow (~20 s).
 @Suite(.serialized, .enabled(if: LocalPostgres.available, "needs PostgreSQL server binaries (./install.sh --with-test-tools)"))
 struct ShardedPostgresTests {
-    /// The round of ShardingTests (16 samples, a builtin and a process detector), the process
-    /// detector sleeping `slowSeconds` per batch so a shard can be killed mid-run.
+    /// The round of ShardingTests, the process detector sleeping `slowSeconds` per batch.
     static func round(_ label: String, slowSeconds: Double) throws -> RoundFixture {
-        let f = try RoundFixture(label)
-        try f.copyPhotos(8)
-        try f.write("catalog.yaml", "datasets:\n  - {name: p-real, path: photos, modality: image, media_type: real}\n")
-        try f.writeSlowDetector(seconds: slowSeconds)
-        try f.write("spec.yaml", f.spec(real: "samples: 8", synthetic: 8, semishare: 0.25, detectors: """
-          - {name: base, adapter: builtin, model: image-baseline, batch_size: 3}
-          - {name: slow, adapter: process, command: [python3, slow.py], batch_size: 2, timeout: 30s}
-        """) + "\nscoring: {alpha: 1.2}\n")
-        return f
+        try ShardingTests.round(label, slowSeconds: slowSeconds)
     }
 
     /// A `gascli run --shard` process running in the background, its stderr going to a file.

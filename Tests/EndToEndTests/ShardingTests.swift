@@ -8,12 +8,13 @@ import GASCore
 /// and scores of the same round run on one machine; merging refuses parts that do not fit.
 @Suite(.serialized) struct ShardingTests {
     /// 16 samples (8 photos, 8 synthetic), a builtin detector in batches of 3 and a real process
-    /// detector in batches of 2, so shard edges cut through batches of both.
-    static func round(_ label: String, alpha: String = "1.2") throws -> RoundFixture {
+    /// detector in batches of 2, so shard edges cut through batches of both. The process detector
+    /// sleeps `slowSeconds` per batch, so a run can be cut mid-way.
+    static func round(_ label: String, alpha: String = "1.2", slowSeconds: Double = 0) throws -> RoundFixture {
         let f = try RoundFixture(label)
         try f.copyPhotos(8)
         try f.write("catalog.yaml", "datasets:\n  - {name: p-real, path: photos, modality: image, media_type: real}\n")
-        try f.writeSlowDetector(seconds: 0)
+        try f.writeSlowDetector(seconds: slowSeconds)
         try f.write("spec.yaml", f.spec(real: "samples: 8", synthetic: 8, semishare: 0.25, detectors: """
           - {name: base, adapter: builtin, model: image-baseline, batch_size: 3}
           - {name: slow, adapter: process, command: [python3, slow.py], batch_size: 2, timeout: 30s}
