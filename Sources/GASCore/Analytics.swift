@@ -208,13 +208,39 @@ public enum Bootstrap {
         sn34Intervals([predictions], parameters: parameters, settings: settings, members: members)[0]
     }
 
+    /// Slices of at least this many predictions use the large-sample method (`CellSummary`):
+    /// resampling a million predictions a thousand times, index by index, takes minutes.
+    public static let largeSampleThreshold = 20_000
+
     /// The intervals of several detectors on the same slice (same members, so the same resampling
     /// indices): each is exactly what `sn34Interval` gives for that detector alone, but the indices
     /// are drawn once and each draw reads every detector's prediction from one place.
     public static func sn34Intervals(_ predictionSets: [[ScoredPrediction]], parameters: SN34Parameters,
                                      settings: BootstrapSettings, members: [Int]? = nil) -> [ConfidenceInterval?] {
+        sn34Intervals(predictionSets.map { set in BootstrapInput(count: set.count) { set[$0] } }, parameters: parameters,
+                      settings: settings, members: members)
+    }
+
+    static func sn34Intervals(_ inputs: [BootstrapInput], parameters: SN34Parameters, settings: BootstrapSettings,
+                              members: [Int]?) -> [ConfidenceInterval?] {
+        guard let n = inputs.first?.count, n > 0, settings.resamples > 0 else { return Array(repeating: nil, count: inputs.count) }
+        let seed = settings.seed ^ membershipHash(members ?? Array(0..<n))
+        var predictionSets: [[ScoredPrediction]] = []
+        var results: [ConfidenceInterval?] = []
+        for input in inputs {
+            switch input {
+            case let .predictions(p): predictionSets.append(p)
+            case let .summary(s): results.append(largeSampleInterval(s, parameters: parameters, settings: settings, seed: seed))
+            }
+        }
+        return predictionSets.isEmpty ? results : exactIntervals(predictionSets, parameters: parameters, settings: settings, seed: seed)
+    }
+
+    /// Resampling index by index (slices under `largeSampleThreshold`).
+    static func exactIntervals(_ predictionSets: [[ScoredPrediction]], parameters: SN34Parameters,
+                               settings: BootstrapSettings, seed: UInt64) -> [ConfidenceInterval?] {
         let k = predictionSets.count
-        guard let n = predictionSets.first?.count, n > 0, settings.resamples > 0 else { return Array(repeating: nil, count: k) }
+        let n = predictionSets[0].count
         precondition(predictionSets.allSatisfy { $0.count == n }, "every detector needs the slice's n predictions")
         // Sample-major: the k detectors' clipped squared errors of sample i side by side (one
         // cache line for up to 8 detectors), their confusion cells (0 tp, 1 tn, 2 fp, 3 fn) in a
@@ -236,7 +262,7 @@ public enum Bootstrap {
                 cells[i * k + j] = cell
             }
         }
-        var rng = SplitMix64(seed: settings.seed ^ membershipHash(members ?? Array(0..<n)))
+        var rng = SplitMix64(seed: seed)
         let draw = SplitMix64.BoundedDraw(below: n)
         var values = [[Double]](repeating: [Double](repeating: 0, count: settings.resamples), count: k)
         var counts = [Int](repeating: 0, count: 4 * k)
@@ -282,6 +308,83 @@ public enum Bootstrap {
         }
     }
 
+    /// The large-sample bootstrap: the same resampling distribution of (cell counts, Brier sum)
+    /// drawn from the slice's summary instead of index by index. Per resample, the four cell
+    /// counts are Multinomial(n, observed shares), drawn as a chain of binomials; the Brier sum is,
+    /// per cell, the sum of that many draws from the cell's squared errors. Binomials whose smaller
+    /// side expects at most `exactLimit` successes, and cells of at most `exactLimit` predictions,
+    /// are drawn exactly (waiting times; indices into the cell's errors); larger ones by the normal
+    /// distribution with the same mean and variance, a sum of over `exactLimit` independent draws.
+    static func largeSampleInterval(_ s: CellSummary, parameters: SN34Parameters, settings: BootstrapSettings,
+                                    seed: UInt64) -> ConfidenceInterval? {
+        let n = s.n
+        guard n > 0 else { return nil }
+        var rng = SplitMix64(seed: seed)
+        var values = [Double](repeating: 0, count: settings.resamples)
+        var counts = [Int](repeating: 0, count: 4)
+        let draws = (0..<4).map { SplitMix64.BoundedDraw(below: max(s.errors[$0].count, 1)) }
+        for r in 0..<settings.resamples {
+            var remaining = n
+            for c in 0..<3 {
+                let later = s.count[c...].reduce(0, +)
+                counts[c] = later == 0 ? 0 : binomial(remaining, Double(s.count[c]) / Double(later), &rng)
+                remaining -= counts[c]
+            }
+            counts[3] = remaining
+            var brier = 0.0
+            for c in 0..<4 where counts[c] > 0 && s.count[c] > 0 {
+                if s.count[c] <= CellSummary.exactLimit {
+                    for _ in 0..<counts[c] { brier += s.errors[c][draws[c].next(&rng)] }
+                } else {
+                    let m = Double(s.count[c])
+                    let mean = s.sum[c] / m
+                    let variance = max(0, s.sumSquares[c] / m - mean * mean)
+                    brier += Double(counts[c]) * mean + (Double(counts[c]) * variance).squareRoot() * normal(&rng)
+                }
+            }
+            let mcc = SN34.mcc(tp: counts[0], tn: counts[1], fp: counts[2], fn: counts[3])
+            values[r] = SN34.score(mcc: mcc, brier: max(0, brier) / Double(n), parameters: parameters)
+        }
+        values.sort()
+        let tail = (1 - settings.level) / 2
+        return ConfidenceInterval(lower: quantile(values, tail), upper: quantile(values, 1 - tail))
+    }
+
+    /// Uniform in (0, 1].
+    @inline(__always)
+    static func uniform(_ rng: inout SplitMix64) -> Double {
+        Double((rng.next() >> 11) + 1) * 0x1p-53
+    }
+
+    /// Standard normal (Box-Muller, one of the pair).
+    static func normal(_ rng: inout SplitMix64) -> Double {
+        let u = uniform(&rng), v = uniform(&rng)
+        return (-2 * Foundation.log(u)).squareRoot() * Foundation.cos(2 * Double.pi * v)
+    }
+
+    /// Binomial(trials, p): exact by geometric waiting times when the smaller side expects at most
+    /// `CellSummary.exactLimit` successes, otherwise the rounded normal with the same mean and variance.
+    static func binomial(_ trials: Int, _ p: Double, _ rng: inout SplitMix64) -> Int {
+        if trials == 0 || p <= 0 { return 0 }
+        if p >= 1 { return trials }
+        let small = min(p, 1 - p)
+        let successes: Int
+        if Double(trials) * small <= Double(CellSummary.exactLimit) {
+            let logFailure = Foundation.log1p(-small)
+            var count = 0, position = 0
+            while true {
+                position += Int((Foundation.log(uniform(&rng)) / logFailure).rounded(.down)) + 1
+                if position > trials { break }
+                count += 1
+            }
+            successes = count
+        } else {
+            let mean = Double(trials) * small, sd = (Double(trials) * small * (1 - small)).squareRoot()
+            successes = min(max(Int((mean + sd * normal(&rng)).rounded()), 0), trials)
+        }
+        return p <= 0.5 ? successes : trials - successes
+    }
+
     /// Linear interpolation between order statistics (numpy `percentile`'s default): h = (n-1)q.
     public static func quantile(_ sorted: [Double], _ q: Double) -> Double {
         precondition(!sorted.isEmpty)
@@ -289,5 +392,58 @@ public enum Bootstrap {
         let lo = Int(h.rounded(.down))
         let hi = min(lo + 1, sorted.count - 1)
         return sorted[lo] + (h - Double(lo)) * (sorted[hi] - sorted[lo])
+    }
+}
+
+/// What the bootstrap resamples of one detector on one slice: its predictions, or for slices of
+/// `Bootstrap.largeSampleThreshold` or more, their `CellSummary`.
+enum BootstrapInput: Sendable {
+    case predictions([ScoredPrediction])
+    case summary(CellSummary)
+
+    /// The input for `count` predictions, `prediction(i)` in slice order.
+    init(count: Int, prediction: (Int) -> ScoredPrediction) {
+        if count < Bootstrap.largeSampleThreshold {
+            self = .predictions((0..<count).map(prediction))
+        } else {
+            var summary = CellSummary()
+            for i in 0..<count { summary.add(prediction(i)) }
+            self = .summary(summary)
+        }
+    }
+
+    var count: Int {
+        switch self {
+        case let .predictions(p): p.count
+        case let .summary(s): s.n
+        }
+    }
+}
+
+/// A slice's predictions as the large-sample bootstrap sees them: per confusion cell (tp, tn, fp,
+/// fn), the count and the sum and sum of squares of the clipped squared errors, in slice order,
+/// and the errors themselves while the cell holds at most `exactLimit` of them.
+struct CellSummary: Sendable {
+    static let exactLimit = 2000
+    var n = 0
+    var count = [Int](repeating: 0, count: 4)
+    var sum = [Double](repeating: 0, count: 4)
+    var sumSquares = [Double](repeating: 0, count: 4)
+    var errors: [[Double]] = [[], [], [], []]
+
+    mutating func add(_ p: ScoredPrediction) {
+        let c = Int(SliceScoring.cell(label: p.label, predicted: p.predicted))
+        let q = min(max(p.pAI, BinaryMetricsAccumulator.clip), 1 - BinaryMetricsAccumulator.clip)
+        let y = Double(p.label)
+        let squared = (q - y) * (q - y)
+        n += 1
+        count[c] += 1
+        sum[c] += squared
+        sumSquares[c] += squared * squared
+        if count[c] <= Self.exactLimit {
+            errors[c].append(squared)
+        } else if !errors[c].isEmpty {
+            errors[c] = []
+        }
     }
 }

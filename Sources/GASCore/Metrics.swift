@@ -136,6 +136,13 @@ public struct BinaryMetricsAccumulator: Sendable {
     /// Probabilities are clipped to [1e-7, 1 - 1e-7] for Brier and cross-entropy, as gasbench does.
     public static let clip = 1e-7
 
+    /// -(y log q + (1 - y) log(1 - q)) for y in {0, 1}, with one logarithm: the other term is
+    /// exactly 0, so this is bit for bit the two-term formula.
+    @inline(__always)
+    static func crossEntropy(label: Int, clipped q: Double) -> Double {
+        -Foundation.log(label == 1 ? q : 1 - q)
+    }
+
     /// `ordinal` identifies the sample (its position among the detector's rows); by default the
     /// running count.
     public mutating func add(_ p: ScoredPrediction, ordinal: Int? = nil) {
@@ -150,7 +157,7 @@ public struct BinaryMetricsAccumulator: Sendable {
         let q = min(max(p.pAI, Self.clip), 1 - Self.clip)
         let y = Double(p.label)
         brierSum += (q - y) * (q - y)
-        ceSum += -(y * Foundation.log(q) + (1 - y) * Foundation.log(1 - q))
+        ceSum += Self.crossEntropy(label: p.label, clipped: q)
         predictions.append(p)
     }
 

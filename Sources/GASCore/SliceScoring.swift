@@ -8,12 +8,17 @@ import Foundation
 // definition, kept for single slices): sums run in row order within each slice, AUC rank sums are
 // exact (half-integers far below 2^52), ECE bins fill in row order.
 
-/// Per-slice running sums, in row order.
+/// Per-slice totals: counts, and the floating-point sums in row order.
 struct SliceSums {
     var count = 0
     var tp = 0, tn = 0, fp = 0, fn = 0
     var brierSum = 0.0, ceSum = 0.0
-    // AUC state while walking the scores in ascending order.
+    var rankSum = 0.0
+}
+
+/// A slice's ROC AUC state while the scores are walked in ascending order: the sum of its
+/// positives' (1-based, tie-averaged) ranks within the slice.
+struct AUCWalk {
     var seen = 0
     var groupKey: UInt64 = 0
     var groupStart = 0
@@ -119,7 +124,7 @@ enum SliceScoring {
     /// Slices with the same samples share one interval (`Bootstrap` resamples by membership).
     struct Membership: Sendable {
         var ordinals: [Int32]
-        var predictions: [ScoredPrediction]
+        var input: BootstrapInput
         var sliceIDs: [Int]
     }
 
@@ -146,7 +151,7 @@ enum SliceScoring {
         DispatchQueue.concurrentPerform(iterations: list.count) { g in
             let members = list[g]
             let first = prepared[members[0].detector].memberships[members[0].membership]
-            slots[g] = Bootstrap.sn34Intervals(members.map { prepared[$0.detector].memberships[$0.membership].predictions },
+            slots[g] = Bootstrap.sn34Intervals(members.map { prepared[$0.detector].memberships[$0.membership].input },
                                                parameters: parameters, settings: settings, members: first.ordinals.map(Int.init))
         }
         var intervals = prepared.map { [ConfidenceInterval?](repeating: nil, count: $0.metrics.count) }
@@ -173,137 +178,112 @@ enum SliceScoring {
                              invalidated: p.invalidReason != nil, invalidReason: p.invalidReason, breakdowns: breakdowns)
     }
 
+    /// Scores one detector's rows: the metrics of every slice, and (`wanted`) the distinct slice
+    /// memberships for the bootstrap.
+    ///
+    /// 1. One pass over the rows turns each scored prediction into columns: p, label and predicted,
+    ///    and its *combo* (its distinct (modality, dataset, media type, source), which names its 5
+    ///    slices).
+    /// 2. Two halves in parallel: the sums (integer counts per combo; the floating-point sums per
+    ///    slice in row order, as the accumulator adds them) and the ROC AUC walk (one radix sort of
+    ///    (score, combo, label) packed into 64 bits when they fit, then one sequential walk).
     static func prepare(detector: String, rows: some Sequence<ScoringRow>, rule: ScoringRule, memberships wanted: Bool) -> Prepared {
-        var statusCounts = [Int](repeating: 0, count: OutcomeStatus.allCases.count)
-        var scorable = 0, answered = 0, failures = 0
-
-        // Slice ids: 0 is the overall slice; every (scope, key) gets the next id when first seen.
-        var sliceKeys: [(scope: BreakdownScope, key: String)] = [(.overall, "all")]
-        var datasetIDs: [String: Int32] = [:]
-        var lastDataset = "", lastDatasetID: Int32 = -1
-        var enumIDs = [[Int32]](repeating: [], count: 3)  // modality, media type, source: by allCases index
-        enumIDs[0] = [Int32](repeating: -1, count: Modality.allCases.count)
-        enumIDs[1] = [Int32](repeating: -1, count: MediaType.allCases.count)
-        enumIDs[2] = [Int32](repeating: -1, count: SourceKind.allCases.count)
-        func enumID(_ table: Int, _ index: Int, _ scope: BreakdownScope, _ key: String) -> Int32 {
-            if enumIDs[table][index] < 0 {
-                enumIDs[table][index] = Int32(sliceKeys.count)
-                sliceKeys.append((scope, key))
-            }
-            return enumIDs[table][index]
+        var builder = ColumnBuilder(rule: rule, keepOrdinals: wanted)
+        let contiguous: Bool? = rows.withContiguousStorageIfAvailable { buffer in
+            // Two halves on two threads, the second merged into the first (the same ids as one pass).
+            let half = buffer.count >= 100_000 ? buffer.count / 2 : buffer.count
+            let (first, second) = inParallel({ () -> ColumnBuilder in
+                var b = ColumnBuilder(rule: rule, keepOrdinals: wanted)
+                for ordinal in 0..<half { b.add(buffer[ordinal], ordinal: ordinal) }
+                return b
+            }, { () -> ColumnBuilder in
+                var b = ColumnBuilder(rule: rule, keepOrdinals: wanted)
+                for ordinal in half..<buffer.count { b.add(buffer[ordinal], ordinal: ordinal) }
+                return b
+            })
+            builder = first
+            builder.append(second)
+            return true
         }
+        if contiguous == nil {
+            var ordinal = 0
+            for row in rows {
+                builder.add(row, ordinal: ordinal)
+                ordinal += 1
+            }
+        }
+        let (statusCounts, scorable, answered, failures) = (builder.statusCounts, builder.scorable, builder.answered, builder.failures)
+        let (sliceKeys, comboSlices, scores, codes) = (builder.sliceKeys, builder.comboSlices, builder.scores, builder.codes)
+        let (combos, ordinals, keyAnd, keyOr) = (builder.combos, builder.ordinals, builder.keyAnd, builder.keyOr)
+        builder = ColumnBuilder(rule: rule, keepOrdinals: false)
 
-        // The scored predictions, columnar: label, p, predicted, ordinal and the 4 slice ids.
-        var labels: [Int] = [], scores: [Double] = [], predicted: [Int] = [], ordinals: [Int] = []
-        var slices: [Int32] = []  // 4 per prediction: modality, dataset, media type, source
-        var sums = [SliceSums()]
-        // Calibration bins, `binCount` per slice.
+        let sliceCount = sliceKeys.count, comboCount = comboSlices.count / 5
         let binsPerSlice = Calibration.binCount
-        var binCount = [Int](repeating: 0, count: binsPerSlice), binSum = [Double](repeating: 0, count: binsPerSlice)
-        var binAI = [Int](repeating: 0, count: binsPerSlice)
-
-        for (ordinal, row) in rows.enumerated() {
-            statusCounts[index(row.status)] += 1
-            if row.inputSkipped { continue }
-            scorable += 1
-            if row.status == .ok && row.pAI != nil { answered += 1 } else { failures += 1 }
-            guard let prediction = Scorer.prediction(for: row, rule: rule) else { continue }
-            let m = enumID(0, index(row.modality), .modality, row.modality.rawValue)
-            let d: Int32
-            if lastDatasetID >= 0 && row.dataset == lastDataset {
-                d = lastDatasetID
-            } else if let known = datasetIDs[row.dataset] {
-                d = known
-            } else {
-                d = Int32(sliceKeys.count)
-                sliceKeys.append((.dataset, row.dataset))
-                datasetIDs[row.dataset] = d
-            }
-            lastDataset = row.dataset
-            lastDatasetID = d
-            let t = enumID(1, index(row.mediaType), .mediaType, row.mediaType.rawValue)
-            let s = enumID(2, index(row.sourceKind), .source, row.sourceKind.rawValue)
-            while sums.count < sliceKeys.count {
-                sums.append(SliceSums())
-                binCount += [Int](repeating: 0, count: binsPerSlice)
-                binSum += [Double](repeating: 0, count: binsPerSlice)
-                binAI += [Int](repeating: 0, count: binsPerSlice)
-            }
-
-            let label = prediction.label, p = prediction.pAI
-            let cell = Self.cell(label: label, predicted: prediction.predicted)
-            let q = min(max(p, BinaryMetricsAccumulator.clip), 1 - BinaryMetricsAccumulator.clip)
-            let y = Double(label)
-            let squared = (q - y) * (q - y)
-            let ce = -(y * Foundation.log(q) + (1 - y) * Foundation.log(1 - q))
-            let bin = Calibration.bin(p, bins: Calibration.binCount)
-            for k in 0..<5 {
-                let id = k == 0 ? 0 : Int(k == 1 ? m : k == 2 ? d : k == 3 ? t : s)
-                sums[id].count += 1
-                switch cell {
-                case 0: sums[id].tp += 1
-                case 1: sums[id].tn += 1
-                case 2: sums[id].fp += 1
-                default: sums[id].fn += 1
-                }
-                sums[id].brierSum += squared
-                sums[id].ceSum += ce
-                binCount[id * binsPerSlice + bin] += 1
-                binSum[id * binsPerSlice + bin] += p
-                binAI[id * binsPerSlice + bin] += label
-            }
-            labels.append(label); scores.append(p); predicted.append(prediction.predicted); ordinals.append(ordinal)
-            slices.append(m); slices.append(d); slices.append(t); slices.append(s)
-        }
-
-        // ROC AUC of every slice from one ascending sort of the scores.
-        let keys = scores.map(sortKey)
-        let order = sortedIndices(keys)
-        for index in order {
-            let i = Int(index)
-            let key = keys[i]
-            let positive = labels[i] == 1
-            for k in 0..<5 {
-                let id = k == 0 ? 0 : Int(slices[4 * i + k - 1])
-                if sums[id].seen > 0 && sums[id].groupKey != key { closeGroup(&sums[id]) }
-                if sums[id].seen == sums[id].groupStart { sums[id].groupKey = key }
-                sums[id].seen += 1
-                if positive { sums[id].groupPositives += 1 }
-            }
-        }
-        for id in sums.indices where sums[id].seen > 0 { closeGroup(&sums[id]) }
+        // Integer counts per combo (order-free), floating-point sums per slice in row order.
+        let (inputs, comboSliceIDs) = (Columns(scores: scores, codes: codes, combos: combos), comboSlices)
+        let (totals, walks) = inParallel({ () -> Totals in
+            var t = Totals(combos: comboCount, slices: sliceCount)
+            accumulate(scores: inputs.scores, codes: inputs.codes, combos: inputs.combos, comboSlices: comboSliceIDs, cells: &t.comboCells,
+                       binCount: &t.comboBinCount, binAI: &t.comboBinAI, brierSum: &t.brierSum, ceSum: &t.ceSum, binSum: &t.binSum)
+            return t
+        }, { () -> [AUCWalk] in
+            var walks = [AUCWalk](repeating: AUCWalk(), count: sliceCount)
+            walkInScoreOrder(scores: inputs.scores, codes: inputs.codes, combos: inputs.combos, comboSlices: comboSliceIDs,
+                             keyAnd: keyAnd, keyOr: keyOr, walks: &walks)
+            return walks
+        })
+        let (comboCells, comboBinCount, comboBinAI) = (totals.comboCells, totals.comboBinCount, totals.comboBinAI)
+        let (brierSum, ceSum, binSum) = (totals.brierSum, totals.ceSum, totals.binSum)
 
         // The distinct memberships, for the bootstrap.
         var memberships: [Membership] = []
         if wanted {
-            var members = [[Int32]](repeating: [], count: sums.count)
-            for id in members.indices { members[id].reserveCapacity(sums[id].count) }
-            for i in 0..<labels.count {
-                members[0].append(Int32(i))
-                for k in 0..<4 { members[Int(slices[4 * i + k])].append(Int32(i)) }
+            var members = [[Int32]](repeating: [], count: sliceCount)
+            var sliceSizes = [Int](repeating: 0, count: sliceCount)
+            for combo in combos { for k in 0..<5 { sliceSizes[Int(comboSlices[Int(combo) * 5 + k])] += 1 } }
+            for id in members.indices { members[id].reserveCapacity(sliceSizes[id]) }
+            for (i, combo) in combos.enumerated() {
+                for k in 0..<5 { members[Int(comboSlices[Int(combo) * 5 + k])].append(Int32(i)) }
             }
             var seen: [[Int32]: Int] = [:]
-            for id in sums.indices where sums[id].count > 0 {
+            for id in 0..<sliceCount where !members[id].isEmpty {
                 if let m = seen[members[id]] {
                     memberships[m].sliceIDs.append(id)
                     continue
                 }
                 seen[members[id]] = memberships.count
+                let rows = members[id]
                 memberships.append(Membership(
-                    ordinals: members[id].map { Int32(truncatingIfNeeded: ordinals[Int($0)]) },
-                    predictions: members[id].map { ScoredPrediction(label: labels[Int($0)], pAI: scores[Int($0)], predicted: predicted[Int($0)]) },
+                    ordinals: rows.map { ordinals[Int($0)] },
+                    input: BootstrapInput(count: rows.count) { j in
+                        let code = codes[Int(rows[j])]
+                        return ScoredPrediction(label: Int(code & 1), pAI: scores[Int(rows[j])], predicted: Int(code >> 1))
+                    },
                     sliceIDs: [id]))
             }
         }
 
-        let metrics = sums.indices.map { id -> BinaryMetrics in
-            let bins = (0..<binsPerSlice).map { b in
-                let at = id * binsPerSlice + b
-                return CalibrationBin(lower: Double(b) / Double(binsPerSlice), upper: Double(b + 1) / Double(binsPerSlice),
-                                      count: binCount[at], meanPredicted: binCount[at] == 0 ? nil : binSum[at] / Double(binCount[at]),
-                                      observedAIShare: binCount[at] == 0 ? nil : Double(binAI[at]) / Double(binCount[at]))
+        let metrics = (0..<sliceCount).map { id -> BinaryMetrics in
+            var sums = SliceSums()
+            var binCount = [Int](repeating: 0, count: binsPerSlice), binAI = [Int](repeating: 0, count: binsPerSlice)
+            for c in 0..<comboCount where (0..<5).contains(where: { comboSlices[c * 5 + $0] == Int32(id) }) {
+                sums.tp += comboCells[c * 4]; sums.tn += comboCells[c * 4 + 1]
+                sums.fp += comboCells[c * 4 + 2]; sums.fn += comboCells[c * 4 + 3]
+                for b in 0..<binsPerSlice {
+                    binCount[b] += comboBinCount[c * binsPerSlice + b]
+                    binAI[b] += comboBinAI[c * binsPerSlice + b]
+                }
             }
-            return finish(sums[id], bins: bins, parameters: rule.parameters, interval: nil)
+            sums.count = sums.tp + sums.tn + sums.fp + sums.fn
+            sums.brierSum = brierSum[id]
+            sums.ceSum = ceSum[id]
+            sums.rankSum = walks[id].rankSum
+            let bins = (0..<binsPerSlice).map { b in
+                CalibrationBin(lower: Double(b) / Double(binsPerSlice), upper: Double(b + 1) / Double(binsPerSlice),
+                               count: binCount[b], meanPredicted: binCount[b] == 0 ? nil : binSum[id * binsPerSlice + b] / Double(binCount[b]),
+                               observedAIShare: binCount[b] == 0 ? nil : Double(binAI[b]) / Double(binCount[b]))
+            }
+            return finish(sums, bins: bins, parameters: rule.parameters, interval: nil)
         }
         let invalid = rule.onFailure == .invalidate && failures > 0
         return Prepared(
@@ -314,9 +294,305 @@ enum SliceScoring {
             memberships: memberships)
     }
 
+    /// Pass 1: rows to columns. Not generic, so the per-row work is specialised whatever sequence
+    /// the rows come in.
+    struct ColumnBuilder {
+        let rule: ScoringRule
+        let keepOrdinals: Bool
+        var statusCounts = [Int](repeating: 0, count: OutcomeStatus.allCases.count)
+        var scorable = 0, answered = 0, failures = 0
+        // Slice ids: 0 is the overall slice; every (scope, key) gets the next id when first seen.
+        var sliceKeys: [(scope: BreakdownScope, key: String)] = [(.overall, "all")]
+        var datasets = NameTable()
+        var datasetSlice: [Int32] = []  // by dataset table id
+        var enumIDs = [Int32](repeating: -1, count: 9)  // modality, media type, source: 3 each, by allCases index
+        // Combos: by (dataset table id, modality, media type, source) -> combo id; each combo's 5 slice ids.
+        var comboOf: [Int32] = []
+        var comboSlices: [Int32] = []
+        var comboAt: [Int] = []  // each combo's index in `comboOf`
+        var scores: [Double] = [], codes: [UInt8] = [], combos: [Int32] = [], ordinals: [Int32] = []
+        var keyAnd = UInt64.max, keyOr: UInt64 = 0
+        static let enumCombos = 27
+
+        init(rule: ScoringRule, keepOrdinals: Bool) {
+            self.rule = rule
+            self.keepOrdinals = keepOrdinals
+        }
+
+        mutating func enumID(_ at: Int, _ scope: BreakdownScope, _ key: String) -> Int32 {
+            if enumIDs[at] < 0 {
+                enumIDs[at] = Int32(sliceKeys.count)
+                sliceKeys.append((scope, key))
+            }
+            return enumIDs[at]
+        }
+
+        /// The combo at `at` (dataset table id * 27 + modality * 9 + media type * 3 + source),
+        /// creating it and any slice it is first to name.
+        mutating func newCombo(_ at: Int) -> Int32 {
+            if at >= comboOf.count { comboOf += [Int32](repeating: -1, count: at + 1 - comboOf.count + Self.enumCombos) }
+            if comboOf[at] >= 0 { return comboOf[at] }
+            let dataset = at / Self.enumCombos, e = at % Self.enumCombos
+            let (mi, ti, si) = (e / 9, e / 3 % 3, e % 3)
+            let m = enumID(mi, .modality, Modality.allCases[mi].rawValue)
+            let t = enumID(3 + ti, .mediaType, MediaType.allCases[ti].rawValue)
+            let s = enumID(6 + si, .source, SourceKind.allCases[si].rawValue)
+            let combo = Int32(comboAt.count)
+            comboOf[at] = combo
+            comboAt.append(at)
+            comboSlices += [0, m, datasetSlice[dataset], t, s]
+            return combo
+        }
+
+        /// Appends the rows `other` built (the rows after this builder's): the result is what one
+        /// builder would have made of all of them.
+        mutating func append(_ other: ColumnBuilder) {
+            for i in statusCounts.indices { statusCounts[i] += other.statusCounts[i] }
+            scorable += other.scorable
+            answered += other.answered
+            failures += other.failures
+            let datasetMap = other.datasets.names.map { name -> Int in
+                let id = name.withUnsafeBufferPointer { datasets.lookup($0) }
+                if id == datasetSlice.count {
+                    datasetSlice.append(Int32(sliceKeys.count))
+                    sliceKeys.append((.dataset, String(decoding: name, as: UTF8.self)))
+                }
+                return id
+            }
+            let comboMap = other.comboAt.map { at in
+                newCombo(datasetMap[at / Self.enumCombos] * Self.enumCombos + at % Self.enumCombos)
+            }
+            scores += other.scores
+            codes += other.codes
+            combos.reserveCapacity(combos.count + other.combos.count)
+            for c in other.combos { combos.append(comboMap[Int(c)]) }
+            ordinals += other.ordinals
+            keyAnd &= other.keyAnd
+            keyOr |= other.keyOr
+        }
+
+        @inline(__always)
+        mutating func add(_ row: ScoringRow, ordinal: Int) {
+            statusCounts[index(row.status)] += 1
+            if row.inputSkipped { return }
+            scorable += 1
+            if row.status == .ok && row.pAI != nil { answered += 1 } else { failures += 1 }
+            guard let prediction = Scorer.prediction(for: row, rule: rule) else { return }
+            let dataset = datasets.id(of: row.dataset)
+            if dataset == datasetSlice.count {
+                datasetSlice.append(Int32(sliceKeys.count))
+                sliceKeys.append((.dataset, row.dataset))
+            }
+            let mi = index(row.modality), ti = index(row.mediaType), si = index(row.sourceKind)
+            let at = dataset &* Self.enumCombos &+ (mi &* 3 &+ ti) &* 3 &+ si
+            let combo = at < comboOf.count && comboOf[at] >= 0 ? comboOf[at] : newCombo(at)
+            let key = sortKey(prediction.pAI)
+            keyAnd &= key
+            keyOr |= key
+            scores.append(prediction.pAI)
+            codes.append(UInt8(truncatingIfNeeded: prediction.label & 1) | (prediction.predicted == 1 ? 2 : 0))
+            combos.append(combo)
+            if keepOrdinals { ordinals.append(Int32(truncatingIfNeeded: ordinal)) }
+        }
+    }
+
+    /// Names to dense ids (0, 1, ... in order of first appearance), hashed over their UTF-8 bytes:
+    /// cheaper per row than a `[String: Int]` lookup, which the dataset column needs on every row.
+    struct NameTable {
+        var names: [[UInt8]] = []
+        var slots = [Int32](repeating: -1, count: 64)
+        var lastBytes: [UInt8] = []
+        var lastID = -1
+
+        /// The id of `name`, a new one if it was never seen.
+        @inline(__always)
+        mutating func id(of name: String) -> Int {
+            if let id = name.utf8.withContiguousStorageIfAvailable({ lookup($0) }) { return id }
+            var copy = name
+            return copy.withUTF8 { lookup($0) }
+        }
+
+        @inline(__always)
+        mutating func lookup(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
+            if lastID >= 0 && lastBytes.withUnsafeBufferPointer({ Self.same($0, bytes) }) { return lastID }
+            var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+            for b in bytes { hash = (hash ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
+            let mask = slots.count - 1
+            var at = Int(truncatingIfNeeded: hash ^ (hash >> 29)) & mask
+            while true {
+                let id = Int(slots[at])
+                if id < 0 { break }
+                if names[id].withUnsafeBufferPointer({ Self.same($0, bytes) }) {
+                    lastBytes = names[id]
+                    lastID = id
+                    return id
+                }
+                at = (at + 1) & mask
+            }
+            let id = names.count
+            names.append(Array(bytes))
+            slots[at] = Int32(id)
+            if names.count * 2 > slots.count { grow() }
+            lastBytes = names[id]
+            lastID = id
+            return id
+        }
+
+        @inline(__always)
+        static func same(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+            guard a.count == b.count else { return false }
+            guard let x = a.baseAddress, let y = b.baseAddress else { return true }
+            return memcmp(x, y, a.count) == 0
+        }
+
+        mutating func grow() {
+            slots = [Int32](repeating: -1, count: slots.count * 2)
+            let mask = slots.count - 1
+            for (id, name) in names.enumerated() {
+                var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+                for b in name { hash = (hash ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
+                var at = Int(truncatingIfNeeded: hash ^ (hash >> 29)) & mask
+                while slots[at] >= 0 { at = (at + 1) & mask }
+                slots[at] = Int32(id)
+            }
+        }
+    }
+
+    /// A detector's scored predictions, columnar.
+    struct Columns: Sendable {
+        var scores: [Double]
+        var codes: [UInt8]  // label | predicted << 1
+        var combos: [Int32]
+    }
+
+    /// What the sums pass produces: counts per combo, floating-point sums per slice.
+    struct Totals: Sendable {
+        var comboCells: [Int], comboBinCount: [Int], comboBinAI: [Int]
+        var brierSum: [Double], ceSum: [Double], binSum: [Double]
+        init(combos: Int, slices: Int) {
+            comboCells = [Int](repeating: 0, count: combos * 4)
+            comboBinCount = [Int](repeating: 0, count: combos * Calibration.binCount)
+            comboBinAI = comboBinCount
+            brierSum = [Double](repeating: 0, count: slices)
+            ceSum = brierSum
+            binSum = [Double](repeating: 0, count: slices * Calibration.binCount)
+        }
+    }
+
+    /// Runs `a` and `b` on two threads and returns both results.
+    static func inParallel<A: Sendable, B: Sendable>(_ a: () -> A, _ b: () -> B) -> (A, B) {
+        nonisolated(unsafe) var first: A?
+        nonisolated(unsafe) var second: B?
+        withoutActuallyEscaping(a) { a in
+            withoutActuallyEscaping(b) { b in
+                nonisolated(unsafe) let (a, b) = (a, b)
+                DispatchQueue.concurrentPerform(iterations: 2) { i in
+                    if i == 0 { first = a() } else { second = b() }
+                }
+            }
+        }
+        return (first!, second!)
+    }
+
+    /// The sums pass: counts per combo, and per slice the Brier and cross-entropy sums and the
+    /// calibration bins' p sums, in row order (bit for bit `BinaryMetricsAccumulator`'s).
+    static func accumulate(scores: [Double], codes: [UInt8], combos: [Int32], comboSlices: [Int32], cells: inout [Int],
+                           binCount: inout [Int], binAI: inout [Int], brierSum: inout [Double], ceSum: inout [Double],
+                           binSum: inout [Double]) {
+        let bins = Calibration.binCount
+        scores.withUnsafeBufferPointer { scores in
+        codes.withUnsafeBufferPointer { codes in
+        combos.withUnsafeBufferPointer { combos in
+        comboSlices.withUnsafeBufferPointer { comboSlices in
+        cells.withUnsafeMutableBufferPointer { cells in
+        binCount.withUnsafeMutableBufferPointer { binCount in
+        binAI.withUnsafeMutableBufferPointer { binAI in
+        brierSum.withUnsafeMutableBufferPointer { brierSum in
+        ceSum.withUnsafeMutableBufferPointer { ceSum in
+        binSum.withUnsafeMutableBufferPointer { binSum in
+            for i in 0..<scores.count {
+                let p = scores[i], code = codes[i], combo = Int(combos[i])
+                let label = Int(code & 1), predicted = Int(code >> 1)
+                let q = min(max(p, BinaryMetricsAccumulator.clip), 1 - BinaryMetricsAccumulator.clip)
+                let y = Double(label)
+                let squared = (q - y) * (q - y)
+                let ce = BinaryMetricsAccumulator.crossEntropy(label: label, clipped: q)
+                let bin = Calibration.bin(p, bins: bins)
+                cells[combo &* 4 &+ Int(cell(label: label, predicted: predicted))] &+= 1
+                binCount[combo &* bins &+ bin] &+= 1
+                binAI[combo &* bins &+ bin] &+= label
+                for k in 0..<5 {
+                    let id = Int(comboSlices[combo &* 5 &+ k])
+                    brierSum[id] += squared
+                    ceSum[id] += ce
+                    binSum[id &* bins &+ bin] += p
+                }
+            }
+        }}}}}}}}}}
+    }
+
+    /// The AUC pass: sorts (score key, combo, label) ascending by score and walks them once,
+    /// every slice of a combo collecting its rank sum. When the bits in which the keys differ and
+    /// the payload fit in 64 bits together (always, for scores that are float32 values), one
+    /// packed word per prediction is sorted; otherwise keys and payloads are sorted side by side.
+    static func walkInScoreOrder(scores: [Double], codes: [UInt8], combos: [Int32], comboSlices: [Int32],
+                                 keyAnd: UInt64, keyOr: UInt64, walks: inout [AUCWalk]) {
+        let n = scores.count
+        guard n > 0 else { return }
+        let varying = keyAnd ^ keyOr  // bits that are not the same in every key
+        let low = varying == 0 ? 0 : varying.trailingZeroBitCount
+        let span = varying == 0 ? 0 : 64 - varying.leadingZeroBitCount - low
+        let comboCount = comboSlices.count / 5
+        let payloadBits = max(1, (UInt64(comboCount) << 1).bitWidth - (UInt64(comboCount) << 1).leadingZeroBitCount)
+        let payloadMask: UInt64 = (1 << UInt64(payloadBits)) - 1
+        let keyMask: UInt64 = span >= 64 ? .max : (1 << UInt64(span)) - 1
+
+        comboSlices.withUnsafeBufferPointer { comboSlices in
+        walks.withUnsafeMutableBufferPointer { walks in
+            @inline(__always) func visit(key: UInt64, payload: UInt64) {
+                let base = Int(payload >> 1) &* 5
+                let positive = payload & 1 == 1
+                for k in 0..<5 {
+                    let id = Int(comboSlices[base &+ k])
+                    if walks[id].seen > 0 && walks[id].groupKey != key { closeGroup(&walks[id]) }
+                    if walks[id].seen == walks[id].groupStart { walks[id].groupKey = key }
+                    walks[id].seen &+= 1
+                    if positive { walks[id].groupPositives &+= 1 }
+                }
+            }
+            if span + payloadBits <= 64 {
+                var packed = [UInt64](unsafeUninitializedCapacity: n) { b, c in
+                    scores.withUnsafeBufferPointer { s in
+                        codes.withUnsafeBufferPointer { codes in
+                            combos.withUnsafeBufferPointer { combos in
+                                for i in 0..<n {
+                                    let key = (sortKey(s[i]) >> UInt64(low)) & keyMask
+                                    b[i] = key << UInt64(payloadBits) | UInt64(combos[i]) << 1 | UInt64(codes[i] & 1)
+                                }
+                            }
+                        }
+                    }
+                    c = n
+                }
+                RadixSort.sort(&packed, from: payloadBits, bits: span)
+                packed.withUnsafeBufferPointer { packed in
+                    for word in packed { visit(key: word >> UInt64(payloadBits), payload: word & payloadMask) }
+                }
+            } else {
+                let keys = scores.map(sortKey)
+                let order = sortedIndices(keys)
+                for index in order {
+                    let i = Int(index)
+                    visit(key: keys[i], payload: UInt64(combos[i]) << 1 | UInt64(codes[i] & 1))
+                }
+            }
+            for id in walks.indices where walks[id].seen > 0 { closeGroup(&walks[id]) }
+        }}
+    }
+
     /// Adds the current tie group's positives at the group's average (1-based) rank.
     @inline(__always)
-    static func closeGroup(_ s: inout SliceSums) {
+    static func closeGroup(_ s: inout AUCWalk) {
         let averageRank = Double(s.groupStart + s.seen - 1 + 2) / 2
         s.rankSum += averageRank * Double(s.groupPositives)
         s.groupStart = s.seen
@@ -342,5 +618,58 @@ enum SliceScoring {
             recallReal: negatives == 0 ? nil : Double(s.tn) / Double(negatives),
             recallAI: positives == 0 ? nil : Double(s.tp) / Double(positives),
             sn34CI: interval)
+    }
+}
+
+/// LSD radix sort of 64-bit words by a bit range (the words' other bits ride along).
+enum RadixSort {
+    /// Sorts `words` ascending by bits [from, from + bits), stable, in passes of at most 12 bits.
+    static func sort(_ words: inout [UInt64], from: Int, bits: Int) {
+        let n = words.count
+        guard n > 1, bits > 0 else { return }
+        let passes = (bits + 11) / 12
+        let digitBits = (bits + passes - 1) / passes
+        let radix = 1 << digitBits
+        var scratch = [UInt64](repeating: 0, count: n)
+        var histograms = [Int](repeating: 0, count: passes * radix)
+        words.withUnsafeBufferPointer { w in
+            histograms.withUnsafeMutableBufferPointer { h in
+                let masks = (0..<passes).map { UInt64((1 << min(digitBits, bits - $0 * digitBits)) - 1) }
+                for i in 0..<n {
+                    let word = w[i]
+                    for p in 0..<passes { h[p &* radix &+ Int((word >> UInt64(from + p * digitBits)) & masks[p])] &+= 1 }
+                }
+            }
+        }
+        for p in 0..<passes {
+            let shift = UInt64(from + p * digitBits)
+            let mask = UInt64((1 << min(digitBits, bits - p * digitBits)) - 1)  // the last digit may be narrower
+            let skip = histograms.withUnsafeMutableBufferPointer { h -> Bool in
+                var total = 0
+                for d in 0..<radix {
+                    let c = h[p &* radix &+ d]
+                    if c == n { return true }  // one digit value for every word: nothing to do
+                    h[p &* radix &+ d] = total
+                    total &+= c
+                }
+                return false
+            }
+            if skip { continue }
+            words.withUnsafeBufferPointer { w in
+                scratch.withUnsafeMutableBufferPointer { s in
+                    histograms.withUnsafeMutableBufferPointer { h in
+                        let offsets = h.baseAddress! + p * radix
+                        for i in 0..<n {
+                            let word = w[i]
+                            let d = Int((word >> shift) & mask)
+                            let at = offsets[d]
+                            offsets[d] = at &+ 1
+                            s[at] = word
+                        }
+                    }
+                }
+            }
+            swap(&words, &scratch)
+        }
     }
 }

@@ -223,6 +223,56 @@ import GASTestSupport
         #expect(r.status == 0, "scikit-learn cross-check failed: \(r.stderr.suffix(1500))")
     }
 
+    /// The large-sample bootstrap draws the same resampling distribution as index-by-index
+    /// resampling: on slices just over the threshold, both methods' interval ends agree to within
+    /// Monte Carlo error (B = 1000: the ends move by about 4% of the width between seeds; 20% allowed),
+    /// for a common detector, one with a rare cell (drawn exactly) and a perfect one.
+    @Test(arguments: [0, 1, 2])
+    func largeSampleIntervalsMatchIndexResampling(kind: Int) throws {
+        var g = SplitMix64(seed: 40 + UInt64(kind))
+        let n = 30_000
+        let predictions: [ScoredPrediction] = (0..<n).map { i in
+            let label = i % 2
+            switch kind {
+            case 0: return ScoredPrediction(label: label, pAI: Double(Float(min(max(0.3 * Double(label) + 0.7 * g.nextUnit(), 0), 1))))
+            case 1:  // 25 false positives, everything else right
+                let p = label == 1 ? 0.6 + 0.4 * g.nextUnit() : (i < 50 ? 0.75 : 0.4 * g.nextUnit())
+                return ScoredPrediction(label: label, pAI: p)
+            default: return ScoredPrediction(label: label, pAI: label == 1 ? 0.9 : 0.1)
+            }
+        }
+        let settings = BootstrapSettings(resamples: 1000, seed: 7)
+        let exact = try #require(Bootstrap.exactIntervals([predictions], parameters: .init(), settings: settings, seed: 99)[0])
+        var summary = CellSummary()
+        for p in predictions { summary.add(p) }
+        let large = try #require(Bootstrap.largeSampleInterval(summary, parameters: .init(), settings: settings, seed: 99))
+        let width = exact.upper - exact.lower
+        if kind == 2 {
+            // Every resample is perfect: the intervals are points, equal up to the Brier sum's rounding.
+            #expect(width < 1e-12 && abs(large.lower - exact.lower) < 1e-12 && abs(large.upper - exact.upper) < 1e-12)
+        } else {
+            #expect(width > 0)
+            #expect(abs(large.lower - exact.lower) <= 0.2 * width, "lower \(large.lower) vs \(exact.lower), width \(width)")
+            #expect(abs(large.upper - exact.upper) <= 0.2 * width, "upper \(large.upper) vs \(exact.upper), width \(width)")
+        }
+        // The public entry point takes the large-sample path at this size.
+        #expect(Bootstrap.sn34Interval(predictions, parameters: .init(), settings: settings) ==
+                Bootstrap.largeSampleInterval(summary, parameters: .init(), settings: settings, seed: 7 ^ Bootstrap.membershipHash(Array(0..<n))))
+    }
+
+    /// Binomial draws: exact (waiting times) below the limit, normal above; mean and variance right.
+    @Test(arguments: [(1000, 0.01), (1000, 0.995), (1_000_000, 0.3), (50, 0.5), (7, 1.0), (9, 0.0)] as [(Int, Double)])
+    func binomialDrawsHaveTheRightMoments(trials: Int, p: Double) {
+        var rng = SplitMix64(seed: 3)
+        let draws = (0..<20_000).map { _ in Double(Bootstrap.binomial(trials, p, &rng)) }
+        #expect(draws.allSatisfy { $0 >= 0 && $0 <= Double(trials) })
+        let mean = draws.reduce(0, +) / Double(draws.count)
+        let variance = draws.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(draws.count - 1)
+        let expectedVariance = Double(trials) * p * (1 - p)
+        #expect(abs(mean - Double(trials) * p) <= 5 * (expectedVariance / Double(draws.count)).squareRoot() + 1e-9)
+        #expect(abs(variance - expectedVariance) <= 0.06 * expectedVariance + 1e-9)
+    }
+
     func randomPredictions(seed: UInt64, count: Int, coarse: Bool = false) -> [ScoredPrediction] {
         var g = SplitMix64(seed: seed)
         return (0..<count).map { _ in
