@@ -1,5 +1,6 @@
 // Encodes one column of one row group: an optional dictionary page, then v1 data pages of about
-// `pageBytes` each, compressed and written straight to the file so memory stays bounded per page.
+// `pageBytes` each, compressed into the chunk's own buffer (offsets relative to the chunk's start),
+// so the columns of a row group can be encoded in parallel and written in order.
 
 /// BYTE_ARRAY input, abstracted so String and [UInt8] columns share one encoder.
 protocol ByteArrayValues {
@@ -35,7 +36,7 @@ struct BytesValues: ByteArrayValues {
 struct ColumnChunkWriter {
     let column: ParquetColumn
     let codec: ParquetCodec
-    let sink: FileSink
+    let sink: ChunkBuffer
     let pageBytes: Int
     let dictionaryLimit: Int
     /// Statistics min/max larger than this are omitted (as parquet-cpp does) to keep footers small.
@@ -47,7 +48,7 @@ struct ColumnChunkWriter {
     private var firstDataPageOffset: Int64?
     private var usedDictionary = false
 
-    init(column: ParquetColumn, codec: ParquetCodec, sink: FileSink, pageBytes: Int, dictionaryLimit: Int) {
+    init(column: ParquetColumn, codec: ParquetCodec, sink: ChunkBuffer, pageBytes: Int, dictionaryLimit: Int) {
         self.column = column
         self.codec = codec
         self.sink = sink

@@ -9,6 +9,13 @@ import Musl
 import Darwin
 #endif
 
+/// One column chunk's encoded pages in memory; `offset` counts from the chunk's start.
+final class ChunkBuffer {
+    private(set) var bytes: [UInt8] = []
+    var offset: Int64 { Int64(bytes.count) }
+    func write(_ more: [UInt8]) throws { bytes.append(contentsOf: more) }
+}
+
 /// Buffered sequential writer. Not thread-safe; owned by one ParquetWriter.
 final class FileSink {
     let path: String

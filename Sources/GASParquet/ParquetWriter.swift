@@ -1,3 +1,5 @@
+import Dispatch
+
 // Streaming Parquet writer: row groups are encoded and written as they arrive, only the footer
 // metadata accumulates. Output is deterministic byte for byte (no timestamps, no hash seeds).
 
@@ -66,18 +68,29 @@ public final class ParquetWriter {
         let rows = try validate(columns)
         guard rows > 0 else { return }
         let start = sink.offset
-        do {
-            var chunks: [ColumnChunk] = []
-            chunks.reserveCapacity(columns.count)
-            for (column, values) in zip(schema.columns, columns) {
-                var writer = ColumnChunkWriter(column: column, codec: codec, sink: sink,
-                                               pageBytes: targetPageBytes, dictionaryLimit: dictionaryLimitBytes)
-                do {
-                    chunks.append(try writer.write(values))
-                } catch let issue as FormatIssue {
-                    throw issue.parquetError(path: path, column: column.name)
-                }
+        // Columns are encoded and compressed in parallel, each into its own buffer, then written in
+        // schema order: the same bytes as one after the other, nothing written if one fails.
+        let encoded = Self.encode(columns, schema: schema, codec: codec, pageBytes: targetPageBytes, dictionaryLimit: dictionaryLimitBytes)
+        var chunks: [ColumnChunk] = []
+        chunks.reserveCapacity(columns.count)
+        var offset = start
+        for (column, result) in zip(schema.columns, encoded) {
+            switch result {
+            case let .success((relative, bytes)):
+                var chunk = relative
+                chunk.fileOffset += offset
+                chunk.metaData?.dataPageOffset += offset
+                if let d = chunk.metaData?.dictionaryPageOffset { chunk.metaData?.dictionaryPageOffset = d + offset }
+                chunks.append(chunk)
+                offset += Int64(bytes.count)
+            case .failure(let issue as FormatIssue):
+                throw issue.parquetError(path: path, column: column.name)
+            case .failure(let error):
+                throw error as? ParquetError ?? .corrupt(path: path, column: column.name, detail: "\(error)")
             }
+        }
+        do {
+            for case let .success((_, bytes)) in encoded { try sink.write(bytes) }
             let uncompressed = chunks.reduce(Int64(0)) { $0 + ($1.metaData?.totalUncompressedSize ?? 0) }
             let compressed = chunks.reduce(Int64(0)) { $0 + ($1.metaData?.totalCompressedSize ?? 0) }
             rowGroups.append(RowGroup(columns: chunks, totalByteSize: uncompressed, numRows: Int64(rows),
@@ -92,6 +105,22 @@ public final class ParquetWriter {
             self.sink = nil
             throw parquetError
         }
+    }
+
+    /// Every column's chunk (offsets from the chunk's start) and bytes, encoded on all cores.
+    private static func encode(_ columns: [ParquetColumnValues], schema: ParquetSchema, codec: ParquetCodec, pageBytes: Int,
+                               dictionaryLimit: Int) -> [Result<(ColumnChunk, [UInt8]), any Error>] {
+        let results = UnsafeMutableBufferPointer<Result<(ColumnChunk, [UInt8]), any Error>?>.allocate(capacity: columns.count)
+        results.initialize(repeating: nil)
+        defer { results.deallocate() }
+        nonisolated(unsafe) let slots = results
+        DispatchQueue.concurrentPerform(iterations: columns.count) { i in
+            let buffer = ChunkBuffer()
+            var writer = ColumnChunkWriter(column: schema.columns[i], codec: codec, sink: buffer, pageBytes: pageBytes,
+                                           dictionaryLimit: dictionaryLimit)
+            slots[i] = Result { (try writer.write(columns[i]), buffer.bytes) }
+        }
+        return results.map { $0! }
     }
 
     /// Checks column count, value kinds, lengths and nulls; returns the row count.
