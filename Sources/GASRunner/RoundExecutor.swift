@@ -15,6 +15,7 @@ enum RoundExecutor {
 
     /// Runs every job over the samples it has no committed outcome for yet (`committed`: per
     /// detector, a mask over `samples`), so a resumed run evaluates each (sample, detector) pair exactly once.
+    /// Samples go to the detectors in `ExecutionOrder` (by sample id), batches cut on that order.
     static func run(jobs: [DetectorJob], samples: [PlannedSample], store: MediaStore, ledger: any OutcomeLedger, runID: String,
                     committed: [String: [Bool]] = [:], lastBatch: [String: Int] = [:],
                     observer: any RunObserver, shouldStop: (@Sendable () -> Bool)? = nil,
@@ -22,11 +23,12 @@ enum RoundExecutor {
         // Each detector stops at its own batch boundary (never by cancellation, which would turn
         // its batch in flight into error outcomes); the run reports the stop once all have.
         let committer = GroupCommit(ledger: ledger, runID: runID)
+        let order = ExecutionOrder.positions(of: samples)
         let stopped = try await withThrowingTaskGroup(of: Bool.self) { group -> Bool in
             for job in jobs {
                 // Positions, not copies: the plan's samples are shared by every detector's task.
                 let done = committed[job.name] ?? []
-                let remaining = done.isEmpty ? Array(samples.indices) : samples.indices.filter { !done[$0] }
+                let remaining = done.isEmpty ? order : order.filter { !done[$0] }
                 let alreadyDone = samples.count - remaining.count
                 let firstBatch = (lastBatch[job.name] ?? 0) + 1
                 group.addTask {
@@ -128,8 +130,8 @@ enum RoundExecutor {
         }
     }
 
-    /// A shard's batches on the unsharded run's grid: the sample at usable position p of the whole
-    /// plan belongs to batch p / batchSize + 1, so batch numbers (and which samples share a batch)
+    /// A shard's batches on the unsharded run's grid: the usable sample at position p of the whole
+    /// plan's execution order belongs to batch p / batchSize + 1, so batch numbers (and which samples share a batch)
     /// are those an unsharded run gives, cut only where a shard's range begins or ends.
     static func gridBatches(_ usable: [Int], of samples: [PlannedSample], batchSize: Int,
                             positions: [String: Int]) -> [(number: Int, positions: [Int])] {

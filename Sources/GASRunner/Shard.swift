@@ -1,8 +1,9 @@
 import Foundation
 
 /// One of N parts of a round: `--shard I/N`, I from 0 (as Slurm array task ids and Kubernetes
-/// completion indexes count). A shard owns a contiguous range of the plan's samples, and every
-/// detector evaluates that same range, so the parts together hold each (sample, detector) once.
+/// completion indexes count). A shard owns a contiguous range of the plan's samples in
+/// `ExecutionOrder` (by sample id), and every detector evaluates that same range, so the parts
+/// together hold each (sample, detector) once.
 public struct Shard: Sendable, Hashable, Codable, CustomStringConvertible {
     public var index: Int
     public var count: Int
@@ -31,7 +32,7 @@ public struct Shard: Sendable, Hashable, Codable, CustomStringConvertible {
     /// The part directory's name under `<run dir>/shards/`.
     public var directoryName: String { "\(index)-of-\(count)" }
 
-    /// Plan positions [lower, upper) of this shard's samples: N nearly equal contiguous ranges.
+    /// Positions [lower, upper) in execution order of this shard's samples: N nearly equal contiguous ranges.
     public func sampleRange(of sampleCount: Int) -> Range<Int> {
         (sampleCount * index / count)..<(sampleCount * (index + 1) / count)
     }

@@ -61,8 +61,9 @@ public enum ShardMerge {
                                        resolvedSpecJSON: first.resolvedSpecJSON, manifestHash: hash, toolVersion: ToolInfo.version,
                                        seed: first.seed, startedAt: startedAt),
                              samples: plan.samples, detectors: ShardRunner.detectorRecords(plan))
+        let order = ExecutionOrder.positions(of: plan.samples)
         for part in parts.sorted(by: { $0.info.index < $1.info.index }) {
-            let mine = Set(plan.samples[part.info.firstSample..<part.info.endSample].map(\.id))
+            let mine = Set(order[part.info.firstSample..<part.info.endSample].map { plan.samples[$0].id })
             try ledger.commit(runID: runID, outcomes: part.outcomes.filter { mine.contains($0.sampleID) })
             observer.handle(.note("merged shard \(part.info.index)/\(part.info.count) from \(part.path): \(part.outcomes.count) outcomes"))
         }
@@ -141,13 +142,14 @@ public enum ShardMerge {
     /// The parts of a run in a shared PostgreSQL ledger: the run's record and outcomes are in the
     /// database, each part's status in its status.json.
     static func sharedParts(_ infos: [(path: String, info: ShardPartInfo)], record: RunRecord, grid: OutcomeGrid) -> [Part] {
-        infos.map { path, info in
+        let order = ExecutionOrder.positions(ofIDs: grid.sampleIDs)
+        return infos.map { path, info in
             let data = FileManager.default.contents(atPath: (path as NSString).appendingPathComponent(ShardPartStatus.fileName))
             var status = data.flatMap { try? JSONDecoder().decode(ShardPartStatus.self, from: $0) }?.status ?? "interrupted"
             if status == "running", (try? RunLock(runDirectory: path)) != nil { status = "interrupted" }
             var committed = 0
             let range = max(0, info.firstSample)..<min(grid.sampleIDs.count, max(info.firstSample, info.endSample))
-            for d in grid.detectors.indices { for p in range where grid.has(detector: d, position: p) { committed += 1 } }
+            for d in grid.detectors.indices { for p in order[range] where grid.has(detector: d, position: p) { committed += 1 } }
             return Part(path: path, info: info, record: record, status: status, outcomes: [], committed: committed)
         }
     }

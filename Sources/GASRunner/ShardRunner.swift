@@ -118,8 +118,9 @@ public enum ShardRunner {
         let hash = planned.manifestHash
         func file(_ name: String) -> String { (partDirectory as NSString).appendingPathComponent(name) }
         let logDirectory = file("logs")
+        let order = ExecutionOrder.positions(of: plan.samples)
         let range = shard.sampleRange(of: plan.samples.count)
-        let samples = Array(plan.samples[range])
+        let samples = order[range].map { plan.samples[$0] }
         let shared = pointer != nil
         if let pointer {
             try AtomicFile.write(try SharedLedgerPointer(url: pointer, runID: runID).encoded(),
@@ -181,9 +182,9 @@ public enum ShardRunner {
                 jobs.append(.init(name: d.spec.name, batchSize: d.spec.batchSize, adapter: nil, setupFailure: "\(error)"))
             }
         }
-        // Batches stay on the whole plan's grid, so batch numbers match an unsharded run.
+        // Batches stay on the whole plan's grid (its execution order), so batch numbers match an unsharded run.
         var positions: [String: Int] = [:]
-        for s in plan.samples where s.skipReason == nil { positions[s.id] = positions.count }
+        for p in order where plan.samples[p].skipReason == nil { positions[plan.samples[p].id] = positions.count }
         do {
             // Only this shard's samples: in a shared ledger the other shards' outcomes are theirs.
             let masks = committed.mapValues { done in samples.map { done.contains($0.id) } }
@@ -204,7 +205,7 @@ public enum ShardRunner {
         if shared {
             let grid = try await ledger.outcomeGrid(runID: runID, sampleIDs: plan.samples.map(\.id))
             var c: [String: Int] = [:]
-            for d in grid.detectors.indices { for p in range { if let s = grid.status(detector: d, position: p) { c[s.rawValue, default: 0] += 1 } } }
+            for d in grid.detectors.indices { for p in order[range] { if let s = grid.status(detector: d, position: p) { c[s.rawValue, default: 0] += 1 } } }
             counts = c
             try setStatus("completed")
         } else {

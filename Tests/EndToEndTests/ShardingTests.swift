@@ -228,4 +228,17 @@ import GASCore
         let plain = RoundExecutor.batches(Array(samples.indices), batchSize: 5, firstBatch: 1)
         #expect(plain.map(\.number) == [1, 2, 3] && plain.map(\.positions.count) == [5, 5, 2])
     }
+
+    /// Detectors see the samples by sample id (String order), whatever the plan's order.
+    @Test func executionOrderIsSampleIDOrder() {
+        var g = SplitMix64(seed: 3)
+        let alphabet = Array("0123456789abcdef") + ["z", "é", "\u{1F600}"]
+        let ids: [String] = (0..<3000).map { i in
+            let length = i % 50 == 0 ? g.nextInt(below: 10) : 24  // short ids share 8-byte prefixes
+            return String((0..<length).map { _ in alphabet[g.nextInt(below: i % 7 == 0 ? alphabet.count : 16)] }) + "#\(i)"
+        }
+        let order = ExecutionOrder.positions(ofIDs: ids)
+        #expect(order.map { ids[$0] } == ids.sorted())
+        #expect(Set(order).count == ids.count)
+    }
 }
