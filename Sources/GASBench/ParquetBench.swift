@@ -84,7 +84,7 @@ enum ParquetBench {
         options.log("parquet: pyarrow write_table on the same rows")
         let theirs = (options.workDirectory as NSString).appendingPathComponent("bench-pyarrow.parquet")
         let codec = ResultFiles.predictionsCodec.description.lowercased()
-        let ref = try PythonReference.run("parquet_write.py", [ours, theirs, codec, "6", String(ResultFiles.rowGroupSize), "3"], options: options)
+        let ref = try PythonReference.run("parquet_write.py", [ours, theirs, codec, String(ResultFiles.predictionsCodec.level ?? 0), String(ResultFiles.rowGroupSize), "3"], options: options)
         guard let refSeconds = ref["median_seconds"] as? Double, let refBytes = ref["bytes"] as? Int else {
             throw BenchError("parquet_write.py returned \(ref)")
         }
@@ -92,7 +92,7 @@ enum ParquetBench {
         let sizeRatio = Double(ourBytes) / Double(max(refBytes, 1))
         let passed = ourSeconds <= refSeconds && sizeRatio <= 1.2 && sameRows
         return BenchResult(
-            name: "parquet", title: "write the \(rows.formattedRows)-row predictions table, 10 columns, \(codec) level 6, dictionary on dataset/detector/status, row groups of \(ResultFiles.rowGroupSize)",
+            name: "parquet", title: "write the \(rows.formattedRows)-row predictions table, 10 columns, \(codec) level \(ResultFiles.predictionsCodec.level ?? 0), dictionary on dataset/detector/status, row groups of \(ResultFiles.rowGroupSize)",
             ours: ourSeconds, unit: "s", reference: refSeconds, referenceName: "pyarrow \(ref["version"] as? String ?? "?") write_table",
             target: "time ≤ pyarrow, size ≤ 1.2× pyarrow", passed: passed,
             notes: ["file size: ours \(ourBytes.formattedBytes), pyarrow \(refBytes.formattedBytes) (\(String(format: "%.2f", sizeRatio))×)",

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// sample id → probabilities, compact: the ids' bytes in one buffer, the probabilities in
 /// another, an open-addressing index over both. About 50 bytes per entry instead of a
 /// dictionary of strings and arrays (over 130), so a round replaying several detectors'
@@ -32,7 +38,17 @@ public struct PredictionTable: Sendable {
         return h ^ (h >> 29)
     }
 
-    private func key(_ i: Int) -> ArraySlice<UInt8> { keyBytes[Int(keyStart[i])..<Int(keyStart[i + 1])] }
+    /// Whether entry i's id is `bytes` (memcmp: the generic slice comparison cost more than the probe).
+    @inline(__always)
+    private func keyEquals(_ i: Int, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        let start = Int(keyStart[i]), end = Int(keyStart[i + 1])
+        guard end - start == bytes.count else { return false }
+        guard let other = bytes.baseAddress, bytes.count > 0 else { return true }
+        return keyBytes.withUnsafeBufferPointer { keys in
+            guard let base = keys.baseAddress else { return false }
+            return memcmp(base + start, other, bytes.count) == 0
+        }
+    }
 
     /// The slot holding `bytes`, or the empty slot where it belongs.
     private func find(_ bytes: UnsafeBufferPointer<UInt8>) -> (slot: Int, entry: Int?) {
@@ -41,7 +57,7 @@ public struct PredictionTable: Sendable {
         while true {
             let e = Int(slots[slot])
             if e == 0 { return (slot, nil) }
-            if key(e - 1).elementsEqual(bytes) { return (slot, e - 1) }
+            if keyEquals(e - 1, bytes) { return (slot, e - 1) }
             slot = (slot + 1) & mask
         }
     }

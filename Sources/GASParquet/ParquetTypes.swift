@@ -34,6 +34,15 @@ public enum ParquetCodec: Sendable, Hashable, CaseIterable, CustomStringConverti
         self != .zstd || zstdAvailable
     }
 
+    /// The fixed compression level the writer uses (nil for codecs without levels).
+    public var level: Int? {
+        switch self {
+        case .gzip: return Int(PageCompression.gzipLevel)
+        case .zstd: return Int(PageCompression.zstdLevel)
+        case .uncompressed, .snappy: return nil
+        }
+    }
+
     public var description: String {
         switch self {
         case .uncompressed: return "UNCOMPRESSED"

@@ -6,7 +6,7 @@ import GASParquet
 public enum ResultFiles {
     public static let rowGroupSize = 65_536
     /// The codec of predictions.parquet (and the Parquet benchmark's, which measures it against pyarrow).
-    public static let predictionsCodec: ParquetCodec = .gzip
+    public static let predictionsCodec: ParquetCodec = .zstd
 
     static func stringColumn(_ name: String, optional: Bool = false, dictionary: Bool = true) -> ParquetColumn {
         ParquetColumn(name: name, type: .byteArray, logical: .string, optional: optional, dictionary: dictionary)

@@ -267,7 +267,9 @@ public final class RunLedger: Sendable {
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
             let h = insert.sqliteStatement
-            for (position, s) in samples.enumerated() {
+            // In sample-id order, the primary key's: each row lands next to the last (rows are read by position).
+            for position in ExecutionOrder.positions(of: samples) {
+                let s = samples[position]
                 sqlite3_reset(h)
                 Self.bind(h, 1, run.id)
                 sqlite3_bind_int64(h, 2, Int64(position))

@@ -1,5 +1,3 @@
-import GASCore
-
 /// The order detectors see a round's samples in: by sample id.
 ///
 /// Sample ids are hashes, so this is a shuffle fixed by the data (a batch mixes datasets), and
