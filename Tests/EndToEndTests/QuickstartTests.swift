@@ -32,6 +32,8 @@ import GASTestSupport
         import pyarrow.parquet as pq, duckdb
         d = sys.argv[1]
         db = sqlite3.connect(d + "/run.sqlite")
+        # Foreign keys are not enforced row by row while a run writes; every row must still satisfy them.
+        assert db.execute("PRAGMA foreign_key_check").fetchall() == [], db.execute("PRAGMA foreign_key_check").fetchall()[:5]
         rows = db.execute('''SELECT o.run_id, o.sample_id, s.uri, s.sha256, o.detector, s.dataset, s.source_kind, s.media_type,
                                     s.modality, s.label, o.p_ai, o.predicted, o.status, o.error, o.latency_ms, o.batch
                              FROM outcomes o JOIN samples s USING (run_id, sample_id) ORDER BY o.detector, s.position''').fetchall()

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import GRDB
 import GASCore
 import GASTestSupport
 @testable import GASStore
@@ -41,12 +42,30 @@ import GASTestSupport
         #expect(try ledger.count("outcomes", runID: "r1") == 1)
     }
 
-    @Test func outcomesForUnknownSamplesAreRefused() throws {
+    /// Foreign keys are declared but not enforced per row (the runner records only planned samples):
+    /// an outcome of an unknown sample is what SQLite's foreign-key check reports.
+    @Test func outcomesForUnknownSamplesFailTheForeignKeyCheck() throws {
         let (ledger, _) = try ledger()
-        try ledger.queue.write { db in try db.execute(sql: "PRAGMA foreign_keys = ON") }
-        #expect(throws: (any Error).self) {
-            try ledger.commit(runID: "r1", outcomes: [DetectorOutcome(sampleID: "ghost", detector: "d", status: .ok, pAI: 0.5)])
+        try ledger.commit(runID: "r1", outcomes: [DetectorOutcome(sampleID: "s0", detector: "d", status: .ok, pAI: 0.5)])
+        #expect(try ledger.queue.read { db in try Row.fetchAll(db, sql: "PRAGMA foreign_key_check") }.isEmpty)
+        try ledger.commit(runID: "r1", outcomes: [DetectorOutcome(sampleID: "ghost", detector: "d", status: .ok, pAI: 0.5)])
+        let violations = try ledger.queue.read { db in try Row.fetchAll(db, sql: "PRAGMA foreign_key_check") }
+        #expect(violations.count == 1 && violations.first?["table"] as String? == "outcomes")
+    }
+
+    /// Batches longer than one INSERT statement's rows, and a tail, all land once.
+    @Test func longBatchesAreCommittedWhole() throws {
+        let (ledger, _) = try ledger()
+        let outcomes = (0..<(RunLedger.rowsPerInsert * 2 + 5)).map { i in
+            DetectorOutcome(sampleID: "s0", detector: "d\(i)", status: i % 3 == 0 ? .error : .ok, probs: i % 3 == 0 ? nil : [0.25, 0.75],
+                            pAI: i % 3 == 0 ? nil : 0.75, predicted: i % 3 == 0 ? nil : 1, error: i % 3 == 0 ? "e\(i)" : nil,
+                            latencyMs: Double(i), batch: i)
         }
+        try ledger.commit(runID: "r1", outcomes: outcomes)
+        try ledger.commit(runID: "r1", outcomes: outcomes)
+        #expect(try ledger.count("outcomes", runID: "r1") == outcomes.count)
+        #expect(Set(try ledger.outcomes(runID: "r1").map(\.detector)) == Set(outcomes.map(\.detector)))
+        #expect(try ledger.outcomes(runID: "r1").sorted { $0.batch < $1.batch } == outcomes)
     }
 
     @Test func reopeningKeepsData() throws {
