@@ -25,9 +25,11 @@ public enum RoundScoring {
         let bootstrap = bootstrapSettings(seed: seed)
         let isCopy = samples.map { RobustnessAugmentation.baseID(of: $0.uri) != nil }
         let indices = detectors.map { grid.detectorIndex($0) }
-        return Scorer.score(detectors: detectors, rule: rule, bootstrap: bootstrap) { i in
+        // Each detector's rows as an array, built when its scoring starts (contiguous rows take the
+        // scorer's specialised two-thread path; a lazy sequence went through generic code row by row).
+        return Scorer.score(detectors: detectors, rule: rule, bootstrap: bootstrap) { i -> [ScoringRow] in
             let d = indices[i] ?? -1
-            return samples.indices.lazy.compactMap { p -> ScoringRow? in
+            return samples.indices.compactMap { p -> ScoringRow? in
                 guard d >= 0, !isCopy[p], let status = grid.status(detector: d, position: p) else { return nil }
                 let s = samples[p]
                 let unhandled = status == .skipped && (grid.error(detector: d, position: p) ?? "").hasPrefix(unhandledModalityPrefix)
