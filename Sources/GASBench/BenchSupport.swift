@@ -202,3 +202,28 @@ enum Hex {
         return String(decoding: bytes, as: UTF8.self)
     }
 }
+
+/// The peak memory of a process, as the process itself sees it: `VmHWM` of /proc/self/status.
+///
+/// Why not the parent's wait4: Linux counts a child's peak from before its exec, when (spawned
+/// with vfork, as posix_spawn does) it still shares the parent's memory, so a benchmark process
+/// that held 1.6 GiB of scoring rows reported 1.6 GiB for every child started after. A bench
+/// facility, off unless `GASCLI_PEAK_MEMORY_FILE` is set: `gascli run` then writes its peak (bytes)
+/// to that file as it ends.
+public enum PeakMemory {
+    public static let variable = "GASCLI_PEAK_MEMORY_FILE"
+
+    /// This process's peak resident memory in bytes (nil where /proc is missing).
+    public static func current() -> Int? {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+              let kB = Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") else { return nil }
+        return kB * 1024
+    }
+
+    /// Writes `current()` to the file named by the variable, when it is set.
+    public static func recordIfRequested() {
+        guard let path = ProcessInfo.processInfo.environment[variable], !path.isEmpty, let bytes = current() else { return }
+        try? String(bytes).write(toFile: path, atomically: true, encoding: .utf8)
+    }
+}

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GASBench
 import GASCore
 import GASRunner
 
@@ -62,6 +63,7 @@ struct RunCommand: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
+        defer { PeakMemory.recordIfRequested() }
         let ledgerURL: LedgerURL?
         do {
             ledgerURL = try (ledger ?? ProcessInfo.processInfo.environment["GASCLI_LEDGER_URL"].flatMap { $0.isEmpty ? nil : $0 }).map { try LedgerURL.parse($0) }
