@@ -256,9 +256,7 @@ public enum Bootstrap {
                 case (0, _): cell = 2
                 default: cell = 3
                 }
-                let q = min(max(p.pAI, BinaryMetricsAccumulator.clip), 1 - BinaryMetricsAccumulator.clip)
-                let y = Double(p.label)
-                squared[i * k + j] = (q - y) * (q - y)
+                squared[i * k + j] = BinaryMetricsAccumulator.squaredError(label: p.label, clipped: BinaryMetricsAccumulator.clipped(p.pAI))
                 cells[i * k + j] = cell
             }
         }
@@ -433,9 +431,7 @@ struct CellSummary: Sendable {
 
     mutating func add(_ p: ScoredPrediction) {
         let c = Int(SliceScoring.cell(label: p.label, predicted: p.predicted))
-        let q = min(max(p.pAI, BinaryMetricsAccumulator.clip), 1 - BinaryMetricsAccumulator.clip)
-        let y = Double(p.label)
-        let squared = (q - y) * (q - y)
+        let squared = BinaryMetricsAccumulator.squaredError(label: p.label, clipped: BinaryMetricsAccumulator.clipped(p.pAI))
         n += 1
         count[c] += 1
         sum[c] += squared

@@ -136,6 +136,17 @@ public struct BinaryMetricsAccumulator: Sendable {
     /// Probabilities are clipped to [1e-7, 1 - 1e-7] for Brier and cross-entropy, as gasbench does.
     public static let clip = 1e-7
 
+    /// p clipped to [clip, 1 - clip]: what Brier and cross-entropy are computed on.
+    @inline(__always)
+    static func clipped(_ p: Double) -> Double { min(max(p, clip), 1 - clip) }
+
+    /// (q - y)², the Brier term of a clipped probability.
+    @inline(__always)
+    static func squaredError(label: Int, clipped q: Double) -> Double {
+        let y = Double(label)
+        return (q - y) * (q - y)
+    }
+
     /// -(y log q + (1 - y) log(1 - q)) for y in {0, 1}, with one logarithm: the other term is
     /// exactly 0, so this is bit for bit the two-term formula.
     @inline(__always)
@@ -154,9 +165,8 @@ public struct BinaryMetricsAccumulator: Sendable {
         case (0, _): fp += 1
         default: fn += 1
         }
-        let q = min(max(p.pAI, Self.clip), 1 - Self.clip)
-        let y = Double(p.label)
-        brierSum += (q - y) * (q - y)
+        let q = Self.clipped(p.pAI)
+        brierSum += Self.squaredError(label: p.label, clipped: q)
         ceSum += Self.crossEntropy(label: p.label, clipped: q)
         predictions.append(p)
     }

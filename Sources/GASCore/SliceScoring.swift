@@ -513,9 +513,8 @@ enum SliceScoring {
             for i in 0..<scores.count {
                 let p = scores[i], code = codes[i], combo = Int(combos[i])
                 let label = Int(code & 1), predicted = Int(code >> 1)
-                let q = min(max(p, BinaryMetricsAccumulator.clip), 1 - BinaryMetricsAccumulator.clip)
-                let y = Double(label)
-                let squared = (q - y) * (q - y)
+                let q = BinaryMetricsAccumulator.clipped(p)
+                let squared = BinaryMetricsAccumulator.squaredError(label: label, clipped: q)
                 let ce = BinaryMetricsAccumulator.crossEntropy(label: label, clipped: q)
                 let bin = Calibration.bin(p, bins: bins)
                 cells[combo &* 4 &+ Int(cell(label: label, predicted: predicted))] &+= 1
