@@ -31,11 +31,11 @@ public enum RoundScoring {
             let d = indices[i] ?? -1
             return samples.indices.compactMap { p -> ScoringRow? in
                 guard d >= 0, !isCopy[p], let status = grid.status(detector: d, position: p) else { return nil }
-                let s = samples[p]
+                // Field by field: copying the whole sample retained every one of its strings.
                 let unhandled = status == .skipped && (grid.error(detector: d, position: p) ?? "").hasPrefix(unhandledModalityPrefix)
-                return ScoringRow(label: s.label, dataset: s.dataset, mediaType: s.mediaType, sourceKind: s.sourceKind,
-                                  modality: s.modality, status: status, pAI: grid.pAI(detector: d, position: p),
-                                  inputSkipped: s.skipReason != nil || unhandled)
+                return ScoringRow(label: samples[p].label, dataset: samples[p].dataset, mediaType: samples[p].mediaType,
+                                  sourceKind: samples[p].sourceKind, modality: samples[p].modality, status: status,
+                                  pAI: grid.pAI(detector: d, position: p), inputSkipped: samples[p].skipReason != nil || unhandled)
             }
         }
     }
