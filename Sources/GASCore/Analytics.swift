@@ -217,8 +217,7 @@ public enum Bootstrap {
     /// are drawn once and each draw reads every detector's prediction from one place.
     public static func sn34Intervals(_ predictionSets: [[ScoredPrediction]], parameters: SN34Parameters,
                                      settings: BootstrapSettings, members: [Int]? = nil) -> [ConfidenceInterval?] {
-        sn34Intervals(predictionSets.map { set in BootstrapInput(count: set.count) { set[$0] } }, parameters: parameters,
-                      settings: settings, members: members)
+        sn34Intervals(predictionSets.map(BootstrapInput.init), parameters: parameters, settings: settings, members: members)
     }
 
     static func sn34Intervals(_ inputs: [BootstrapInput], parameters: SN34Parameters, settings: BootstrapSettings,
@@ -408,6 +407,12 @@ enum BootstrapInput: Sendable {
             for i in 0..<count { summary.add(prediction(i)) }
             self = .summary(summary)
         }
+    }
+
+    /// The input for these predictions (kept as they are under the threshold).
+    init(_ predictions: [ScoredPrediction]) {
+        self = predictions.count < Bootstrap.largeSampleThreshold ? .predictions(predictions)
+                                                                 : BootstrapInput(count: predictions.count) { predictions[$0] }
     }
 
     var count: Int {

@@ -105,8 +105,13 @@ public struct FastModulo: Sendable {
 /// Platform-independent string hashing for seeds (Swift's `Hasher` is randomly seeded per process).
 public enum StableHash {
     public static func fnv1a64(_ text: String) -> UInt64 {
+        fnv1a64(text.utf8)
+    }
+
+    @inline(__always)
+    public static func fnv1a64(_ bytes: some Sequence<UInt8>) -> UInt64 {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in text.utf8 {
+        for byte in bytes {
             hash ^= UInt64(byte)
             hash &*= 0x0000_0100_0000_01B3
         }

@@ -351,7 +351,8 @@ enum SliceScoring {
             scorable += other.scorable
             answered += other.answered
             failures += other.failures
-            let datasetMap = other.datasets.names.map { name -> Int in
+            let datasetMap = (0..<other.datasets.index.count).map { otherID -> Int in
+                let name = Array(other.datasets.index.key(otherID))
                 let id = name.withUnsafeBufferPointer { datasets.lookup($0) }
                 if id == datasetSlice.count {
                     datasetSlice.append(Int32(sliceKeys.count))
@@ -396,12 +397,11 @@ enum SliceScoring {
         }
     }
 
-    /// Names to dense ids (0, 1, ... in order of first appearance), hashed over their UTF-8 bytes:
-    /// cheaper per row than a `[String: Int]` lookup, which the dataset column needs on every row.
+    /// Names to dense ids (0, 1, ... in order of first appearance) by their UTF-8 bytes, the last
+    /// one found checked first: cheaper per row than a `[String: Int]` lookup, which the dataset
+    /// column needs on every row.
     struct NameTable {
-        var names: [[UInt8]] = []
-        var slots = [Int32](repeating: -1, count: 64)
-        var lastBytes: [UInt8] = []
+        var index = ByteKeyIndex()
         var lastID = -1
 
         /// The id of `name`, a new one if it was never seen.
@@ -414,47 +414,9 @@ enum SliceScoring {
 
         @inline(__always)
         mutating func lookup(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
-            if lastID >= 0 && lastBytes.withUnsafeBufferPointer({ Self.same($0, bytes) }) { return lastID }
-            var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-            for b in bytes { hash = (hash ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
-            let mask = slots.count - 1
-            var at = Int(truncatingIfNeeded: hash ^ (hash >> 29)) & mask
-            while true {
-                let id = Int(slots[at])
-                if id < 0 { break }
-                if names[id].withUnsafeBufferPointer({ Self.same($0, bytes) }) {
-                    lastBytes = names[id]
-                    lastID = id
-                    return id
-                }
-                at = (at + 1) & mask
-            }
-            let id = names.count
-            names.append(Array(bytes))
-            slots[at] = Int32(id)
-            if names.count * 2 > slots.count { grow() }
-            lastBytes = names[id]
-            lastID = id
-            return id
-        }
-
-        @inline(__always)
-        static func same(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
-            guard a.count == b.count else { return false }
-            guard let x = a.baseAddress, let y = b.baseAddress else { return true }
-            return memcmp(x, y, a.count) == 0
-        }
-
-        mutating func grow() {
-            slots = [Int32](repeating: -1, count: slots.count * 2)
-            let mask = slots.count - 1
-            for (id, name) in names.enumerated() {
-                var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-                for b in name { hash = (hash ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
-                var at = Int(truncatingIfNeeded: hash ^ (hash >> 29)) & mask
-                while slots[at] >= 0 { at = (at + 1) & mask }
-                slots[at] = Int32(id)
-            }
+            if lastID >= 0 && index.key(lastID, equals: bytes) { return lastID }
+            lastID = index.insert(bytes).id
+            return lastID
         }
     }
 

@@ -99,15 +99,19 @@ struct RunCommand: AsyncParsableCommand {
             }
         } catch let error as ExitCode {
             throw error
-        } catch let error as SpecErrors {
-            progress.finish()
-            Diagnostics.printError(error.description + "\nFix the spec and run again (gascli validate \(spec) checks it without running).")
-            throw ExitCode(2)
         } catch {
             progress.finish()
-            Diagnostics.printError("\(error)")
-            throw ExitCode(1)
+            throw failure(error)
         }
+    }
+
+    /// The exit code for a run that failed, its message printed (spec errors with how to check the spec).
+    func failure(_ error: any Error) -> ExitCode {
+        if let errors = error as? SpecErrors {
+            Diagnostics.printError(errors.description + "\nFix the spec and run again (gascli validate \(spec) checks it without running).")
+            return ExitCode(2)
+        }
+        return Diagnostics.exitCode(for: error)
     }
 
     /// `--shard I/N`: one part of the round; prints the part directory and how to merge.
@@ -135,14 +139,9 @@ struct RunCommand: AsyncParsableCommand {
             print("part:     \(summary.partDirectory)")
             print("manifest: \(summary.manifestHash)")
             print("when every shard has finished: gascli merge \(summary.runDirectory)")
-        } catch let error as SpecErrors {
-            progress.finish()
-            Diagnostics.printError(error.description + "\nFix the spec and run again (gascli validate \(spec) checks it without running).")
-            throw ExitCode(2)
         } catch {
             progress.finish()
-            Diagnostics.printError("\(error)")
-            throw ExitCode(1)
+            throw failure(error)
         }
     }
 }

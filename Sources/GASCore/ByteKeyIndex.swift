@@ -1,0 +1,81 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Byte strings (sample ids, dataset names) to dense ids 0, 1, ... in order of insertion: the keys'
+/// bytes in one buffer and an open-addressing index over them (FNV-1a, linear probing, compared
+/// with memcmp). Far smaller and cheaper per lookup than a `[String: Int]` when there are
+/// millions of keys or a lookup on every row.
+public struct ByteKeyIndex: Sendable {
+    private var keyBytes: [UInt8] = []
+    private var keyStart: [Int32] = [0]  // key i is keyBytes[keyStart[i]..<keyStart[i + 1]]
+    private var slots = [Int32](repeating: 0, count: 16)  // id + 1, 0 = empty
+
+    public init() {}
+
+    public var count: Int { keyStart.count - 1 }
+
+    /// The id of `bytes`, or nil.
+    @inline(__always)
+    public func id(of bytes: UnsafeBufferPointer<UInt8>) -> Int? { find(bytes).id }
+
+    /// The id of `bytes`, added with the next id when absent (`inserted` then true).
+    @inline(__always)
+    public mutating func insert(_ bytes: UnsafeBufferPointer<UInt8>) -> (id: Int, inserted: Bool) {
+        if (count + 1) * 2 > slots.count { grow() }
+        let (slot, existing) = find(bytes)
+        if let existing { return (existing, false) }
+        keyBytes.append(contentsOf: bytes)
+        keyStart.append(Int32(keyBytes.count))
+        slots[slot] = Int32(count)
+        return (count - 1, true)
+    }
+
+    /// Whether key `id` is `bytes`.
+    @inline(__always)
+    public func key(_ id: Int, equals bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        let start = Int(keyStart[id]), end = Int(keyStart[id + 1])
+        guard end - start == bytes.count else { return false }
+        guard let other = bytes.baseAddress, bytes.count > 0 else { return true }
+        return keyBytes.withUnsafeBufferPointer { keys in
+            guard let base = keys.baseAddress else { return false }
+            return memcmp(base + start, other, bytes.count) == 0
+        }
+    }
+
+    /// Key `id`'s bytes.
+    public func key(_ id: Int) -> ArraySlice<UInt8> { keyBytes[Int(keyStart[id])..<Int(keyStart[id + 1])] }
+
+    @inline(__always)
+    static func slot(_ bytes: UnsafeBufferPointer<UInt8>, mask: Int) -> Int {
+        let h = StableHash.fnv1a64(bytes)
+        return Int(truncatingIfNeeded: h ^ (h >> 29)) & mask
+    }
+
+    /// The slot holding `bytes` and its id, or the empty slot where it belongs.
+    @inline(__always)
+    private func find(_ bytes: UnsafeBufferPointer<UInt8>) -> (slot: Int, id: Int?) {
+        let mask = slots.count - 1
+        var slot = Self.slot(bytes, mask: mask)
+        while true {
+            let e = Int(slots[slot])
+            if e == 0 { return (slot, nil) }
+            if key(e - 1, equals: bytes) { return (slot, e - 1) }
+            slot = (slot + 1) & mask
+        }
+    }
+
+    private mutating func grow() {
+        slots = [Int32](repeating: 0, count: slots.count * 2)
+        let mask = slots.count - 1
+        keyBytes.withUnsafeBufferPointer { all in
+            for i in 0..<count {
+                var slot = Self.slot(UnsafeBufferPointer(rebasing: all[Int(keyStart[i])..<Int(keyStart[i + 1])]), mask: mask)
+                while slots[slot] != 0 { slot = (slot + 1) & mask }
+                slots[slot] = Int32(i + 1)
+            }
+        }
+    }
+}
