@@ -78,9 +78,10 @@ public enum ShardRunner {
         }
         func file(_ name: String) -> String { (partDirectory as NSString).appendingPathComponent(name) }
         if !FileManager.default.fileExists(atPath: manifestPath) {
-            // Every shard writes the same bytes; each write is atomic, so concurrent shards are harmless.
-            try AtomicFile.write(try plan.canonicalJSON(), to: manifestPath)
-            try AtomicFile.write(Data(loaded.text.utf8), to: (runDirectory as NSString).appendingPathComponent("spec.yaml"))
+            // Every shard writes the same bytes, each through its own temporary file renamed into
+            // place, so concurrent shards are harmless.
+            try AtomicFile.write(try plan.canonicalJSON(), to: manifestPath, sharedFolder: true)
+            try AtomicFile.write(Data(loaded.text.utf8), to: (runDirectory as NSString).appendingPathComponent("spec.yaml"), sharedFolder: true)
         }
 
         let lock = try RunLock(runDirectory: partDirectory)
@@ -124,7 +125,7 @@ public enum ShardRunner {
         let shared = pointer != nil
         if let pointer {
             try AtomicFile.write(try SharedLedgerPointer(url: pointer, runID: runID).encoded(),
-                                 to: (runDirectory as NSString).appendingPathComponent(SharedLedgerPointer.fileName))
+                                 to: (runDirectory as NSString).appendingPathComponent(SharedLedgerPointer.fileName), sharedFolder: true)
         }
         func setStatus(_ status: String) throws {
             guard shared else { return }

@@ -121,8 +121,11 @@ public enum AtomicFile {
 
     /// Writes `path.partial`, then renames it over `path`; a leftover `.partial` from a killed
     /// writer is simply overwritten next time. `fault` names the test fault point reached halfway.
-    public static func write(_ data: Data, to path: String, fault: FaultInjection.Point? = nil) throws {
-        let partial = path + ".partial"
+    /// `sharedFolder`: other processes (concurrent shards) may write the same file at the same
+    /// time, so each writes its own `path.partial-<pid>`; with one name, one process's rename
+    /// would take the file the other is about to rename.
+    public static func write(_ data: Data, to path: String, fault: FaultInjection.Point? = nil, sharedFolder: Bool = false) throws {
+        let partial = sharedFolder ? path + ".partial-\(getpid())" : path + ".partial"
         let fd = open(partial, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw StoreError.fileWrite(path: partial, code: errno) }
         defer { close(fd) }
