@@ -11,6 +11,10 @@ public enum RoundPlanner {
         public var manifestHash: String
         public var outputs: String
         public var warnings: [String]
+        /// The fingerprint of the plan's inputs (`PlanInputs`); nil for rounds with generator sources.
+        public var inputsFingerprint: String?
+        /// The run directory whose recorded plan was taken instead of planning from the data.
+        public var reusedFrom: String?
     }
 
     /// The outputs folder a spec writes to (`outputs.directory` or `--output`), absolute.
@@ -20,8 +24,10 @@ public enum RoundPlanner {
 
     /// `generatorMedia[i]`: the accepted media of generator source i (live: collected before planning;
     /// store: read from the generator store). A live source without media plans no samples.
+    /// `reuse`: a run directory whose recorded plan is taken when the inputs' fingerprint equals
+    /// the one recorded there (`PlanInputs`); otherwise the round is planned from the data.
     public static func plan(_ loaded: LoadedSpec, outputsOverride: String? = nil, observer: any RunObserver = SilentObserver(),
-                            generatorMedia: [Int: [GeneratorMedia]]? = nil) throws -> Planned {
+                            generatorMedia: [Int: [GeneratorMedia]]? = nil, reuse: String? = nil) throws -> Planned {
         let spec = loaded.spec
         let catalog = try CatalogLoader.load(paths: spec.catalogs.map { loaded.resolve($0) })
         let outputs = outputsDirectory(loaded, outputsOverride: outputsOverride)
@@ -29,6 +35,14 @@ public enum RoundPlanner {
             try FileManager.default.createDirectory(atPath: outputs, withIntermediateDirectories: true)
         } catch {
             throw RunnerError.outputs(path: outputs, reason: "\(error.localizedDescription); choose another folder with outputs.directory or --output")
+        }
+        let detectors = zip(spec.detectors, try DetectorFactory.artifactHashes(spec.detectors, loaded: loaded)).map {
+            PlannedDetector(spec: $0, artifactSHA256: $1)
+        }
+        let fingerprint = try PlanInputs.fingerprint(loaded, catalog: catalog, outputs: outputs, detectors: detectors)
+        if let reuse, let fingerprint,
+           let planned = recorded(directory: reuse, fingerprint: fingerprint, spec: spec, detectors: detectors, outputs: outputs) {
+            return planned
         }
         let store = MediaStore(root: outputs)
         var planWarnings: [String] = []
@@ -52,14 +66,25 @@ public enum RoundPlanner {
         let samples = try SampleCollector.collect(spec: spec, catalog: catalog, store: store, generatorMedia: media, report: report) { step, done, total in
             observer.handle(.step(step, done: done, total: total))
         }
-        let detectors = zip(spec.detectors, try DetectorFactory.artifactHashes(spec.detectors, loaded: loaded)).map {
-            PlannedDetector(spec: $0, artifactSHA256: $1)
-        }
         var plan = RunPlan(schemaVersion: RunPlan.schemaVersion, toolVersion: ToolInfo.version, spec: spec,
                            samples: samples, detectors: detectors)
         if !report.skippedDatasets.isEmpty { plan.skippedDatasets = report.skippedDatasets }
         let warnings = (loaded.warnings + catalog.warnings).map(\.description) + planWarnings + report.warnings
             + report.skippedDatasets.map { "skipped dataset '\($0.name)': \($0.reason)" }
-        return Planned(plan: plan, manifestHash: try plan.manifestHash(), outputs: outputs, warnings: warnings)
+        return Planned(plan: plan, manifestHash: try plan.manifestHash(), outputs: outputs, warnings: warnings, inputsFingerprint: fingerprint)
+    }
+
+    /// The plan recorded in `directory` when its inputs had this fingerprint: samples from the
+    /// run's ledger, manifest hash, skipped datasets and warnings from plan-inputs.json. nil (plan
+    /// from the data) when anything is missing or does not match the recorded run.
+    static func recorded(directory: String, fingerprint: String, spec: RoundSpec, detectors: [PlannedDetector], outputs: String) -> Planned? {
+        guard let inputs = PlanInputs.read(directory: directory), inputs.fingerprint == fingerprint,
+              let ledger = try? RunLedger(path: (directory as NSString).appendingPathComponent("run.sqlite"), create: false, readOnly: true),
+              let id = try? ledger.runIDs().last, let run = try? ledger.run(id: id), run.manifestHash == inputs.manifestHash,
+              let samples = try? ledger.samples(runID: id) else { return nil }
+        let plan = RunPlan(schemaVersion: RunPlan.schemaVersion, toolVersion: ToolInfo.version, spec: spec, samples: samples,
+                           detectors: detectors, skippedDatasets: inputs.skippedDatasets)
+        return Planned(plan: plan, manifestHash: inputs.manifestHash, outputs: outputs, warnings: inputs.warnings,
+                       inputsFingerprint: fingerprint, reusedFrom: directory)
     }
 }

@@ -45,6 +45,8 @@ public struct RunOptions: Sendable {
     public var ledger: LedgerURL?
     /// How a PostgreSQL ledger retries a transaction cut off by a lost connection.
     public var ledgerRetry: PostgresRunLedger.RetryPolicy = .standard
+    /// Plan from the data even when the run being resumed recorded a plan of unchanged inputs.
+    public var replan = false
     public init(outputDirectory: String? = nil, resume: String? = nil, forceNew: Bool = false,
                 observer: any RunObserver = SilentObserver(), runID: String? = nil, seed: UInt64? = nil,
                 shouldStop: (@Sendable () -> Bool)? = nil, ledger: LedgerURL? = nil) {
@@ -85,8 +87,14 @@ public enum RoundRunner {
         if let seed = options.seed { loaded.spec.round.seed = seed }
         let outputs = RoundPlanner.outputsDirectory(loaded, outputsOverride: options.outputDirectory)
         let snapshots = try await GeneratorRound.prepare(loaded: loaded, outputs: outputs, options: options)
+        let ledgerChoice = options.ledger ?? loaded.spec.outputs.ledgerURL ?? .sqlite
+        let reuse = snapshots.isEmpty && !options.replan && ledgerChoice == .sqlite
+            ? resumeCandidate(round: loaded.spec.round.name, outputs: outputs, options: options) : nil
         let planned = try RoundPlanner.plan(loaded, outputsOverride: options.outputDirectory, observer: observer,
-                                            generatorMedia: snapshots.isEmpty ? nil : snapshots.mapValues(\.media))
+                                            generatorMedia: snapshots.isEmpty ? nil : snapshots.mapValues(\.media), reuse: reuse)
+        if let from = planned.reusedFrom {
+            observer.handle(.note("plan of \((from as NSString).lastPathComponent) reused: spec, catalogs, dataset files and detectors are unchanged since it was planned (--replan reads the data again)"))
+        }
         let challenges = snapshots.keys.sorted().flatMap { snapshots[$0]!.challenges }
         for w in planned.warnings { observer.handle(.warning(w)) }
         directory = planned.outputs
@@ -94,7 +102,7 @@ public enum RoundRunner {
 
         // The ledger: the run directory's run.sqlite, or a shared PostgreSQL database (--ledger or outputs.ledger).
         var shared: PostgresRunLedger?
-        if case let .postgres(server) = options.ledger ?? loaded.spec.outputs.ledgerURL ?? .sqlite {
+        if case let .postgres(server) = ledgerChoice {
             guard snapshots.isEmpty else { throw RunnerError.ledgerUnsupported(url: server.redacted, what: "rounds with generator sources (their challenges are kept in the run's run.sqlite); run this round with the default SQLite ledger") }
             shared = try await PostgresRunLedger.open(server, retry: options.ledgerRetry)
         }
@@ -178,6 +186,11 @@ public enum RoundRunner {
                                   + (shared.map { ", ledger \($0.location)" } ?? "")))
         }
 
+        // What the plan was made from, so that resuming this run can take the plan back from the ledger.
+        if shared == nil, planned.reusedFrom == nil, let fingerprint = planned.inputsFingerprint {
+            try PlanInputs(fingerprint: fingerprint, manifestHash: planned.manifestHash, skippedDatasets: plan.skippedDatasets,
+                           warnings: planned.warnings).write(directory: runDirectory)
+        }
         FaultInjection.reach(.recorded)
         // What is already committed, per detector, as a mask over the plan (a resumed run skips it).
         let (committed, lastBatch) = try await { () async throws -> ([String: [Bool]], [String: Int]) in
@@ -239,6 +252,15 @@ public enum RoundRunner {
                           generators: generatorScores, challengeCounts: Dictionary(grouping: challenges, by: \.status).mapValues(\.count))
         summary.robustness = robustness
         return summary
+    }
+
+    /// The run directory `chooseRun` would resume if the plan is unchanged: the one `--run-id` or
+    /// `--resume` names, else the newest unfinished run of the round (none with `--new`).
+    static func resumeCandidate(round: String, outputs: String, options: RunOptions) -> String? {
+        if let id = options.runID { return (PathResolutionShim.absolute(outputs) as NSString).appendingPathComponent(id) }
+        if let resume = options.resume { return try? RunIndex.locate(resume, outputs: outputs) }
+        if options.forceNew { return nil }
+        return (try? RunIndex.list(outputs: outputs))?.last(where: { $0.roundName == round && $0.status != "completed" })?.directory
     }
 
     /// New run, explicit resume, or automatic resume of the newest unfinished run of the round.

@@ -424,19 +424,43 @@ public final class RunLedger: Sendable {
         }
     }
 
+    /// The run's samples in plan order. Read statement by statement (a resumed large round reads
+    /// its plan from here); the few distinct datasets, formats and kinds share one string each.
     public func samples(runID: String) throws -> [PlannedSample] {
         try queue.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM samples WHERE run_id = ? ORDER BY position", arguments: [runID]).map { row in
-                guard let kind = SourceKind(rawValue: row["source_kind"]), let media = MediaType(rawValue: row["media_type"]),
-                      let modality = Modality(rawValue: row["modality"]) else {
-                    throw StoreError.corrupt(path: path, what: "sample \(String(describing: row["sample_id"] as String?)) has an unknown kind, media type or modality")
-                }
-                let seed: Int64 = row["seed"]
-                return PlannedSample(id: row["sample_id"], uri: row["uri"], sha256: row["sha256"], byteCount: row["bytes"],
-                                     dataset: row["dataset"], sourceKind: kind, mediaType: media, modality: modality,
-                                     seed: UInt64(bitPattern: seed), format: row["format"], mediaPath: row["media_path"],
-                                     skipReason: row["skip_reason"], generatorFamily: row["generator_family"])
+            let statement = try db.makeStatement(sql: """
+                SELECT sample_id, uri, sha256, bytes, dataset, source_kind, media_type, modality, seed, format, media_path,
+                       skip_reason, generator_family
+                FROM samples WHERE run_id = ? ORDER BY position
+                """)
+            try statement.setArguments([runID])
+            let h = statement.sqliteStatement
+            var shared: [[UInt8]: String] = [:]
+            func text(_ column: Int32) -> String? { Self.text(h, column) }
+            func common(_ column: Int32) -> String? {
+                guard let pointer = sqlite3_column_text(h, column) else { return nil }
+                let bytes = UnsafeBufferPointer(start: pointer, count: Int(sqlite3_column_bytes(h, column)))
+                if let known = shared[Array(bytes)] { return known }
+                let value = String(decoding: bytes, as: UTF8.self)
+                shared[Array(bytes)] = value
+                return value
             }
+            var samples: [PlannedSample] = []
+            while true {
+                let rc = sqlite3_step(h)
+                if rc == SQLITE_DONE { break }
+                guard rc == SQLITE_ROW else { throw StoreError.database(path: path, underlying: String(cString: sqlite3_errmsg(db.sqliteConnection))) }
+                guard let id = text(0), let uri = text(1), let sha = text(2), let dataset = common(4),
+                      let kind = common(5).flatMap(SourceKind.init(rawValue:)), let media = common(6).flatMap(MediaType.init(rawValue:)),
+                      let modality = common(7).flatMap(Modality.init(rawValue:)), let format = common(9), let mediaPath = text(10) else {
+                    throw StoreError.corrupt(path: path, what: "sample \(text(0) ?? "NULL") has a missing field or an unknown kind, media type or modality")
+                }
+                samples.append(PlannedSample(id: id, uri: uri, sha256: sha, byteCount: Int(sqlite3_column_int64(h, 3)), dataset: dataset,
+                                             sourceKind: kind, mediaType: media, modality: modality,
+                                             seed: UInt64(bitPattern: sqlite3_column_int64(h, 8)), format: format, mediaPath: mediaPath,
+                                             skipReason: text(11), generatorFamily: common(12)))
+            }
+            return samples
         }
     }
 

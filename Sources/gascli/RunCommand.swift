@@ -19,7 +19,10 @@ struct RunCommand: AsyncParsableCommand {
 
             Outcomes are committed batch by batch. Running the same spec again continues the newest
             unfinished run of the round (after a crash, kill -9 or Ctrl-C) when its plan is unchanged,
-            and refuses, saying what changed, when it is not; --new starts a fresh run instead.
+            and refuses, saying what changed, when it is not; --new starts a fresh run instead. A resumed
+            run takes its recorded plan back from its ledger when the spec, catalogs, dataset files
+            (size, times, inode) and detectors are unchanged, instead of reading every sample again;
+            --replan reads the data again.
             Progress goes to stderr (live bars on a terminal, plain lines in a log); the leaderboard,
             the winner per modality and the output paths to stdout. For scripts: --quiet prints only
             the run directory and no progress; --json prints results.json to stdout instead of the table.
@@ -56,6 +59,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Commit outcomes into this ledger: postgres://user@host:5432/database, or sqlite (the run directory's run.sqlite). Overrides GASCLI_LEDGER_URL and outputs.ledger.", valueName: "url"))
     var ledger: String?
 
+    @Flag(help: "Plan from the data even when resuming a run whose spec, catalogs, dataset files and detectors are unchanged (by default its recorded plan is reused).")
+    var replan = false
+
     @Flag(name: .shortAndLong, help: "No progress; print only the run directory on success (with --json: only the JSON).")
     var quiet = false
 
@@ -81,8 +87,9 @@ struct RunCommand: AsyncParsableCommand {
             return
         }
         do {
-            let summary = try await RoundRunner.run(specPath: spec, options: RunOptions(outputDirectory: output, resume: resume, forceNew: forceNew,
-                                                                                       observer: progress, runID: runID, ledger: ledgerURL))
+            var options = RunOptions(outputDirectory: output, resume: resume, forceNew: forceNew, observer: progress, runID: runID, ledger: ledgerURL)
+            options.replan = replan
+            let summary = try await RoundRunner.run(specPath: spec, options: options)
             progress.finish()
             if json {
                 let path = (summary.runDirectory as NSString).appendingPathComponent("results.json")

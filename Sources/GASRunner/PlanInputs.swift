@@ -1,0 +1,99 @@
+import Crypto
+import Foundation
+import GASCore
+import GASData
+import GASSpec
+import GASStore
+
+/// What a plan was made from, in a form that is cheap to check: the spec as resolved, the tool
+/// binary, the catalogs' bytes, every dataset file's size, times and inode, and the detectors
+/// with their artifact hashes.
+///
+/// Why: resuming a large round would otherwise read, hash and validate every sample again
+/// (seconds per 100,000 samples) only to arrive at the plan the run already recorded. When the
+/// fingerprint of the inputs equals the one recorded beside the run, the plan is read back from
+/// the run's ledger instead. Any change to a file's size, modification or change time (which no
+/// `touch` can set back), or inode makes the fingerprint differ, and the round is planned from the
+/// data as before; `gascli run --replan` always does.
+public struct PlanInputs: Codable, Sendable, Equatable {
+    public static let fileName = "plan-inputs.json"
+    static let version = "gascli plan inputs 1"
+
+    /// sha256 over everything listed above.
+    public var fingerprint: String
+    /// The manifest hash of the plan those inputs produced.
+    public var manifestHash: String
+    public var skippedDatasets: [SkippedDataset]?
+    /// The planning warnings, shown again when the plan is reused.
+    public var warnings: [String]
+
+    enum CodingKeys: String, CodingKey {
+        case fingerprint, warnings
+        case manifestHash = "manifest_hash", skippedDatasets = "skipped_datasets"
+    }
+
+    public static func read(directory: String) -> PlanInputs? {
+        guard let data = FileManager.default.contents(atPath: (directory as NSString).appendingPathComponent(fileName)) else { return nil }
+        return try? JSONDecoder().decode(PlanInputs.self, from: data)
+    }
+
+    public func write(directory: String) throws {
+        try AtomicFile.write(try JSONEncoder.sorted.encode(self), to: (directory as NSString).appendingPathComponent(Self.fileName))
+    }
+
+    /// The fingerprint of a round's inputs; nil when the round has generator sources, whose media
+    /// come from miners or the generator store rather than from files named by the spec.
+    public static func fingerprint(_ loaded: LoadedSpec, catalog: Catalog, outputs: String, detectors: [PlannedDetector]) throws -> String? {
+        let spec = loaded.spec
+        if spec.sources.contains(where: { if case .generator = $0 { return true } else { return false } }) { return nil }
+        var hasher = SHA256()
+        func add(_ text: String) {
+            hasher.update(data: Array(text.utf8))
+            hasher.update(data: [0])
+        }
+        add(version)
+        add(ToolInfo.version)
+        add("\(RunPlan.schemaVersion)")
+        add(executableIdentity())
+        add(String(decoding: try JSONEncoder.sorted.encode(spec), as: UTF8.self))
+        add(outputs)
+        for path in spec.catalogs.map({ loaded.resolve($0) }) {
+            add(path)
+            add(FileManager.default.contents(atPath: path).map { MediaStore.sha256Hex($0) } ?? "missing")
+        }
+        for entry in catalog.entries.sorted(by: { $0.name < $1.name }) {
+            add(String(decoding: try JSONEncoder.sorted.encode(entry), as: UTF8.self))
+            for line in fileTree(entry.path) { add(line) }
+        }
+        add(String(decoding: try JSONEncoder.sorted.encode(detectors), as: UTF8.self))
+        return MediaStore.hex(hasher.finalize())
+    }
+
+    /// The running binary (size, modification time): a rebuilt gascli may plan differently
+    /// (other limits, other validation) even under the same version number.
+    static func executableIdentity() -> String {
+        let path = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments.first ?? ""
+        return "\(path) " + (statLine(path) ?? "unknown")
+    }
+
+    /// One line per file under `path` (or for `path` itself): relative name, size, modification
+    /// and change times in nanoseconds, inode. Sorted, so the listing order of the filesystem does
+    /// not matter. Symbolic links are followed as the dataset reader follows them.
+    static func fileTree(_ path: String) -> [String] {
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else { return ["missing \(path)"] }
+        guard isFolder.boolValue else { return [". " + (statLine(path) ?? "unreadable")] }
+        guard let enumerator = FileManager.default.enumerator(atPath: path) else { return ["unreadable \(path)"] }
+        var lines: [String] = []
+        while let relative = enumerator.nextObject() as? String {
+            lines.append(relative + " " + (statLine((path as NSString).appendingPathComponent(relative)) ?? "unreadable"))
+        }
+        return lines.sorted()
+    }
+
+    static func statLine(_ path: String) -> String? {
+        var s = stat()
+        guard stat(path, &s) == 0 else { return nil }
+        return "\(s.st_size) \(s.st_mtim.tv_sec).\(s.st_mtim.tv_nsec) \(s.st_ctim.tv_sec).\(s.st_ctim.tv_nsec) \(s.st_ino) \(s.st_mode)"
+    }
+}

@@ -1,0 +1,140 @@
+import Foundation
+import Testing
+import GASTestSupport
+@testable import GASRunner
+import GASCore
+import GASSpec
+
+/// A resumed run takes its plan back from its ledger when nothing it was made from changed, and
+/// that plan is the one planning from the data gives; any change to the inputs plans from the
+/// data again (so a changed dataset is still caught and the resume refused).
+@Suite(.serialized) struct PlanReuseTests {
+    /// Runs the round in-process until its first batch is committed, then stops it (status interrupted).
+    func interruptedRun(_ f: RoundFixture, outputs: String) async throws -> String {
+        do {
+            _ = try await RoundRunner.run(specPath: f.path("spec.yaml"), options: RunOptions(outputDirectory: outputs, shouldStop: { true }))
+            Issue.record("the run finished instead of stopping")
+        } catch RunnerError.stopped {}
+        return try #require(ResumeTests.runDirectories(outputs).first)
+    }
+
+    /// `gascli run` killed (SIGKILL) once its plan inputs are recorded and a batch or two is in.
+    /// The fingerprint names the binary, so runs meant to reuse a plan are all made by gascli.
+    func killedCLIRun(_ f: RoundFixture, outputs: String) throws -> String {
+        let p = try ResumeTests().start(f, outputs: outputs)
+        try ShardedPostgresTests.waitFor("the recorded plan inputs") {
+            ResumeTests.runDirectories(outputs).first.map { PlanInputs.read(directory: outputs + "/" + $0) != nil } ?? false
+        }
+        usleep(300_000)
+        kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+        return try #require(ResumeTests.runDirectories(outputs).first)
+    }
+
+    func setTimes(_ path: String, to date: Date) throws {
+        try FileManager.default.setAttributes([.modificationDate: date], ofItemAtPath: path)
+    }
+
+    @Test func theRecordedPlanTakenBackEqualsPlanningFromTheData() async throws {
+        let f = try ShardingTests.round("reuse-equal")
+        let outputs = f.path("runs")
+        let id = try await interruptedRun(f, outputs: outputs)
+        let runDirectory = outputs + "/" + id
+        let inputs = try #require(PlanInputs.read(directory: runDirectory), "the run records what its plan was made from")
+
+        let loaded = try SpecLoader.load(path: f.path("spec.yaml"))
+        let fresh = try RoundPlanner.plan(loaded, outputsOverride: outputs)
+        let reused = try RoundPlanner.plan(loaded, outputsOverride: outputs, reuse: runDirectory)
+        #expect(fresh.reusedFrom == nil && reused.reusedFrom == runDirectory)
+        #expect(fresh.inputsFingerprint == inputs.fingerprint && reused.manifestHash == inputs.manifestHash)
+        #expect(try reused.plan.canonicalJSON() == fresh.plan.canonicalJSON(), "byte for byte the plan made from the data")
+        #expect(try reused.plan.manifestHash() == fresh.manifestHash)
+        #expect(reused.warnings == fresh.warnings)
+
+        // A dataset file touched (same bytes): planned from the data again, to the same plan.
+        let photo = f.path("photos/" + (try FileManager.default.contentsOfDirectory(atPath: f.path("photos")).sorted()[0]))
+        try setTimes(photo, to: Date().addingTimeInterval(60))
+        let touched = try RoundPlanner.plan(loaded, outputsOverride: outputs, reuse: runDirectory)
+        #expect(touched.reusedFrom == nil && touched.manifestHash == fresh.manifestHash && touched.inputsFingerprint != inputs.fingerprint)
+    }
+
+    @Test func gascliResumesOnTheRecordedPlanAndTheResultsEqualAnUninterruptedRun() async throws {
+        try await offPool { try Self().resumeBody() }
+    }
+
+    func resumeBody() throws {
+        let f = try ShardingTests.round("reuse-cli", slowSeconds: 0.15)
+        let reference = try Gascli.runQuiet("spec.yaml", output: f.path("reference"), cwd: f.root)
+        #expect(reference.result.status == 0, "\(reference.result.stderr)")
+        let outputs = f.path("runs")
+        let id = try killedCLIRun(f, outputs: outputs)
+        let runDirectory = outputs + "/" + id
+        let recorded = try #require(PlanInputs.read(directory: runDirectory))
+
+        let r = try Gascli.run(["run", "spec.yaml", "--output", outputs], cwd: f.root)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.contains("plan of \(id) reused") && r.stderr.contains("resuming run \(id)"), "\(r.stderr)")
+        let a = try TestSupport.python(ResumeTests.digest, [reference.dir])
+        let b = try TestSupport.python(ResumeTests.digest, [runDirectory])
+        #expect(a.status == 0 && b.status == 0, "\(a.stderr) \(b.stderr)")
+        #expect(a.stdout == b.stdout, "the run resumed on its recorded plan differs from the uninterrupted one")
+
+        // Touched (same bytes): planned from the data, the new fingerprint recorded and reused
+        // by the next run; --replan never reuses.
+        let photo = f.path("photos/" + (try FileManager.default.contentsOfDirectory(atPath: f.path("photos")).sorted()[0]))
+        try setTimes(photo, to: Date().addingTimeInterval(60))
+        var again = try Gascli.run(["run", "spec.yaml", "--output", outputs, "--run-id", id], cwd: f.root)
+        #expect(again.status == 0 && !again.stderr.contains("reused"), "\(again.stderr)")
+        let rerecorded = try #require(PlanInputs.read(directory: runDirectory))
+        #expect(rerecorded.fingerprint != recorded.fingerprint && rerecorded.manifestHash == recorded.manifestHash)
+        again = try Gascli.run(["run", "spec.yaml", "--output", outputs, "--run-id", id], cwd: f.root)
+        #expect(again.status == 0 && again.stderr.contains("plan of \(id) reused"), "\(again.stderr)")
+        again = try Gascli.run(["run", "spec.yaml", "--output", outputs, "--run-id", id, "--replan"], cwd: f.root)
+        #expect(again.status == 0 && !again.stderr.contains("reused"), "\(again.stderr)")
+    }
+
+    @Test func changedBytesUnderTheSameSizeAndModificationTimeAreStillCaught() async throws {
+        try await offPool { try Self().changedBytesBody() }
+    }
+
+    func changedBytesBody() throws {
+        let f = try ShardingTests.round("reuse-ctime", slowSeconds: 0.15)
+        let outputs = f.path("runs")
+        let id = try killedCLIRun(f, outputs: outputs)
+        // Same size, modification time set back: only the change time (and the bytes) tell.
+        let photo = f.path("photos/" + (try FileManager.default.contentsOfDirectory(atPath: f.path("photos")).sorted()[0]))
+        var before = stat()
+        #expect(stat(photo, &before) == 0)
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: photo))
+        bytes[bytes.count - 1] ^= 0xFF
+        usleep(20_000)  // a change time after the recorded one
+        let handle = try #require(FileHandle(forWritingAtPath: photo), "rewritten in place: same inode")
+        try handle.write(contentsOf: bytes)
+        try handle.close()
+        // Access and modification times back to the nanosecond, as `touch -r` would.
+        var times = [before.st_atim, before.st_mtim]
+        #expect(utimensat(AT_FDCWD, photo, &times, 0) == 0)
+        var after = stat()
+        #expect(stat(photo, &after) == 0 && after.st_mtim.tv_nsec == before.st_mtim.tv_nsec && after.st_mtim.tv_sec == before.st_mtim.tv_sec
+                && after.st_size == before.st_size && after.st_ino == before.st_ino)
+
+        let r = try Gascli.run(["run", "spec.yaml", "--output", outputs], cwd: f.root)
+        #expect(r.status == 1, "\(r.stderr)")
+        #expect(!r.stderr.contains("reused") && r.stderr.contains("unfinished run \(id)") && r.stderr.contains("the data changed"), "\(r.stderr)")
+    }
+
+    @Test func aChangedDetectorArtifactIsNotReused() async throws {
+        try await offPool { try Self().changedDetectorBody() }
+    }
+
+    func changedDetectorBody() throws {
+        let f = try ShardingTests.round("reuse-detector", slowSeconds: 0.15)
+        let outputs = f.path("runs")
+        let id = try killedCLIRun(f, outputs: outputs)
+        let script = try String(contentsOfFile: f.path("slow.py"), encoding: .utf8)
+        try f.write("slow.py", script + "\n# changed\n")
+        let r = try Gascli.run(["run", "spec.yaml", "--output", outputs], cwd: f.root)
+        #expect(r.status == 1 && !r.stderr.contains("reused") && r.stderr.contains("unfinished run \(id)")
+                && r.stderr.contains("detector 'slow' changed"), "\(r.stderr)")
+    }
+}
