@@ -17,6 +17,17 @@ public struct ByteKeyIndex: Sendable {
 
     public var count: Int { keyStart.count - 1 }
 
+    /// Room for `keys` keys without growing the index on the way (a known row count).
+    public mutating func reserveCapacity(_ keys: Int) {
+        keyStart.reserveCapacity(keys + 1)
+        var size = slots.count
+        while size < keys * 2 + 2 { size *= 2 }
+        if size > slots.count {
+            slots = [Int32](repeating: 0, count: size / 2)  // grow() doubles it and re-inserts the keys
+            grow()
+        }
+    }
+
     /// The id of `bytes`, or nil.
     @inline(__always)
     public func id(of bytes: UnsafeBufferPointer<UInt8>) -> Int? { find(bytes).id }

@@ -14,6 +14,51 @@ public enum ExecutionOrder {
 
     /// Positions of `ids` sorted by their UTF-8 bytes (String's own order for these ids).
     public static func positions(ofIDs ids: [String]) -> [Int] {
+        if let sorted = hexPrefixOrder(ids) { return sorted }
+        return comparisonOrder(ids)
+    }
+
+    /// Sample ids are hex digests: when every id starts with 8 lowercase hex digits, those digits
+    /// (32 bits, in the same order as their bytes) and the position fit one word; a radix sort of
+    /// the words, then the few runs sharing a prefix sorted by their whole id, give the same order
+    /// as comparing ids, in a fraction of the time. nil when an id does not start that way.
+    static func hexPrefixOrder(_ ids: [String]) -> [Int]? {
+        guard ids.count > 1, ids.count <= Int(UInt32.max) else { return nil }
+        var words = [UInt64]()
+        words.reserveCapacity(ids.count)
+        for (i, id) in ids.enumerated() {
+            var prefix: UInt64 = 0, digits = 0
+            for byte in id.utf8.prefix(8) {
+                let value: UInt8
+                switch byte {
+                case UInt8(ascii: "0")...UInt8(ascii: "9"): value = byte &- UInt8(ascii: "0")
+                case UInt8(ascii: "a")...UInt8(ascii: "f"): value = byte &- UInt8(ascii: "a") &+ 10
+                default: return nil
+                }
+                prefix = prefix << 4 | UInt64(value)
+                digits += 1
+            }
+            guard digits == 8 else { return nil }
+            words.append(prefix << 32 | UInt64(i))
+        }
+        RadixSort.sort(&words, from: 32, bits: 32)
+        var order = words.map { Int($0 & 0xFFFF_FFFF) }
+        // Ids sharing their first 8 digits: ordered by the rest of their bytes.
+        var start = 0
+        while start < words.count {
+            var end = start + 1
+            while end < words.count && words[end] >> 32 == words[start] >> 32 { end += 1 }
+            if end - start > 1 {
+                order[start..<end].sort { a, b in
+                    ids[a] == ids[b] ? a < b : ids[a].utf8.lexicographicallyPrecedes(ids[b].utf8)
+                }
+            }
+            start = end
+        }
+        return order
+    }
+
+    static func comparisonOrder(_ ids: [String]) -> [Int] {
         // The first 8 bytes as a big-endian number order most pairs without touching the strings.
         let prefixes = ids.map { id -> UInt64 in
             var key: UInt64 = 0, taken = 0

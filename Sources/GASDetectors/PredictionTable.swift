@@ -31,6 +31,20 @@ public struct PredictionTable: Sendable {
         return true
     }
 
+    /// One probability (a predictions file's p_ai), without an array per entry.
+    public mutating func insert(bytes: UnsafeBufferPointer<UInt8>, probability: Double) -> Bool {
+        guard ids.insert(bytes).inserted else { return false }
+        values.append(probability)
+        valueStart.append(Int32(values.count))
+        return true
+    }
+
+    public mutating func reserveCapacity(_ entries: Int) {
+        ids.reserveCapacity(entries)
+        valueStart.reserveCapacity(entries + 1)
+        values.reserveCapacity(entries)
+    }
+
     public func probabilities(for id: String) -> [Double]? {
         var id = id
         guard let entry = id.withUTF8({ ids.id(of: $0) }) else { return nil }

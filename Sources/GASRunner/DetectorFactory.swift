@@ -188,6 +188,8 @@ enum PredictionsTable {
         }
         let hasDetector = names.contains("detector")
         var tables = [PredictionTable](repeating: PredictionTable(), count: selections.count)
+        let rows = reader.rowCount
+        for t in tables.indices { tables[t].reserveCapacity(selections.count == 1 ? rows : rows / selections.count) }
         var seenDetectors: Set<String> = []
         for group in 0..<reader.rowGroupCount {
             let columns = try reader.readRowGroup(group, columns: ["sample_id", probColumn] + (hasDetector ? ["detector"] : []))
@@ -205,13 +207,18 @@ enum PredictionsTable {
             case let .float(v): probs = v.map { $0.map(Double.init) }
             default: throw RunnerError.detectorSetup(name: path, reason: "column \(probColumn) must be float or double")
             }
+            // The tables a row goes to, worked out once per run of rows with the same detector.
+            var lastDetector: String?? = .none
+            var targets: [Int] = []
             for (row, (id, p)) in zip(ids, probs).enumerated() {
-                guard let id, let p else { continue }
-                for (t, selection) in selections.enumerated() {
-                    if let selection, hasDetector, rowDetectors[row] != selection { continue }
-                    if !tables[t].insert(id, [p]) {
-                        throw RunnerError.detectorSetup(name: path, reason: "sample_id \(id) appears more than once (a file with several detectors needs 'detector:' to choose one)")
-                    }
+                guard var id, let p else { continue }
+                let detector = hasDetector ? rowDetectors[row] : nil
+                if lastDetector != .some(detector) {
+                    targets = selections.indices.filter { selections[$0] == nil || !hasDetector || selections[$0] == detector }
+                    lastDetector = .some(detector)
+                }
+                for t in targets where !id.withUTF8({ tables[t].insert(bytes: $0, probability: p) }) {
+                    throw RunnerError.detectorSetup(name: path, reason: "sample_id \(id) appears more than once (a file with several detectors needs 'detector:' to choose one)")
                 }
             }
         }
@@ -241,5 +248,30 @@ enum PredictionsTable {
             for (spec, table) in zip(group, tables) { result[spec.name] = table }
         }
         return result
+    }
+}
+
+/// A value computed on its own thread while the caller goes on (the predictions tables are read
+/// while the round is planned: neither needs the other, and planning keeps one core busy).
+final class BackgroundValue<Value: Sendable>: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var result: Value?
+
+    init(_ compute: @escaping @Sendable () -> Value) {
+        Thread.detachNewThread { [self] in
+            let value = compute()
+            condition.lock()
+            result = value
+            condition.broadcast()
+            condition.unlock()
+        }
+    }
+
+    /// The value, waiting for it if it is still being computed.
+    var value: Value {
+        condition.lock()
+        defer { condition.unlock() }
+        while result == nil { condition.wait() }
+        return result!
     }
 }

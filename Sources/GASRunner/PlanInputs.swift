@@ -73,7 +73,10 @@ public struct PlanInputs: Codable, Sendable, Equatable {
     /// (other limits, other validation) even under the same version number.
     static func executableIdentity() -> String {
         let path = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments.first ?? ""
-        return "\(path) " + (statLine(path) ?? "unknown")
+        var s = stat()
+        guard stat(path, &s) == 0 else { return "\(path) unknown" }
+        // No change time here: the build tools touch it after linking, and the binary is ours.
+        return "\(path) \(s.st_size) \(s.st_mtim.tv_sec).\(s.st_mtim.tv_nsec) \(s.st_ino)"
     }
 
     /// One line per file under `path` (or for `path` itself): relative name, size, modification

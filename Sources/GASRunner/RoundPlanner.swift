@@ -15,6 +15,15 @@ public enum RoundPlanner {
         public var inputsFingerprint: String?
         /// The run directory whose recorded plan was taken instead of planning from the data.
         public var reusedFrom: String?
+        /// With `reusedFrom`: that run's committed outcomes, read beside its samples (see `RecordedProgress`).
+        var recordedProgress: BackgroundValue<RecordedProgress?>?
+    }
+
+    /// What a reused run had committed when its plan was read, and the ledger's newest outcome row
+    /// then: the runner takes it only when that row is still the newest once the run is locked.
+    struct RecordedProgress: Sendable {
+        var progress: CommittedProgress
+        var watermark: Int64
     }
 
     /// The outputs folder a spec writes to (`outputs.directory` or `--output`), absolute.
@@ -78,13 +87,21 @@ public enum RoundPlanner {
     /// run's ledger, manifest hash, skipped datasets and warnings from plan-inputs.json. nil (plan
     /// from the data) when anything is missing or does not match the recorded run.
     static func recorded(directory: String, fingerprint: String, spec: RoundSpec, detectors: [PlannedDetector], outputs: String) -> Planned? {
+        let path = (directory as NSString).appendingPathComponent("run.sqlite")
         guard let inputs = PlanInputs.read(directory: directory), inputs.fingerprint == fingerprint,
-              let ledger = try? RunLedger(path: (directory as NSString).appendingPathComponent("run.sqlite"), create: false, readOnly: true),
-              let id = try? ledger.runIDs().last, let run = try? ledger.run(id: id), run.manifestHash == inputs.manifestHash,
-              let samples = try? ledger.samples(runID: id) else { return nil }
+              let ledger = try? RunLedger(path: path, create: false, readOnly: true),
+              let id = try? ledger.runIDs().last, let run = try? ledger.run(id: id), run.manifestHash == inputs.manifestHash else { return nil }
+        // The committed outcomes are read on another connection and core meanwhile (the runner
+        // needs them next, and reading either takes a while for a large round).
+        let progress = BackgroundValue { () -> RecordedProgress? in
+            guard let other = try? RunLedger(path: path, create: false, readOnly: true), let watermark = try? other.outcomeWatermark(),
+                  let ids = try? other.sampleIDs(runID: id), let progress = try? other.committedProgress(runID: id, sampleIDs: ids) else { return nil }
+            return RecordedProgress(progress: progress, watermark: watermark)
+        }
+        guard let samples = try? ledger.samples(runID: id) else { return nil }
         let plan = RunPlan(schemaVersion: RunPlan.schemaVersion, toolVersion: ToolInfo.version, spec: spec, samples: samples,
                            detectors: detectors, skippedDatasets: inputs.skippedDatasets)
         return Planned(plan: plan, manifestHash: inputs.manifestHash, outputs: outputs, warnings: inputs.warnings,
-                       inputsFingerprint: fingerprint, reusedFrom: directory)
+                       inputsFingerprint: fingerprint, reusedFrom: directory, recordedProgress: progress)
     }
 }

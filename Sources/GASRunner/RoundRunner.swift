@@ -1,6 +1,7 @@
 import Foundation
 import GASCore
 import GASData
+import GASDetectors
 import GASSpec
 import GASStore
 
@@ -87,6 +88,8 @@ public enum RoundRunner {
         if let seed = options.seed { loaded.spec.round.seed = seed }
         let outputs = RoundPlanner.outputsDirectory(loaded, outputsOverride: options.outputDirectory)
         let snapshots = try await GeneratorRound.prepare(loaded: loaded, outputs: outputs, options: options)
+        let specAsLoaded = loaded
+        let preloading = BackgroundValue { PredictionsTable.preload(specAsLoaded.spec.detectors, loaded: specAsLoaded) }
         let ledgerChoice = options.ledger ?? loaded.spec.outputs.ledgerURL ?? .sqlite
         let reuse = snapshots.isEmpty && !options.replan && ledgerChoice == .sqlite
             ? resumeCandidate(round: loaded.spec.round.name, outputs: outputs, options: options) : nil
@@ -108,7 +111,7 @@ public enum RoundRunner {
         }
         do {
             let summary = try await run(loaded: loaded, planned: planned, snapshots: snapshots, challenges: challenges, shared: shared,
-                                        options: options, clock: clock, began: began, directory: &directory)
+                                        preloading: preloading, options: options, clock: clock, began: began, directory: &directory)
             await shared?.close()
             return summary
         } catch {
@@ -118,7 +121,8 @@ public enum RoundRunner {
     }
 
     static func run(loaded: LoadedSpec, planned: RoundPlanner.Planned, snapshots: [Int: GeneratorSnapshot],
-                    challenges: [ChallengeRecord], shared: PostgresRunLedger?, options: RunOptions,
+                    challenges: [ChallengeRecord], shared: PostgresRunLedger?, preloading: BackgroundValue<[String: PredictionTable]>,
+                    options: RunOptions,
                     clock: ContinuousClock, began: ContinuousClock.Instant, directory: inout String) async throws -> RunSummary {
         let observer = options.observer
         let plan = planned.plan
@@ -163,6 +167,7 @@ public enum RoundRunner {
                            artifactSHA256: d.artifactSHA256)
         }
         let startedAt: String
+        var resumed = false
         let opened = try await ledger.openRun(
             RunRecord(id: runID, roundName: plan.spec.round.name, specPath: loaded.path, specText: loaded.text,
                       resolvedSpecJSON: resolvedSpec, manifestHash: planned.manifestHash, toolVersion: ToolInfo.version,
@@ -172,8 +177,7 @@ public enum RoundRunner {
         case let .existing(existing):
             startedAt = existing.startedAt
             try await ledger.markRunning(id: runID)
-            let pairs = try await ledger.count("outcomes", runID: runID)
-            observer.handle(.note("resuming run \(runID): \(pairs) of \(plan.samples.count * plan.detectors.count) outcomes already committed, manifest \(planned.manifestHash.prefix(16))"))
+            resumed = true
         case .created:
             guard let created = try await ledger.run(id: runID) else { throw StoreError.corrupt(path: ledger.location, what: "run \(runID) was recorded but cannot be read back") }
             startedAt = created.startedAt
@@ -193,20 +197,23 @@ public enum RoundRunner {
         }
         FaultInjection.reach(.recorded)
         // What is already committed, per detector, as a mask over the plan (a resumed run skips it).
-        let (committed, lastBatch) = try await { () async throws -> ([String: [Bool]], [String: Int]) in
-            let grid = try await ledger.outcomeGrid(runID: runID, sampleIDs: plan.samples.map(\.id))
-            var masks: [String: [Bool]] = [:], batches: [String: Int] = [:]
-            for name in grid.detectors {
-                masks[name] = grid.committedMask(detector: name)
-                batches[name] = grid.highestBatch(detector: name)
-            }
-            return (masks, batches)
-        }()
+        let progress: CommittedProgress
+        if planned.reusedFrom == runDirectory, let recorded = planned.recordedProgress?.value, let sqlite = ledger as? RunLedger,
+           try sqlite.outcomeWatermark() == recorded.watermark {
+            progress = recorded.progress  // nothing committed since it was read with the plan
+        } else {
+            progress = try await ledger.committedProgress(runID: runID, sampleIDs: plan.samples.map(\.id))
+        }
+        let (committed, lastBatch) = (progress.masks, progress.lastBatch)
+        let done = committed.mapValues { $0.filter { $0 }.count }
+        if resumed {
+            observer.handle(.note("resuming run \(runID): \(done.values.reduce(0, +)) of \(plan.samples.count * plan.detectors.count) outcomes already committed, manifest \(planned.manifestHash.prefix(16))"))
+        }
         var jobs: [RoundExecutor.DetectorJob] = []
-        let pending = plan.detectors.filter { plan.samples.count - (committed[$0.spec.name]?.filter { $0 }.count ?? 0) > 0 }
-        let preloaded = PredictionsTable.preload(pending.map(\.spec), loaded: loaded)
+        // Tables of detectors with nothing left to do are dropped unused.
+        var preloaded = preloading.value
         for d in plan.detectors {
-            let remaining = plan.samples.count - (committed[d.spec.name]?.filter { $0 }.count ?? 0)
+            let remaining = plan.samples.count - (done[d.spec.name] ?? 0)
             if remaining == 0 {
                 jobs.append(.init(name: d.spec.name, batchSize: d.spec.batchSize, adapter: nil, setupFailure: nil))
                 continue
@@ -219,6 +226,7 @@ public enum RoundRunner {
                 jobs.append(.init(name: d.spec.name, batchSize: d.spec.batchSize, adapter: nil, setupFailure: "\(error)"))
             }
         }
+        preloaded.removeAll()
         let store = MediaStore(root: planned.outputs)
         do {
             try await RoundExecutor.run(jobs: jobs, samples: plan.samples, store: store, ledger: ledger, runID: runID,
@@ -260,14 +268,14 @@ public enum RoundRunner {
         if let id = options.runID { return (PathResolutionShim.absolute(outputs) as NSString).appendingPathComponent(id) }
         if let resume = options.resume { return try? RunIndex.locate(resume, outputs: outputs) }
         if options.forceNew { return nil }
-        return (try? RunIndex.list(outputs: outputs))?.last(where: { $0.roundName == round && $0.status != "completed" })?.directory
+        return (try? RunIndex.list(outputs: outputs, counting: false))?.last(where: { $0.roundName == round && $0.status != "completed" })?.directory
     }
 
     /// New run, explicit resume, or automatic resume of the newest unfinished run of the round.
     static func chooseRun(plan: RunPlan, manifestHash: String, outputs: String, options: RunOptions) throws -> (id: String, directory: String) {
         if let id = options.runID {
             let directory = (PathResolutionShim.absolute(outputs) as NSString).appendingPathComponent(id)
-            if let entry = try RunIndex.entry(directory: directory) {
+            if let entry = try RunIndex.entry(directory: directory, counting: false) {
                 if entry.manifestHash != manifestHash {
                     throw RunnerError.resumeRefused(run: entry.id, changes: describeChanges(directory: directory, new: plan))
                 }
@@ -277,7 +285,7 @@ public enum RoundRunner {
         }
         if let resume = options.resume {
             let directory = try RunIndex.locate(resume, outputs: outputs)
-            guard let entry = try RunIndex.entry(directory: directory) else {
+            guard let entry = try RunIndex.entry(directory: directory, counting: false) else {
                 throw RunnerError.unknownRun(run: resume, hint: "\(directory) holds no recorded run")
             }
             if entry.manifestHash != manifestHash {
@@ -286,7 +294,7 @@ public enum RoundRunner {
             return (entry.id, directory)
         }
         if !options.forceNew,
-           let unfinished = try RunIndex.list(outputs: outputs).last(where: { $0.roundName == plan.spec.round.name && $0.status != "completed" }) {
+           let unfinished = try RunIndex.list(outputs: outputs, counting: false).last(where: { $0.roundName == plan.spec.round.name && $0.status != "completed" }) {
             if unfinished.manifestHash == manifestHash { return (unfinished.id, unfinished.directory) }
             throw RunnerError.unfinishedRunDiffers(run: unfinished.id, changes: describeChanges(directory: unfinished.directory, new: plan))
         }
@@ -380,3 +388,4 @@ extension JSONEncoder {
         return e
     }
 }
+

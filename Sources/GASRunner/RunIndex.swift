@@ -44,13 +44,15 @@ public enum RunIndex {
         throw RunnerError.unknownRun(run: run, hint: hint + "; pass a run directory or --output with the folder that holds it")
     }
 
-    public static func list(outputs: String) throws -> [Entry] {
+    /// `counting: false` leaves the sample, outcome and detector counts at 0: choosing which run
+    /// to resume needs none of them, and counting a million outcomes takes a while.
+    public static func list(outputs: String, counting: Bool = true) throws -> [Entry] {
         let root = PathResolutionShim.absolute(outputs)
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: root) else { return [] }
         var entries: [Entry] = []
         for name in names.sorted() {
             let dir = (root as NSString).appendingPathComponent(name)
-            if let entry = try? entry(directory: dir) { entries.append(entry) }
+            if let entry = try? entry(directory: dir, counting: counting) { entries.append(entry) }
         }
         return entries.sorted { $0.startedAt < $1.startedAt }
     }
@@ -87,13 +89,13 @@ public enum RunIndex {
         return nil
     }
 
-    public static func entry(directory: String) throws -> Entry? {
+    public static func entry(directory: String, counting: Bool = true) throws -> Entry? {
         let db = (directory as NSString).appendingPathComponent("run.sqlite")
         guard FileManager.default.fileExists(atPath: db) else { return nil }
         let ledger = try RunLedger(path: db, create: false, readOnly: true)
         guard let id = try ledger.runIDs().last, let run = try ledger.run(id: id) else { return nil }
-        let samples = try ledger.count("samples", runID: id)
-        let detectors = try ledger.count("detectors", runID: id)
+        let samples = counting ? try ledger.count("samples", runID: id) : 0
+        let detectors = counting ? try ledger.count("detectors", runID: id) : 0
         var interrupted = false
         if run.status == "running" {
             interrupted = (try? RunLock(runDirectory: directory)) != nil
@@ -101,7 +103,7 @@ public enum RunIndex {
         let best = try ledger.detectorScores(runID: id).first.map { ($0.detector, $0.sn34) }
         return Entry(id: id, directory: directory, roundName: run.roundName, status: interrupted ? "interrupted" : run.status,
                      startedAt: run.startedAt, finishedAt: run.finishedAt, manifestHash: run.manifestHash, specPath: run.specPath,
-                     samples: samples, outcomes: try ledger.count("outcomes", runID: id), detectors: detectors,
+                     samples: samples, outcomes: counting ? try ledger.count("outcomes", runID: id) : 0, detectors: detectors,
                      best: best, interrupted: interrupted)
     }
 }

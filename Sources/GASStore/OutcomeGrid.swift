@@ -163,15 +163,14 @@ extension RunLedger {
     /// The run's outcomes for the plan's samples (`sampleIDs` in plan order), read straight from
     /// SQLite (no join, no sort, no per-row objects). Outcomes of samples not in the list are left out.
     public func outcomeGrid(runID: String, sampleIDs: [String]) throws -> OutcomeGrid {
-        var positions: [String: Int32] = [:]
-        positions.reserveCapacity(sampleIDs.count)
-        for (i, id) in sampleIDs.enumerated() { positions[id] = Int32(i) }
-        let statusCodes = Dictionary(uniqueKeysWithValues: OutcomeGrid.statuses.enumerated().map { ($1.rawValue, UInt8($0)) })
+        var matcher = SamplePositions(sampleIDs)
+        let statusBytes = OutcomeGrid.statuses.map { Array($0.rawValue.utf8) }
         let n = sampleIDs.count
         var grid = try queue.read { db -> OutcomeGrid in
             var grid = OutcomeGrid(sampleIDs: sampleIDs)
+            // Scanned in storage order: through the primary-key index, every row would cost a lookup.
             let statement = try db.makeStatement(sql: """
-                SELECT sample_id, detector, status, p_ai, predicted, error, latency_ms, batch FROM outcomes WHERE run_id = ?
+                SELECT sample_id, detector, status, p_ai, predicted, error, latency_ms, batch FROM outcomes NOT INDEXED WHERE run_id = ?
                 """)
             try statement.setArguments([runID])
             let handle = statement.sqliteStatement
@@ -182,8 +181,10 @@ extension RunLedger {
                 guard rc == SQLITE_ROW else {
                     throw StoreError.database(path: path, underlying: String(cString: sqlite3_errmsg(db.sqliteConnection)))
                 }
-                guard let id = Self.text(handle, 0), let position = positions[id] else { continue }
-                let p = Int(position)
+                guard let idPointer = sqlite3_column_text(handle, 0),
+                      let p = matcher.position(of: UnsafeBufferPointer(start: idPointer, count: Int(sqlite3_column_bytes(handle, 0)))) else {
+                    continue  // not a sample of this plan
+                }
                 let detectorBytes = UnsafeBufferPointer(start: sqlite3_column_text(handle, 1), count: Int(sqlite3_column_bytes(handle, 1)))
                 let d: Int
                 if lastIndex >= 0 && detectorBytes.elementsEqual(lastDetector) {
@@ -194,11 +195,12 @@ extension RunLedger {
                     lastDetector = Array(detectorBytes)
                     lastIndex = d
                 }
-                guard let statusText = Self.text(handle, 2), let code = statusCodes[statusText] else {
+                let statusText = UnsafeBufferPointer(start: sqlite3_column_text(handle, 2), count: Int(sqlite3_column_bytes(handle, 2)))
+                guard let code = statusBytes.firstIndex(where: { $0.elementsEqual(statusText) }) else {
                     throw StoreError.corrupt(path: path, what: "outcome status '\(Self.text(handle, 2) ?? "NULL")'")
                 }
                 if grid.status[d][p] == OutcomeGrid.none { grid.count += 1 }
-                grid.status[d][p] = code
+                grid.status[d][p] = UInt8(code)
                 grid.pAI[d][p] = sqlite3_column_type(handle, 3) == SQLITE_NULL ? .nan : sqlite3_column_double(handle, 3)
                 grid.predicted[d][p] = sqlite3_column_type(handle, 4) == SQLITE_NULL ? -1 : Int8(clamping: sqlite3_column_int64(handle, 4))
                 if sqlite3_column_type(handle, 5) != SQLITE_NULL, let e = Self.text(handle, 5) { grid.errors[d * n + p] = e }
@@ -211,8 +213,102 @@ extension RunLedger {
         return grid
     }
 
+    /// Which plan positions have an outcome per detector, and each detector's highest batch: what
+    /// a resumed run needs before its first batch, read in one scan of the table without the
+    /// outcomes' values (the grid with them is read when the run is scored).
+    public func committedProgress(runID: String, sampleIDs: [String]) throws -> CommittedProgress {
+        var matcher = SamplePositions(sampleIDs)
+        return try queue.read { db in
+            let statement = try db.makeStatement(sql: "SELECT sample_id, detector, batch FROM outcomes NOT INDEXED WHERE run_id = ?")
+            try statement.setArguments([runID])
+            let handle = statement.sqliteStatement
+            var masks: [[Bool]] = [], names: [String] = [], highest: [Int] = []
+            var lastDetector: [UInt8] = [], d = -1
+            while true {
+                let rc = sqlite3_step(handle)
+                if rc == SQLITE_DONE { break }
+                guard rc == SQLITE_ROW else {
+                    throw StoreError.database(path: path, underlying: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+                }
+                guard let idPointer = sqlite3_column_text(handle, 0),
+                      let p = matcher.position(of: UnsafeBufferPointer(start: idPointer, count: Int(sqlite3_column_bytes(handle, 0)))) else {
+                    continue
+                }
+                let detectorBytes = UnsafeBufferPointer(start: sqlite3_column_text(handle, 1), count: Int(sqlite3_column_bytes(handle, 1)))
+                if d < 0 || !detectorBytes.elementsEqual(lastDetector) {
+                    let name = String(decoding: detectorBytes, as: UTF8.self)
+                    if let known = names.firstIndex(of: name) {
+                        d = known
+                    } else {
+                        d = names.count
+                        names.append(name)
+                        masks.append([Bool](repeating: false, count: sampleIDs.count))
+                        highest.append(0)
+                    }
+                    lastDetector = Array(detectorBytes)
+                }
+                masks[d][p] = true
+                highest[d] = max(highest[d], Int(sqlite3_column_int64(handle, 2)))
+            }
+            return CommittedProgress(masks: Dictionary(uniqueKeysWithValues: zip(names, masks)),
+                                     lastBatch: Dictionary(uniqueKeysWithValues: zip(names, highest)))
+        }
+    }
+
     static func text(_ handle: OpaquePointer, _ column: Int32) -> String? {
         guard let pointer = sqlite3_column_text(handle, column) else { return nil }
         return String(decoding: UnsafeBufferPointer(start: pointer, count: Int(sqlite3_column_bytes(handle, column))), as: UTF8.self)
+    }
+}
+
+/// Per detector, the plan positions that already have an outcome and the highest batch number
+/// committed (a resumed run skips those positions and numbers its batches on from there).
+public struct CommittedProgress: Sendable, Equatable {
+    public var masks: [String: [Bool]]
+    public var lastBatch: [String: Int]
+
+    public init(masks: [String: [Bool]], lastBatch: [String: Int]) {
+        self.masks = masks
+        self.lastBatch = lastBatch
+    }
+
+    public init(_ grid: OutcomeGrid) {
+        var masks: [String: [Bool]] = [:], batches: [String: Int] = [:]
+        for name in grid.detectors {
+            masks[name] = grid.committedMask(detector: name)
+            batches[name] = grid.highestBatch(detector: name)
+        }
+        self.init(masks: masks, lastBatch: batches)
+    }
+}
+
+/// Plan positions of sample ids given as bytes (a ledger row's), without a string per row. The
+/// ids are keyed in execution order: outcomes are committed batch by batch in that order, so a
+/// row's sample is nearly always the previous row's or the one after it, and that guess costs one
+/// comparison with a neighbouring key instead of a hash lookup.
+struct SamplePositions {
+    private var index = ByteKeyIndex()
+    private var positionOfKey: [Int32] = []
+    private var lastKey = -1
+
+    init(_ sampleIDs: [String]) {
+        positionOfKey.reserveCapacity(sampleIDs.count)
+        for i in ExecutionOrder.positions(ofIDs: sampleIDs) {
+            var id = sampleIDs[i]
+            if id.withUTF8({ index.insert($0).inserted }) { positionOfKey.append(Int32(i)) }
+        }
+    }
+
+    /// The position of the sample with these id bytes, or nil when it is not in the plan.
+    @inline(__always)
+    mutating func position(of bytes: UnsafeBufferPointer<UInt8>) -> Int? {
+        if lastKey >= 0 && index.key(lastKey, equals: bytes) { return Int(positionOfKey[lastKey]) }
+        if lastKey + 1 < positionOfKey.count && index.key(lastKey + 1, equals: bytes) {
+            lastKey += 1
+        } else {
+            guard let key = index.id(of: bytes) else { return nil }
+            lastKey = key
+        }
+        return Int(positionOfKey[lastKey])
     }
 }

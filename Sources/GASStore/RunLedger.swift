@@ -424,41 +424,55 @@ public final class RunLedger: Sendable {
         }
     }
 
-    /// The run's samples in plan order. Read statement by statement (a resumed large round reads
-    /// its plan from here); the few distinct datasets, formats and kinds share one string each.
+    /// The run's samples in plan order. The table is scanned in storage order and each row put at
+    /// its position (the primary-key index would cost a lookup per row and a sort); the few
+    /// distinct datasets, formats and kinds share one string each. A resumed large round reads its
+    /// plan from here.
     public func samples(runID: String) throws -> [PlannedSample] {
         try queue.read { db in
             let statement = try db.makeStatement(sql: """
-                SELECT sample_id, uri, sha256, bytes, dataset, source_kind, media_type, modality, seed, format, media_path,
+                SELECT position, sample_id, uri, sha256, bytes, dataset, source_kind, media_type, modality, seed, format, media_path,
                        skip_reason, generator_family
-                FROM samples WHERE run_id = ? ORDER BY position
+                FROM samples NOT INDEXED WHERE run_id = ?
                 """)
             try statement.setArguments([runID])
             let h = statement.sqliteStatement
-            var shared: [[UInt8]: String] = [:]
+            var strings = RecentValues<String>(), kinds = RecentValues<SourceKind>(), mediaTypes = RecentValues<MediaType>(),
+                modalities = RecentValues<Modality>()
             func text(_ column: Int32) -> String? { Self.text(h, column) }
-            func common(_ column: Int32) -> String? {
+            func common<Value>(_ column: Int32, _ recent: inout RecentValues<Value>, _ make: (String) -> Value?) -> Value? {
                 guard let pointer = sqlite3_column_text(h, column) else { return nil }
-                let bytes = UnsafeBufferPointer(start: pointer, count: Int(sqlite3_column_bytes(h, column)))
-                if let known = shared[Array(bytes)] { return known }
-                let value = String(decoding: bytes, as: UTF8.self)
-                shared[Array(bytes)] = value
-                return value
+                return recent.value(UnsafeBufferPointer(start: pointer, count: Int(sqlite3_column_bytes(h, column))), make)
             }
-            var samples: [PlannedSample] = []
+            func common(_ column: Int32) -> String? { common(column, &strings) { $0 } }
+            // Each row goes straight to its position; `placed` catches gaps and repeats.
+            let count = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM samples WHERE run_id = ?", arguments: [runID]) ?? 0
+            let placeholder = PlannedSample(id: "", uri: "", sha256: "", byteCount: 0, dataset: "", sourceKind: .real, mediaType: .real,
+                                            modality: .image, seed: 0, format: "", mediaPath: "")
+            var samples = [PlannedSample](repeating: placeholder, count: count)
+            var placed = [Bool](repeating: false, count: count)
             while true {
                 let rc = sqlite3_step(h)
                 if rc == SQLITE_DONE { break }
                 guard rc == SQLITE_ROW else { throw StoreError.database(path: path, underlying: String(cString: sqlite3_errmsg(db.sqliteConnection))) }
-                guard let id = text(0), let uri = text(1), let sha = text(2), let dataset = common(4),
-                      let kind = common(5).flatMap(SourceKind.init(rawValue:)), let media = common(6).flatMap(MediaType.init(rawValue:)),
-                      let modality = common(7).flatMap(Modality.init(rawValue:)), let format = common(9), let mediaPath = text(10) else {
-                    throw StoreError.corrupt(path: path, what: "sample \(text(0) ?? "NULL") has a missing field or an unknown kind, media type or modality")
+                guard let id = text(1), let uri = text(2), let sha = text(3), let dataset = common(5),
+                      let kind = common(6, &kinds, SourceKind.init(rawValue:)), let media = common(7, &mediaTypes, MediaType.init(rawValue:)),
+                      let modality = common(8, &modalities, Modality.init(rawValue:)), let format = common(10), let mediaPath = text(11) else {
+                    throw StoreError.corrupt(path: path, what: "sample \(text(1) ?? "NULL") has a missing field or an unknown kind, media type or modality")
                 }
-                samples.append(PlannedSample(id: id, uri: uri, sha256: sha, byteCount: Int(sqlite3_column_int64(h, 3)), dataset: dataset,
-                                             sourceKind: kind, mediaType: media, modality: modality,
-                                             seed: UInt64(bitPattern: sqlite3_column_int64(h, 8)), format: format, mediaPath: mediaPath,
-                                             skipReason: text(11), generatorFamily: common(12)))
+                // Positions are 0..<n, each once (the plan's order); anything else is a damaged ledger.
+                let position = Int(sqlite3_column_int64(h, 0))
+                guard position >= 0, position < count, !placed[position] else {
+                    throw StoreError.corrupt(path: path, what: "sample \(id) has position \(position), outside 0..<\(count) or taken twice")
+                }
+                placed[position] = true
+                samples[position] = PlannedSample(id: id, uri: uri, sha256: sha, byteCount: Int(sqlite3_column_int64(h, 4)), dataset: dataset,
+                                                  sourceKind: kind, mediaType: media, modality: modality,
+                                                  seed: UInt64(bitPattern: sqlite3_column_int64(h, 9)), format: format, mediaPath: mediaPath,
+                                                  skipReason: text(12), generatorFamily: common(13))
+            }
+            if let gap = placed.firstIndex(of: false) {
+                throw StoreError.corrupt(path: path, what: "no sample has position \(gap) of 0..<\(count)")
             }
             return samples
         }
@@ -476,9 +490,56 @@ public final class RunLedger: Sendable {
         }
     }
 
+    /// The newest outcome row of the file: unchanged means nothing was committed since it was read.
+    public func outcomeWatermark() throws -> Int64 {
+        try queue.read { db in try Int64.fetchOne(db, sql: "SELECT max(rowid) FROM outcomes") ?? 0 }
+    }
+
+    /// The run's sample ids in plan order, without the rest of the samples.
+    public func sampleIDs(runID: String) throws -> [String] {
+        try queue.read { db in
+            var ids = [String](repeating: "", count: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM samples WHERE run_id = ?", arguments: [runID]) ?? 0)
+            let statement = try db.makeStatement(sql: "SELECT position, sample_id FROM samples NOT INDEXED WHERE run_id = ?")
+            try statement.setArguments([runID])
+            let h = statement.sqliteStatement
+            while true {
+                let rc = sqlite3_step(h)
+                if rc == SQLITE_DONE { break }
+                guard rc == SQLITE_ROW else { throw StoreError.database(path: path, underlying: String(cString: sqlite3_errmsg(db.sqliteConnection))) }
+                let position = Int(sqlite3_column_int64(h, 0))
+                guard position >= 0, position < ids.count, let id = Self.text(h, 1) else {
+                    throw StoreError.corrupt(path: path, what: "a sample at position \(position) of 0..<\(ids.count) without an id")
+                }
+                ids[position] = id
+            }
+            return ids
+        }
+    }
+
     public func count(_ table: String, runID: String) throws -> Int {
         precondition(["samples", "outcomes", "metrics", "detectors"].contains(table))
         return try queue.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table) WHERE run_id = ?", arguments: [runID]) ?? 0 }
+    }
+
+    /// Values of a column with few distinct values (datasets, kinds, formats), made once each:
+    /// the last few seen are compared by their bytes before a new one is made.
+    struct RecentValues<Value> {
+        private var known: [(bytes: [UInt8], value: Value)] = []
+        private var next = 0
+
+        mutating func value(_ bytes: UnsafeBufferPointer<UInt8>, _ make: (String) -> Value?) -> Value? {
+            for entry in known where entry.bytes.count == bytes.count && entry.bytes.withUnsafeBufferPointer({ $0.elementsEqual(bytes) }) {
+                return entry.value
+            }
+            guard let value = make(String(decoding: bytes, as: UTF8.self)) else { return nil }
+            if known.count < 16 {
+                known.append((Array(bytes), value))
+            } else {
+                known[next] = (Array(bytes), value)
+                next = (next + 1) % 16
+            }
+            return value
+        }
     }
 
     // MARK: JSON arrays of doubles, round-trippable

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import GASTestSupport
 @testable import GASRunner
-import GASCore
+@testable import GASCore
 
 /// A round split with `--shard I/N` and merged with `gascli merge` gives the predictions, metrics
 /// and scores of the same round run on one machine; merging refuses parts that do not fit.
@@ -240,5 +240,23 @@ import GASCore
         let order = ExecutionOrder.positions(ofIDs: ids)
         #expect(order.map { ids[$0] } == ids.sorted())
         #expect(Set(order).count == ids.count)
+    }
+
+    /// Hex ids (every real sample id) take the radix path: the same order as comparing the ids,
+    /// with ids sharing their first 8 digits, ids of 8 digits only and repeated ids.
+    @Test func hexIDsTakeTheRadixPathToTheSameOrder() {
+        var g = SplitMix64(seed: 5)
+        let hex = Array("0123456789abcdef")
+        func digits(_ n: Int) -> String { String((0..<n).map { _ in hex[g.nextInt(below: 16)] }) }
+        var ids: [String] = (0..<20_000).map { _ in digits(24) }
+        let shared = digits(8)
+        ids += (0..<300).map { i in shared + (i % 3 == 0 ? "" : digits(i % 20)) }  // one prefix, many tails
+        ids += Array(ids.prefix(50))  // repeats
+        ids.shuffle(using: &g)
+        let radix = try? #require(ExecutionOrder.hexPrefixOrder(ids))
+        #expect(radix == ExecutionOrder.comparisonOrder(ids), "identical positions, repeats in plan order")
+        #expect(ExecutionOrder.positions(ofIDs: ids).map { ids[$0] } == ids.sorted())
+        #expect(ExecutionOrder.hexPrefixOrder(ids + ["ABCDEF0123"]) == nil, "upper-case hex is not the radix path's")
+        #expect(ExecutionOrder.hexPrefixOrder(ids + ["0123"]) == nil, "shorter than 8 digits")
     }
 }

@@ -33,6 +33,51 @@ import GASTestSupport
         #expect(try ledger.outcomes(runID: "r1") == outcomes)
     }
 
+    /// What a resume reads: the committed masks and highest batches equal the outcome grid's,
+    /// whether outcomes arrive in execution order (the guessed neighbour) or scattered, with an
+    /// outcome of a sample outside the plan left out; sample ids come back in plan order.
+    @Test func committedProgressEqualsTheGridsInAnyCommitOrder() throws {
+        let dir = try TestSupport.temporaryDirectory("progress")
+        let ledger = try RunLedger(path: dir + "/run.sqlite")
+        var g = SplitMix64(seed: 9)
+        let samples = (0..<500).map { i in
+            PlannedSample(id: (0..<12).map { _ in String(format: "%02x", UInt8(truncatingIfNeeded: g.next())) }.joined(), uri: "u\(i)",
+                          sha256: String(repeating: "b", count: 64), byteCount: 1, dataset: "d", sourceKind: .real,
+                          mediaType: i % 2 == 0 ? .real : .synthetic, modality: .image, seed: 1, format: "png", mediaPath: "m")
+        }
+        try ledger.createRun(RunRecord(id: "r1", roundName: "t", specPath: "/s.yaml", specText: "", resolvedSpecJSON: "{}",
+                                       manifestHash: "h", toolVersion: "0", seed: 1, startedAt: "now"), samples: samples, detectors: [])
+        let ids = samples.map { $0.id }
+        let order = ExecutionOrder.positions(ofIDs: ids)
+        // d1: the first 300 in execution order, in batches of 64; d2: a scattered third, one by one, plus a stranger.
+        for (b, start) in stride(from: 0, to: 300, by: 64).enumerated() {
+            try ledger.commit(runID: "r1", outcomes: order[start..<min(start + 64, 300)].map {
+                DetectorOutcome(sampleID: ids[$0], detector: "d1", status: .ok, pAI: 0.5, predicted: 1, batch: b + 1)
+            })
+        }
+        for p in (0..<500).filter({ $0 % 3 == 0 }).shuffled(using: &g) {
+            try ledger.commit(runID: "r1", outcomes: [DetectorOutcome(sampleID: ids[p], detector: "d2", status: .error, error: "x", batch: p)])
+        }
+        try ledger.commit(runID: "r1", outcomes: [DetectorOutcome(sampleID: "not-planned", detector: "d2", status: .ok, pAI: 0.1, batch: 9999)])
+
+        let progress = try ledger.committedProgress(runID: "r1", sampleIDs: ids)
+        #expect(progress == CommittedProgress(try ledger.outcomeGrid(runID: "r1", sampleIDs: ids)))
+        #expect(progress.masks["d1"]?.filter { $0 }.count == 300 && progress.lastBatch["d1"] == 5)
+        #expect(progress.masks["d2"]?.filter { $0 }.count == 167 && progress.lastBatch["d2"] == 498)
+        #expect(try ledger.sampleIDs(runID: "r1") == ids)
+        #expect(try ledger.samples(runID: "r1") == samples)
+        let before = try ledger.outcomeWatermark()
+        try ledger.commit(runID: "r1", outcomes: [DetectorOutcome(sampleID: ids[1], detector: "d2", status: .ok, pAI: 0.2, batch: 1)])
+        #expect(try ledger.outcomeWatermark() > before, "a commit moves the watermark")
+    }
+
+    /// A samples table whose positions have a gap is refused, naming the problem.
+    @Test func samplesWithAPositionGapAreReportedAsCorrupt() throws {
+        let (ledger, _) = try ledger()
+        try ledger.queue.write { db in try db.execute(sql: "UPDATE samples SET position = 7 WHERE sample_id = 's1'") }
+        #expect { try ledger.samples(runID: "r1") } throws: { "\($0)".contains("position 7") }
+    }
+
     @Test func aPairIsWrittenOnceEvenIfCommittedTwice() throws {
         let (ledger, _) = try ledger()
         let first = DetectorOutcome(sampleID: "s0", detector: "d", status: .ok, probs: [0.3], pAI: 0.3, predicted: 0, latencyMs: 1, batch: 1)
