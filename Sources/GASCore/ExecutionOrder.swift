@@ -26,19 +26,25 @@ public enum ExecutionOrder {
         guard ids.count > 1, ids.count <= Int(UInt32.max) else { return nil }
         var words = [UInt64]()
         words.reserveCapacity(ids.count)
-        for (i, id) in ids.enumerated() {
-            var prefix: UInt64 = 0, digits = 0
-            for byte in id.utf8.prefix(8) {
-                let value: UInt8
-                switch byte {
-                case UInt8(ascii: "0")...UInt8(ascii: "9"): value = byte &- UInt8(ascii: "0")
-                case UInt8(ascii: "a")...UInt8(ascii: "f"): value = byte &- UInt8(ascii: "a") &+ 10
-                default: return nil
+        for i in ids.indices {
+            var id = ids[i]
+            // The bytes in place (native strings are contiguous): no view or index per id.
+            let prefix = id.withUTF8 { bytes -> UInt64? in
+                guard bytes.count >= 8 else { return nil }
+                var prefix: UInt64 = 0
+                for k in 0..<8 {
+                    let byte = bytes[k]
+                    let value: UInt8
+                    switch byte {
+                    case UInt8(ascii: "0")...UInt8(ascii: "9"): value = byte &- UInt8(ascii: "0")
+                    case UInt8(ascii: "a")...UInt8(ascii: "f"): value = byte &- UInt8(ascii: "a") &+ 10
+                    default: return nil
+                    }
+                    prefix = prefix << 4 | UInt64(value)
                 }
-                prefix = prefix << 4 | UInt64(value)
-                digits += 1
+                return prefix
             }
-            guard digits == 8 else { return nil }
+            guard let prefix else { return nil }
             words.append(prefix << 32 | UInt64(i))
         }
         RadixSort.sort(&words, from: 32, bits: 32)

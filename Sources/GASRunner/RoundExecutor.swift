@@ -19,11 +19,11 @@ enum RoundExecutor {
     static func run(jobs: [DetectorJob], samples: [PlannedSample], store: MediaStore, ledger: any OutcomeLedger, runID: String,
                     committed: [String: [Bool]] = [:], lastBatch: [String: Int] = [:],
                     observer: any RunObserver, shouldStop: (@Sendable () -> Bool)? = nil,
-                    globalPositions: [String: Int]? = nil) async throws {
+                    globalPositions: [String: Int]? = nil, executionOrder: [Int]? = nil) async throws {
         // Each detector stops at its own batch boundary (never by cancellation, which would turn
         // its batch in flight into error outcomes); the run reports the stop once all have.
         let committer = GroupCommit(ledger: ledger, runID: runID)
-        let order = ExecutionOrder.positions(of: samples)
+        let order = executionOrder ?? ExecutionOrder.positions(of: samples)
         let stopped = try await withThrowingTaskGroup(of: Bool.self) { group -> Bool in
             for job in jobs {
                 // Positions, not copies: the plan's samples are shared by every detector's task.

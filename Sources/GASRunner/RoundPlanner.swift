@@ -17,6 +17,8 @@ public enum RoundPlanner {
         public var reusedFrom: String?
         /// With `reusedFrom`: that run's committed outcomes, read beside its samples (see `RecordedProgress`).
         var recordedProgress: BackgroundValue<RecordedProgress?>?
+        /// The samples' `ExecutionOrder` when it came with reading them.
+        var executionOrder: [Int]?
     }
 
     /// What a reused run had committed when its plan was read, and the ledger's newest outcome row
@@ -95,13 +97,14 @@ public enum RoundPlanner {
         // needs them next, and reading either takes a while for a large round).
         let progress = BackgroundValue { () -> RecordedProgress? in
             guard let other = try? RunLedger(path: path, create: false, readOnly: true), let watermark = try? other.outcomeWatermark(),
-                  let ids = try? other.sampleIDs(runID: id), let progress = try? other.committedProgress(runID: id, sampleIDs: ids) else { return nil }
+                  let ids = try? other.sampleIDs(runID: id),
+                  let progress = try? other.committedProgress(runID: id, sampleIDs: ids.ids, executionOrder: ids.executionOrder) else { return nil }
             return RecordedProgress(progress: progress, watermark: watermark)
         }
-        guard let samples = try? ledger.samples(runID: id) else { return nil }
+        guard let (samples, order) = try? ledger.samplesInStorageOrder(runID: id) else { return nil }
         let plan = RunPlan(schemaVersion: RunPlan.schemaVersion, toolVersion: ToolInfo.version, spec: spec, samples: samples,
                            detectors: detectors, skippedDatasets: inputs.skippedDatasets)
         return Planned(plan: plan, manifestHash: inputs.manifestHash, outputs: outputs, warnings: inputs.warnings,
-                       inputsFingerprint: fingerprint, reusedFrom: directory, recordedProgress: progress)
+                       inputsFingerprint: fingerprint, reusedFrom: directory, recordedProgress: progress, executionOrder: order)
     }
 }

@@ -231,7 +231,7 @@ public enum RoundRunner {
         do {
             try await RoundExecutor.run(jobs: jobs, samples: plan.samples, store: store, ledger: ledger, runID: runID,
                                         committed: committed, lastBatch: lastBatch, observer: observer,
-                                        shouldStop: options.shouldStop)
+                                        shouldStop: options.shouldStop, executionOrder: planned.executionOrder)
         } catch RunnerError.stopped {
             try? await ledger.finishRun(id: runID, status: "interrupted", finishedAt: timestamp(Date()))
             throw RunnerError.stopped
@@ -388,4 +388,5 @@ extension JSONEncoder {
         return e
     }
 }
+
 

@@ -216,8 +216,9 @@ extension RunLedger {
     /// Which plan positions have an outcome per detector, and each detector's highest batch: what
     /// a resumed run needs before its first batch, read in one scan of the table without the
     /// outcomes' values (the grid with them is read when the run is scored).
-    public func committedProgress(runID: String, sampleIDs: [String]) throws -> CommittedProgress {
-        var matcher = SamplePositions(sampleIDs)
+    /// `executionOrder`: the ids' `ExecutionOrder` when the caller has it already.
+    public func committedProgress(runID: String, sampleIDs: [String], executionOrder: [Int]? = nil) throws -> CommittedProgress {
+        var matcher = SamplePositions(sampleIDs, executionOrder: executionOrder)
         return try queue.read { db in
             let statement = try db.makeStatement(sql: "SELECT sample_id, detector, batch FROM outcomes NOT INDEXED WHERE run_id = ?")
             try statement.setArguments([runID])
@@ -291,9 +292,9 @@ struct SamplePositions {
     private var positionOfKey: [Int32] = []
     private var lastKey = -1
 
-    init(_ sampleIDs: [String]) {
+    init(_ sampleIDs: [String], executionOrder: [Int]? = nil) {
         positionOfKey.reserveCapacity(sampleIDs.count)
-        for i in ExecutionOrder.positions(ofIDs: sampleIDs) {
+        for i in executionOrder ?? ExecutionOrder.positions(ofIDs: sampleIDs) {
             var id = sampleIDs[i]
             if id.withUTF8({ index.insert($0).inserted }) { positionOfKey.append(Int32(i)) }
         }

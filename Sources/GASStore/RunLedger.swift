@@ -429,6 +429,14 @@ public final class RunLedger: Sendable {
     /// distinct datasets, formats and kinds share one string each. A resumed large round reads its
     /// plan from here.
     public func samples(runID: String) throws -> [PlannedSample] {
+        try samplesInStorageOrder(runID: runID).samples
+    }
+
+    /// The samples, and their execution order when the table holds them in it (rows are inserted
+    /// by sample id, so a run recorded by this version reads back sorted): the order then comes
+    /// with the scan instead of a sort over ids scattered in memory. nil when the rows are not
+    /// strictly by id.
+    public func samplesInStorageOrder(runID: String) throws -> (samples: [PlannedSample], executionOrder: [Int]?) {
         try queue.read { db in
             let statement = try db.makeStatement(sql: """
                 SELECT position, sample_id, uri, sha256, bytes, dataset, source_kind, media_type, modality, seed, format, media_path,
@@ -451,6 +459,7 @@ public final class RunLedger: Sendable {
                                             modality: .image, seed: 0, format: "", mediaPath: "")
             var samples = [PlannedSample](repeating: placeholder, count: count)
             var placed = [Bool](repeating: false, count: count)
+            var order = StorageOrder(count: count)
             while true {
                 let rc = sqlite3_step(h)
                 if rc == SQLITE_DONE { break }
@@ -466,6 +475,9 @@ public final class RunLedger: Sendable {
                     throw StoreError.corrupt(path: path, what: "sample \(id) has position \(position), outside 0..<\(count) or taken twice")
                 }
                 placed[position] = true
+                if let idPointer = sqlite3_column_text(h, 1) {
+                    order.add(position, id: UnsafeBufferPointer(start: idPointer, count: Int(sqlite3_column_bytes(h, 1))))
+                }
                 samples[position] = PlannedSample(id: id, uri: uri, sha256: sha, byteCount: Int(sqlite3_column_int64(h, 4)), dataset: dataset,
                                                   sourceKind: kind, mediaType: media, modality: modality,
                                                   seed: UInt64(bitPattern: sqlite3_column_int64(h, 9)), format: format, mediaPath: mediaPath,
@@ -474,7 +486,7 @@ public final class RunLedger: Sendable {
             if let gap = placed.firstIndex(of: false) {
                 throw StoreError.corrupt(path: path, what: "no sample has position \(gap) of 0..<\(count)")
             }
-            return samples
+            return (samples, order.positions)
         }
     }
 
@@ -495,10 +507,12 @@ public final class RunLedger: Sendable {
         try queue.read { db in try Int64.fetchOne(db, sql: "SELECT max(rowid) FROM outcomes") ?? 0 }
     }
 
-    /// The run's sample ids in plan order, without the rest of the samples.
-    public func sampleIDs(runID: String) throws -> [String] {
+    /// The run's sample ids in plan order, without the rest of the samples, and their execution
+    /// order when the table holds them in it (see `samplesInStorageOrder`).
+    public func sampleIDs(runID: String) throws -> (ids: [String], executionOrder: [Int]?) {
         try queue.read { db in
             var ids = [String](repeating: "", count: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM samples WHERE run_id = ?", arguments: [runID]) ?? 0)
+            var order = StorageOrder(count: ids.count)
             let statement = try db.makeStatement(sql: "SELECT position, sample_id FROM samples NOT INDEXED WHERE run_id = ?")
             try statement.setArguments([runID])
             let h = statement.sqliteStatement
@@ -507,18 +521,51 @@ public final class RunLedger: Sendable {
                 if rc == SQLITE_DONE { break }
                 guard rc == SQLITE_ROW else { throw StoreError.database(path: path, underlying: String(cString: sqlite3_errmsg(db.sqliteConnection))) }
                 let position = Int(sqlite3_column_int64(h, 0))
-                guard position >= 0, position < ids.count, let id = Self.text(h, 1) else {
+                guard position >= 0, position < ids.count, let idPointer = sqlite3_column_text(h, 1) else {
                     throw StoreError.corrupt(path: path, what: "a sample at position \(position) of 0..<\(ids.count) without an id")
                 }
-                ids[position] = id
+                let bytes = UnsafeBufferPointer(start: idPointer, count: Int(sqlite3_column_bytes(h, 1)))
+                order.add(position, id: bytes)
+                ids[position] = String(decoding: bytes, as: UTF8.self)
             }
-            return ids
+            return (ids, order.positions)
         }
     }
 
     public func count(_ table: String, runID: String) throws -> Int {
         precondition(["samples", "outcomes", "metrics", "detectors"].contains(table))
         return try queue.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table) WHERE run_id = ?", arguments: [runID]) ?? 0 }
+    }
+
+    /// Positions in the order rows are read, kept while each id is greater than the last: then
+    /// they are the execution order (`ExecutionOrder`, sample ids by their bytes).
+    struct StorageOrder {
+        private var order: [Int] = []
+        private var previous: [UInt8] = []
+        private var sorted = true
+
+        init(count: Int) { order.reserveCapacity(count) }
+
+        mutating func add(_ position: Int, id: UnsafeBufferPointer<UInt8>) {
+            guard sorted else { return }
+            if !order.isEmpty {
+                let common = min(previous.count, id.count)
+                let c = previous.withUnsafeBufferPointer { p -> Int32 in
+                    guard common > 0, let a = p.baseAddress, let b = id.baseAddress else { return 0 }
+                    return memcmp(a, b, common)
+                }
+                guard c < 0 || (c == 0 && previous.count < id.count) else {
+                    sorted = false
+                    order = []
+                    return
+                }
+            }
+            previous.removeAll(keepingCapacity: true)
+            previous.append(contentsOf: id)
+            order.append(position)
+        }
+
+        var positions: [Int]? { sorted ? order : nil }
     }
 
     /// Values of a column with few distinct values (datasets, kinds, formats), made once each:

@@ -64,11 +64,25 @@ import GASTestSupport
         #expect(progress == CommittedProgress(try ledger.outcomeGrid(runID: "r1", sampleIDs: ids)))
         #expect(progress.masks["d1"]?.filter { $0 }.count == 300 && progress.lastBatch["d1"] == 5)
         #expect(progress.masks["d2"]?.filter { $0 }.count == 167 && progress.lastBatch["d2"] == 498)
-        #expect(try ledger.sampleIDs(runID: "r1") == ids)
-        #expect(try ledger.samples(runID: "r1") == samples)
+        // Recorded in execution order, so the order comes back with the scan.
+        #expect(try ledger.sampleIDs(runID: "r1").ids == ids)
+        #expect(try ledger.sampleIDs(runID: "r1").executionOrder == order)
+        #expect(try ledger.samplesInStorageOrder(runID: "r1").samples == samples)
+        #expect(try ledger.samplesInStorageOrder(runID: "r1").executionOrder == order)
+        #expect(try ledger.committedProgress(runID: "r1", sampleIDs: ids, executionOrder: order) == progress)
         let before = try ledger.outcomeWatermark()
         try ledger.commit(runID: "r1", outcomes: [DetectorOutcome(sampleID: ids[1], detector: "d2", status: .ok, pAI: 0.2, batch: 1)])
         #expect(try ledger.outcomeWatermark() > before, "a commit moves the watermark")
+    }
+
+    /// Rows not stored by id (a ledger written another way): no order comes with the scan.
+    @Test func samplesNotStoredByIDGiveNoExecutionOrder() throws {
+        let (ledger, _) = try ledger()
+        #expect(try ledger.samplesInStorageOrder(runID: "r1").executionOrder == [0, 1, 2])
+        try ledger.queue.write { db in try db.execute(sql: "UPDATE samples SET sample_id = 'zz' WHERE sample_id = 's0'") }
+        #expect(try ledger.samplesInStorageOrder(runID: "r1").executionOrder == nil)
+        #expect(try ledger.sampleIDs(runID: "r1").executionOrder == nil)
+        #expect(try ledger.sampleIDs(runID: "r1").ids == ["zz", "s1", "s2"])
     }
 
     /// A samples table whose positions have a gap is refused, naming the problem.
