@@ -88,13 +88,20 @@ public enum RoundRunner {
         if let seed = options.seed { loaded.spec.round.seed = seed }
         let outputs = RoundPlanner.outputsDirectory(loaded, outputsOverride: options.outputDirectory)
         let snapshots = try await GeneratorRound.prepare(loaded: loaded, outputs: outputs, options: options)
-        let specAsLoaded = loaded
-        let preloading = BackgroundValue { PredictionsTable.preload(specAsLoaded.spec.detectors, loaded: specAsLoaded) }
         let ledgerChoice = options.ledger ?? loaded.spec.outputs.ledgerURL ?? .sqlite
         let reuse = snapshots.isEmpty && !options.replan && ledgerChoice == .sqlite
             ? resumeCandidate(round: loaded.spec.round.name, outputs: outputs, options: options) : nil
+        // Predictions tables are read on another thread: beside the plan when a recorded plan may be
+        // reused (quick to read, and the tables are needed right after), else once the round is
+        // planned (planning from the data holds the most memory; the tables would add to it).
+        let specAsLoaded = loaded
+        func startPreload() -> BackgroundValue<[String: PredictionTable]> {
+            BackgroundValue { PredictionsTable.preload(specAsLoaded.spec.detectors, loaded: specAsLoaded) }
+        }
+        let early = reuse == nil ? nil : startPreload()
         let planned = try RoundPlanner.plan(loaded, outputsOverride: options.outputDirectory, observer: observer,
                                             generatorMedia: snapshots.isEmpty ? nil : snapshots.mapValues(\.media), reuse: reuse)
+        let preloading = early ?? startPreload()
         if let from = planned.reusedFrom {
             observer.handle(.note("plan of \((from as NSString).lastPathComponent) reused: spec, catalogs, dataset files and detectors are unchanged since it was planned (--replan reads the data again)"))
         }
@@ -198,7 +205,7 @@ public enum RoundRunner {
         FaultInjection.reach(.recorded)
         // What is already committed, per detector, as a mask over the plan (a resumed run skips it).
         let progress: CommittedProgress
-        if planned.reusedFrom == runDirectory, let recorded = planned.recordedProgress?.value, let sqlite = ledger as? RunLedger,
+        if planned.reusedFrom == runDirectory, let recorded = planned.recordedProgress?.take() ?? nil, let sqlite = ledger as? RunLedger,
            try sqlite.outcomeWatermark() == recorded.watermark {
             progress = recorded.progress  // nothing committed since it was read with the plan
         } else {
@@ -211,7 +218,7 @@ public enum RoundRunner {
         }
         var jobs: [RoundExecutor.DetectorJob] = []
         // Tables of detectors with nothing left to do are dropped unused.
-        var preloaded = preloading.value
+        var preloaded = preloading.take() ?? [:]
         for d in plan.detectors {
             let remaining = plan.samples.count - (done[d.spec.name] ?? 0)
             if remaining == 0 {
