@@ -149,11 +149,12 @@ public enum DatasetListing {
 /// Deterministic selection: sort, shuffle with SplitMix64 seeded by (round seed, dataset name), take n.
 public enum Sampler {
     public static func select(_ candidates: [Candidate], count: Int?, seed: UInt64, dataset: String) -> [Candidate] {
-        var pool = candidates.sorted { $0.uri < $1.uri }
+        // Indices are sorted and shuffled (the same permutation as shuffling the candidates, without
+        // moving them), then the chosen candidates are taken once.
+        var pool = candidates.indices.sorted { candidates[$0].uri < candidates[$1].uri }
         var rng = SplitMix64(seed: seed, label: "dataset:" + dataset)
         rng.shuffle(&pool)
-        guard let count else { return pool }
-        return Array(pool.prefix(count))
+        return pool.prefix(count ?? pool.count).map { candidates[$0] }
     }
 
     /// gasbench's weighted per-dataset sampling (`calculate_weighted_dataset_sampling`, §1.7) for a

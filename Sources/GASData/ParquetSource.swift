@@ -218,36 +218,37 @@ public enum ParquetSource {
     /// Reads the chosen cells, one row group of one file at a time, handing each cell's bytes to `body`.
     /// A cell that cannot be read becomes `.failure` with the reason; a file that cannot be opened
     /// fails all of its cells.
-    static func readCells(_ chosen: [Candidate], _ body: (Candidate, Result<[UInt8], ListingProblem>) throws -> Void) throws {
-        var byFile: [String: [Int: [Candidate]]] = [:]
-        for c in chosen {
-            guard case let .parquetCell(file, group, _, _, _) = c.locator else { continue }
-            byFile[file, default: [:]][group, default: []].append(c)
+    /// The cells `chosen[indices]`, one row group read at a time; `body` gets each index with its candidate.
+    static func readCells(_ indices: [Int], of chosen: [Candidate], _ body: (Int, Candidate, Result<[UInt8], ListingProblem>) throws -> Void) throws {
+        var byFile: [String: [Int: [Int]]] = [:]
+        for i in indices {
+            guard case let .parquetCell(file, group, _, _, _) = chosen[i].locator else { continue }
+            byFile[file, default: [:]][group, default: []].append(i)
         }
         for (file, groups) in byFile.sorted(by: { $0.key < $1.key }) {
             let reader: ParquetReader
             do {
                 reader = try ParquetReader(path: file)
             } catch {
-                for c in groups.values.joined() { try body(c, .failure(ListingProblem(file: file, reason: "\(error)"))) }
+                for i in groups.values.joined() { try body(i, chosen[i], .failure(ListingProblem(file: file, reason: "\(error)"))) }
                 continue
             }
             for (group, cells) in groups.sorted(by: { $0.key < $1.key }) {
-                let leaves = Array(Set(cells.compactMap { c -> String? in
-                    if case let .parquetCell(_, _, _, column, _) = c.locator { return column }
+                let leaves = Array(Set(cells.compactMap { i -> String? in
+                    if case let .parquetCell(_, _, _, column, _) = chosen[i].locator { return column }
                     return nil
                 })).sorted()
                 let values: [ParquetColumnValues]
                 do {
                     values = try reader.readRowGroup(group, columns: leaves)
                 } catch {
-                    for c in cells { try body(c, .failure(ListingProblem(file: file, reason: "row group \(group): \(error)"))) }
+                    for i in cells { try body(i, chosen[i], .failure(ListingProblem(file: file, reason: "row group \(group): \(error)"))) }
                     continue
                 }
                 let byLeaf = Dictionary(uniqueKeysWithValues: zip(leaves, values))
-                for c in cells {
-                    guard case let .parquetCell(_, _, row, column, base64) = c.locator, let v = byLeaf[column] else { continue }
-                    try body(c, cell(v, row: row, column: column, base64: base64, file: file))
+                for i in cells {
+                    guard case let .parquetCell(_, _, row, column, base64) = chosen[i].locator, let v = byLeaf[column] else { continue }
+                    try body(i, chosen[i], cell(v, row: row, column: column, base64: base64, file: file))
                 }
             }
         }

@@ -68,17 +68,18 @@ public enum SampleCollector {
                 }
                 usable += 1
                 let chosen = Sampler.select(candidates, count: quotas[entry.name] ?? nil, seed: spec.round.seed, dataset: entry.name)
-                var stored: [String: PlannedSample] = [:]
+                // By position in `chosen`: the bytes arrive grouped by file, the samples go in chosen order.
+                var stored = [PlannedSample?](repeating: nil, count: chosen.count)
                 var validated = ValidationCache()
                 var done = 0
-                try forEachBytes(of: chosen, dataset: entry.name, limits: archiveLimits) { candidate, bytes in
+                try forEachBytes(of: chosen, dataset: entry.name, limits: archiveLimits) { index, candidate, bytes in
                     done += 1
                     progress("reading \(entry.name)", done, chosen.count)
-                    stored[candidate.uri] = try storeCandidate(bytes: bytes, candidate: candidate, entry: entry, roundSeed: spec.round.seed,
-                                                               store: store, imageLimits: imageLimits, validated: &validated)
+                    stored[index] = try storeCandidate(bytes: bytes, candidate: candidate, entry: entry, roundSeed: spec.round.seed,
+                                                       store: store, imageLimits: imageLimits, validated: &validated)
                 }
-                for candidate in chosen {
-                    if let sample = stored[candidate.uri] { append(sample) }
+                for sample in stored {
+                    if let sample { append(sample) }
                 }
             }
             if usable == 0 && !unusable.isEmpty {
@@ -190,7 +191,12 @@ public enum SampleCollector {
     /// Media validation results by content (sha256, format, modality): the same bytes decode the
     /// same way, so rows sharing media are decoded once.
     struct ValidationCache {
-        var results: [String: MediaValidation.Problem?] = [:]
+        struct Key: Hashable {
+            var sha256: String
+            var format: String
+            var modality: Modality
+        }
+        var results: [Key: MediaValidation.Problem?] = [:]
     }
 
     static func storeCandidate(bytes result: Result<[UInt8], ListingProblem>, candidate: Candidate, entry: CatalogEntry, roundSeed: UInt64,
@@ -208,7 +214,7 @@ public enum SampleCollector {
         let (sha, relative) = try store.put(bytes, format: format)
         let id = sampleID(uri: candidate.uri, sha256: sha)
         if skip == nil {
-            let key = "\(sha)/\(format)/\(entry.modality.rawValue)"
+            let key = ValidationCache.Key(sha256: sha, format: format, modality: entry.modality)
             let problem: MediaValidation.Problem?
             if let known = validated.results[key] {
                 problem = known
@@ -246,38 +252,39 @@ public enum SampleCollector {
     /// Reads the chosen candidates' bytes and hands them to `body` one at a time (plain files
     /// directly, archive members in one pass per archive, Parquet cells one row group at a time), so
     /// no more than one archive member or row group is held at once. Order: files, archives, Parquet.
+    /// `body` gets each candidate's index in `chosen` with it.
     static func forEachBytes(of chosen: [Candidate], dataset: String, limits: ArchiveLimits,
-                             _ body: (Candidate, Result<[UInt8], ListingProblem>) throws -> Void) throws {
-        var byArchive: [String: [String: Candidate]] = [:]  // archive -> member -> candidate
-        var cells: [Candidate] = []
-        for candidate in chosen {
+                             _ body: (Int, Candidate, Result<[UInt8], ListingProblem>) throws -> Void) throws {
+        var byArchive: [String: [String: Int]] = [:]  // archive -> member -> index
+        var cells: [Int] = []
+        for (index, candidate) in chosen.enumerated() {
             switch candidate.locator {
             case let .file(path):
-                try body(candidate, .success(try readFile(path)))
+                try body(index, candidate, .success(try readFile(path)))
             case let .archiveMember(archive, member):
-                byArchive[archive, default: [:]][member] = candidate
+                byArchive[archive, default: [:]][member] = index
             case .parquetCell:
-                cells.append(candidate)
+                cells.append(index)
             }
         }
         for (archive, members) in byArchive.sorted(by: { $0.key < $1.key }) {
             do {
                 let reader = try ArchiveReader(path: archive, limits: limits)
                 try reader.forEachEntry { entry, readData in
-                    guard entry.kind == .regular, let candidate = members[entry.path] else { return }
-                    try body(candidate, .success(try readData()))
+                    guard entry.kind == .regular, let index = members[entry.path] else { return }
+                    try body(index, chosen[index], .success(try readData()))
                 }
             } catch let error as MediaError {
                 throw DataError.unsafeArchive(dataset: dataset, reason: error.description)
             }
         }
-        try ParquetSource.readCells(cells, body)
+        try ParquetSource.readCells(cells, of: chosen, body)
     }
 
     /// The chosen candidates' bytes in memory (small datasets and tests).
     static func readBytes(of chosen: [Candidate], dataset: String, limits: ArchiveLimits) throws -> [String: [UInt8]] {
         var result: [String: [UInt8]] = [:]
-        try forEachBytes(of: chosen, dataset: dataset, limits: limits) { candidate, bytes in
+        try forEachBytes(of: chosen, dataset: dataset, limits: limits) { _, candidate, bytes in
             if case .success(let b) = bytes { result[candidate.uri] = b }
         }
         return result

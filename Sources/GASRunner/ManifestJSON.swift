@@ -43,9 +43,9 @@ enum ManifestJSON {
         out.append(contentsOf: "{\"detectors\":".utf8)
         out.append(contentsOf: try encoder.encode(plan.detectors))
         out.append(contentsOf: ",\"samples\":[".utf8)
-        for (i, s) in plan.samples.enumerated() {
+        for i in plan.samples.indices {  // by index: the sample is read in place, not copied
             if i > 0 { out.append(UInt8(ascii: ",")) }
-            appendSample(s, to: &out)
+            appendSample(plan.samples[i], to: &out)
             try flush(force: false)
         }
         out.append(UInt8(ascii: "]"))
