@@ -26,10 +26,12 @@ public struct PlanInputs: Codable, Sendable, Equatable {
     public var skippedDatasets: [SkippedDataset]?
     /// The planning warnings, shown again when the plan is reused.
     public var warnings: [String]
+    /// `mediaStamp` of the outputs folder when the plan was recorded.
+    public var mediaStamp: String?
 
     enum CodingKeys: String, CodingKey {
         case fingerprint, warnings
-        case manifestHash = "manifest_hash", skippedDatasets = "skipped_datasets"
+        case manifestHash = "manifest_hash", skippedDatasets = "skipped_datasets", mediaStamp = "media_stamp"
     }
 
     public static func read(directory: String) -> PlanInputs? {
@@ -66,6 +68,19 @@ public struct PlanInputs: Codable, Sendable, Equatable {
             for line in fileTree(entry.path) { add(line) }
         }
         add(String(decoding: try JSONEncoder.sorted.encode(detectors), as: UTF8.self))
+        return MediaStore.hex(hasher.finalize())
+    }
+
+    /// The media store's folders (`media/` and each `media/xx/`: size, times, inode): a blob added
+    /// to or removed from the store changes its folder's. Equal stamps spare a reused plan from
+    /// checking each of its blobs.
+    public static func mediaStamp(outputs: String) -> String {
+        let media = (outputs as NSString).appendingPathComponent("media")
+        var hasher = SHA256()
+        hasher.update(data: Array((statLine(media) ?? "missing").utf8))
+        for name in ((try? FileManager.default.contentsOfDirectory(atPath: media)) ?? []).sorted() {
+            hasher.update(data: Array(("\n" + name + " " + (statLine((media as NSString).appendingPathComponent(name)) ?? "")).utf8))
+        }
         return MediaStore.hex(hasher.finalize())
     }
 

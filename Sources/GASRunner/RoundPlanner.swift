@@ -102,6 +102,15 @@ public enum RoundPlanner {
             return RecordedProgress(progress: progress, watermark: watermark)
         }
         guard let (samples, order) = try? ledger.samplesInStorageOrder(runID: id) else { return nil }
+        // Planning stores every blob; a reused plan must find them still there (else plan, which
+        // restores them). Unchanged media folders since the plan was recorded say so at once.
+        if inputs.mediaStamp != PlanInputs.mediaStamp(outputs: outputs) {
+            let store = MediaStore(root: outputs)
+            var checked = Set<String>()
+            for sample in samples where sample.skipReason == nil && checked.insert(sample.mediaPath).inserted {
+                guard access(store.absolutePath(sample.mediaPath), F_OK) == 0 else { return nil }
+            }
+        }
         let plan = RunPlan(schemaVersion: RunPlan.schemaVersion, toolVersion: ToolInfo.version, spec: spec, samples: samples,
                            detectors: detectors, skippedDatasets: inputs.skippedDatasets)
         return Planned(plan: plan, manifestHash: inputs.manifestHash, outputs: outputs, warnings: inputs.warnings,

@@ -200,7 +200,7 @@ public enum RoundRunner {
         // What the plan was made from, so that resuming this run can take the plan back from the ledger.
         if shared == nil, planned.reusedFrom == nil, let fingerprint = planned.inputsFingerprint {
             try PlanInputs(fingerprint: fingerprint, manifestHash: planned.manifestHash, skippedDatasets: plan.skippedDatasets,
-                           warnings: planned.warnings).write(directory: runDirectory)
+                           warnings: planned.warnings, mediaStamp: PlanInputs.mediaStamp(outputs: planned.outputs)).write(directory: runDirectory)
         }
         FaultInjection.reach(.recorded)
         // What is already committed, per detector, as a mask over the plan (a resumed run skips it).

@@ -93,6 +93,24 @@ import GASSpec
         #expect(again.status == 0 && !again.stderr.contains("reused"), "\(again.stderr)")
     }
 
+    /// Media deleted from the store after planning: planned from the data, which stores it again.
+    @Test func aMissingStoredBlobPlansFromTheDataAndRestoresIt() async throws {
+        let f = try ShardingTests.round("reuse-media")
+        let outputs = f.path("runs")
+        let id = try await interruptedRun(f, outputs: outputs)
+        let loaded = try SpecLoader.load(path: f.path("spec.yaml"))
+        let reused = try RoundPlanner.plan(loaded, outputsOverride: outputs, reuse: outputs + "/" + id)
+        #expect(reused.reusedFrom != nil)
+        let blob = try #require(reused.plan.samples.first { $0.skipReason == nil }).mediaPath
+        // Another run's blob added beside: the folders changed, every blob is checked, all there.
+        try Data("other".utf8).write(to: URL(fileURLWithPath: outputs + "/" + (blob as NSString).deletingLastPathComponent + "/other.png"))
+        #expect(try RoundPlanner.plan(loaded, outputsOverride: outputs, reuse: outputs + "/" + id).reusedFrom != nil)
+        try FileManager.default.removeItem(atPath: outputs + "/" + blob)
+        let replanned = try RoundPlanner.plan(loaded, outputsOverride: outputs, reuse: outputs + "/" + id)
+        #expect(replanned.reusedFrom == nil && replanned.manifestHash == reused.manifestHash)
+        #expect(FileManager.default.fileExists(atPath: outputs + "/" + blob), "planning stored it again")
+    }
+
     @Test func changedBytesUnderTheSameSizeAndModificationTimeAreStillCaught() async throws {
         try await offPool { try Self().changedBytesBody() }
     }
