@@ -81,7 +81,9 @@ import Testing
         while Date() < deadline {
             if FileManager.default.fileExists(atPath: run) {
                 let r = try TestSupport.run("/usr/bin/sqlite3", [run, "SELECT COUNT(*) FROM outcomes WHERE detector = 'slow'"])
-                if let n = Int(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)), n >= 2, n <= 5 { return }
+                // Early in the round (at least 5 of its 8 slow batches, 2.5 s, still to go): on a loaded
+                // machine the check and the kill that follows can be a second or more apart.
+                if let n = Int(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)), n >= 1, n <= 3 { return }
             }
             usleep(20_000)
         }
