@@ -294,6 +294,7 @@ struct SamplePositions {
 
     init(_ sampleIDs: [String], executionOrder: [Int]? = nil) {
         positionOfKey.reserveCapacity(sampleIDs.count)
+        index.reserveCapacity(sampleIDs.count)
         for i in executionOrder ?? ExecutionOrder.positions(ofIDs: sampleIDs) {
             var id = sampleIDs[i]
             if id.withUTF8({ index.insert($0).inserted }) { positionOfKey.append(Int32(i)) }
