@@ -166,48 +166,22 @@ extension RunLedger {
         var matcher = SamplePositions(sampleIDs)
         let statusBytes = OutcomeGrid.statuses.map { Array($0.rawValue.utf8) }
         let n = sampleIDs.count
-        var grid = try queue.read { db -> OutcomeGrid in
-            var grid = OutcomeGrid(sampleIDs: sampleIDs)
-            // Scanned in storage order: through the primary-key index, every row would cost a lookup.
-            let statement = try db.makeStatement(sql: """
-                SELECT sample_id, detector, status, p_ai, predicted, error, latency_ms, batch FROM outcomes NOT INDEXED WHERE run_id = ?
-                """)
-            try statement.setArguments([runID])
-            let handle = statement.sqliteStatement
-            var lastDetector: [UInt8] = [], lastIndex = -1
-            while true {
-                let rc = sqlite3_step(handle)
-                if rc == SQLITE_DONE { break }
-                guard rc == SQLITE_ROW else {
-                    throw StoreError.database(path: path, underlying: String(cString: sqlite3_errmsg(db.sqliteConnection)))
-                }
-                guard let idPointer = sqlite3_column_text(handle, 0),
-                      let p = matcher.position(of: UnsafeBufferPointer(start: idPointer, count: Int(sqlite3_column_bytes(handle, 0)))) else {
-                    continue  // not a sample of this plan
-                }
-                let detectorBytes = UnsafeBufferPointer(start: sqlite3_column_text(handle, 1), count: Int(sqlite3_column_bytes(handle, 1)))
-                let d: Int
-                if lastIndex >= 0 && detectorBytes.elementsEqual(lastDetector) {
-                    d = lastIndex
-                } else {
-                    let name = String(decoding: detectorBytes, as: UTF8.self)
-                    d = grid.detectorIndex(name) ?? grid.addDetector(name)
-                    lastDetector = Array(detectorBytes)
-                    lastIndex = d
-                }
-                let statusText = UnsafeBufferPointer(start: sqlite3_column_text(handle, 2), count: Int(sqlite3_column_bytes(handle, 2)))
-                guard let code = statusBytes.firstIndex(where: { $0.elementsEqual(statusText) }) else {
-                    throw StoreError.corrupt(path: path, what: "outcome status '\(Self.text(handle, 2) ?? "NULL")'")
-                }
-                if grid.status[d][p] == OutcomeGrid.none { grid.count += 1 }
-                grid.status[d][p] = UInt8(code)
-                grid.pAI[d][p] = sqlite3_column_type(handle, 3) == SQLITE_NULL ? .nan : sqlite3_column_double(handle, 3)
-                grid.predicted[d][p] = sqlite3_column_type(handle, 4) == SQLITE_NULL ? -1 : Int8(clamping: sqlite3_column_int64(handle, 4))
-                if sqlite3_column_type(handle, 5) != SQLITE_NULL, let e = Self.text(handle, 5) { grid.errors[d * n + p] = e }
-                grid.latencyMs[d][p] = sqlite3_column_double(handle, 6)
-                grid.batch[d][p] = Int32(clamping: sqlite3_column_int64(handle, 7))
+        var grid = OutcomeGrid(sampleIDs: sampleIDs)
+        var gridIndex: [Int] = []  // scan's detector index -> the grid's
+        try scanOutcomes(runID: runID, values: "status, p_ai, predicted, error, latency_ms, batch", matcher: &matcher) { handle, p, scanned, newName in
+            if let newName { gridIndex.append(grid.detectorIndex(newName) ?? grid.addDetector(newName)) }
+            let d = gridIndex[scanned]
+            let statusText = UnsafeBufferPointer(start: sqlite3_column_text(handle, 2), count: Int(sqlite3_column_bytes(handle, 2)))
+            guard let code = statusBytes.firstIndex(where: { $0.elementsEqual(statusText) }) else {
+                throw StoreError.corrupt(path: path, what: "outcome status '\(Self.text(handle, 2) ?? "NULL")'")
             }
-            return grid
+            if grid.status[d][p] == OutcomeGrid.none { grid.count += 1 }
+            grid.status[d][p] = UInt8(code)
+            grid.pAI[d][p] = sqlite3_column_type(handle, 3) == SQLITE_NULL ? .nan : sqlite3_column_double(handle, 3)
+            grid.predicted[d][p] = sqlite3_column_type(handle, 4) == SQLITE_NULL ? -1 : Int8(clamping: sqlite3_column_int64(handle, 4))
+            if sqlite3_column_type(handle, 5) != SQLITE_NULL, let e = Self.text(handle, 5) { grid.errors[d * n + p] = e }
+            grid.latencyMs[d][p] = sqlite3_column_double(handle, 6)
+            grid.batch[d][p] = Int32(clamping: sqlite3_column_int64(handle, 7))
         }
         grid.sortDetectors()
         return grid
@@ -219,12 +193,31 @@ extension RunLedger {
     /// `executionOrder`: the ids' `ExecutionOrder` when the caller has it already.
     public func committedProgress(runID: String, sampleIDs: [String], executionOrder: [Int]? = nil) throws -> CommittedProgress {
         var matcher = SamplePositions(sampleIDs, executionOrder: executionOrder)
-        return try queue.read { db in
-            let statement = try db.makeStatement(sql: "SELECT sample_id, detector, batch FROM outcomes NOT INDEXED WHERE run_id = ?")
+        var masks: [[Bool]] = [], names: [String] = [], highest: [Int] = []
+        try scanOutcomes(runID: runID, values: "batch", matcher: &matcher) { handle, p, d, newName in
+            if let newName {
+                names.append(newName)
+                masks.append([Bool](repeating: false, count: sampleIDs.count))
+                highest.append(0)
+            }
+            masks[d][p] = true
+            highest[d] = max(highest[d], Int(sqlite3_column_int64(handle, 2)))
+        }
+        return CommittedProgress(masks: Dictionary(uniqueKeysWithValues: zip(names, masks)),
+                                 lastBatch: Dictionary(uniqueKeysWithValues: zip(names, highest)))
+    }
+
+    /// Scans the run's outcomes in storage order (through the primary-key index every row would
+    /// cost a lookup): `row` gets the statement (sample_id, detector, then `values` from column 2),
+    /// the sample's plan position, the detector as 0, 1, ... in order of first appearance, and its
+    /// name on that first row. Rows of samples outside the plan are skipped.
+    private func scanOutcomes(runID: String, values: String, matcher: inout SamplePositions,
+                              row: (_ statement: OpaquePointer, _ position: Int, _ detector: Int, _ newName: String?) throws -> Void) throws {
+        try queue.read { db in
+            let statement = try db.makeStatement(sql: "SELECT sample_id, detector, \(values) FROM outcomes NOT INDEXED WHERE run_id = ?")
             try statement.setArguments([runID])
             let handle = statement.sqliteStatement
-            var masks: [[Bool]] = [], names: [String] = [], highest: [Int] = []
-            var lastDetector: [UInt8] = [], d = -1
+            var names: [[UInt8]] = [], last = -1
             while true {
                 let rc = sqlite3_step(handle)
                 if rc == SQLITE_DONE { break }
@@ -233,26 +226,21 @@ extension RunLedger {
                 }
                 guard let idPointer = sqlite3_column_text(handle, 0),
                       let p = matcher.position(of: UnsafeBufferPointer(start: idPointer, count: Int(sqlite3_column_bytes(handle, 0)))) else {
-                    continue
+                    continue  // not a sample of this plan
                 }
                 let detectorBytes = UnsafeBufferPointer(start: sqlite3_column_text(handle, 1), count: Int(sqlite3_column_bytes(handle, 1)))
-                if d < 0 || !detectorBytes.elementsEqual(lastDetector) {
-                    let name = String(decoding: detectorBytes, as: UTF8.self)
-                    if let known = names.firstIndex(of: name) {
-                        d = known
+                var newName: String?
+                if last < 0 || !detectorBytes.elementsEqual(names[last]) {
+                    if let known = names.firstIndex(where: { $0.elementsEqual(detectorBytes) }) {
+                        last = known
                     } else {
-                        d = names.count
-                        names.append(name)
-                        masks.append([Bool](repeating: false, count: sampleIDs.count))
-                        highest.append(0)
+                        last = names.count
+                        names.append(Array(detectorBytes))
+                        newName = String(decoding: detectorBytes, as: UTF8.self)
                     }
-                    lastDetector = Array(detectorBytes)
                 }
-                masks[d][p] = true
-                highest[d] = max(highest[d], Int(sqlite3_column_int64(handle, 2)))
+                try row(handle, p, last, newName)
             }
-            return CommittedProgress(masks: Dictionary(uniqueKeysWithValues: zip(names, masks)),
-                                     lastBatch: Dictionary(uniqueKeysWithValues: zip(names, highest)))
         }
     }
 
