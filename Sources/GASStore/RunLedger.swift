@@ -455,9 +455,9 @@ public final class RunLedger: Sendable {
             func common(_ column: Int32) -> String? { common(column, &strings) { $0 } }
             // Each row goes straight to its position; `placed` catches gaps and repeats.
             let count = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM samples WHERE run_id = ?", arguments: [runID]) ?? 0
-            let placeholder = PlannedSample(id: "", uri: "", sha256: "", byteCount: 0, dataset: "", sourceKind: .real, mediaType: .real,
-                                            modality: .image, seed: 0, format: "", mediaPath: "")
-            var samples = [PlannedSample](repeating: placeholder, count: count)
+            let unfilled = PlannedSample(id: "", uri: "", sha256: "", byteCount: 0, dataset: "", sourceKind: .real, mediaType: .real,
+                                         modality: .image, seed: 0, format: "", mediaPath: "")
+            var samples = [PlannedSample](repeating: unfilled, count: count)
             var placed = [Bool](repeating: false, count: count)
             var order = StorageOrder(count: count)
             while true {

@@ -115,10 +115,15 @@ import GASSpec
         try await offPool { try Self().changedBytesBody() }
     }
 
-    func changedBytesBody() throws {
-        let f = try ShardingTests.round("reuse-ctime", slowSeconds: 0.15)
+    /// A round with a slow detector whose gascli run was killed mid-way, ready to be run again.
+    func killedRound(_ label: String) throws -> (f: RoundFixture, outputs: String, id: String) {
+        let f = try ShardingTests.round(label, slowSeconds: 0.15)
         let outputs = f.path("runs")
-        let id = try killedCLIRun(f, outputs: outputs)
+        return (f, outputs, try killedCLIRun(f, outputs: outputs))
+    }
+
+    func changedBytesBody() throws {
+        let (f, outputs, id) = try killedRound("reuse-ctime")
         // Same size, modification time set back: only the change time (and the bytes) tell.
         let photo = f.path("photos/" + (try FileManager.default.contentsOfDirectory(atPath: f.path("photos")).sorted()[0]))
         var before = stat()
@@ -146,9 +151,7 @@ import GASSpec
     }
 
     func changedDetectorBody() throws {
-        let f = try ShardingTests.round("reuse-detector", slowSeconds: 0.15)
-        let outputs = f.path("runs")
-        let id = try killedCLIRun(f, outputs: outputs)
+        let (f, outputs, id) = try killedRound("reuse-detector")
         let script = try String(contentsOfFile: f.path("slow.py"), encoding: .utf8)
         try f.write("slow.py", script + "\n# changed\n")
         let r = try Gascli.run(["run", "spec.yaml", "--output", outputs], cwd: f.root)
