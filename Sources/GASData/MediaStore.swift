@@ -74,7 +74,8 @@ public struct MediaStore: Sendable {
             return (sha, relative)
         }
         try fm.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        let temporary = path + ".partial-\(ProcessInfo.processInfo.processIdentifier)"
+        // Unique to this process and call: datasets are stored from several threads at once.
+        let temporary = path + ".partial-\(ProcessInfo.processInfo.processIdentifier)-\(present.nextTemporary())"
         guard fm.createFile(atPath: temporary, contents: Data(bytes)) else {
             throw DataError.cannotWrite(path: temporary, reason: "check free space and permissions of \(root)")
         }
@@ -96,4 +97,6 @@ final class PresentBlobs: @unchecked Sendable {
     private var blobs: [String: (sha256: String, relativePath: String)] = [:]
     func lookup(_ relative: String) -> (sha256: String, relativePath: String)? { lock.withLock { blobs[relative] } }
     func insert(sha: String, relative: String) { lock.withLock { blobs[relative] = (sha, relative) } }
+    private var temporaries = 0
+    func nextTemporary() -> Int { lock.withLock { temporaries += 1; return temporaries } }
 }

@@ -49,38 +49,25 @@ public enum SampleCollector {
             let quotas = real.sampling == .weighted
                 ? Sampler.weightedQuotas(total: real.samples ?? 0, datasets: matched)
                 : Sampler.quotas(total: real.samples, datasets: matched)
+            // Datasets are read side by side (one per core); what each gives is taken in `matched`
+            // order, so samples, warnings and skipped datasets come out as from one thread.
+            var collected = try DatasetCollection.concurrently(matched.count) { i -> DatasetCollection in
+                let entry = matched[i]
+                return try collectDataset(entry, count: quotas[entry.name] ?? nil, spec: spec, store: store,
+                                          archiveLimits: archiveLimits, imageLimits: imageLimits, progress: progress)
+            }
             var usable = 0
             var unusable: [String] = []
-            for entry in matched {
-                let listing = try DatasetListing.listDetailed(entry, limits: archiveLimits)
-                for problem in listing.problems {
-                    report?.warn("dataset '\(entry.name)': \(problem.severity == .note ? "note: " : "skipped file ")\(problem)")
-                }
-                let candidates = listing.candidates
-                guard !candidates.isEmpty else {
-                    // Unreadable shards or no media column: skip the dataset with the reason and go on.
-                    if let problem = listing.problems.first(where: { $0.severity == .error }) {
-                        report?.skip(entry.name, problem.description)
-                        unusable.append("\(entry.name): \(problem)")
-                        continue
-                    }
-                    throw DataError.emptyDataset(name: entry.name, path: entry.path, format: entry.sourceFormat)
+            for (i, entry) in matched.enumerated() {
+                for warning in collected[i].warnings { report?.warn(warning) }
+                if let problem = collected[i].unusable {
+                    report?.skip(entry.name, problem)
+                    unusable.append("\(entry.name): \(problem)")
+                    continue
                 }
                 usable += 1
-                let chosen = Sampler.select(candidates, count: quotas[entry.name] ?? nil, seed: spec.round.seed, dataset: entry.name)
-                // By position in `chosen`: the bytes arrive grouped by file, the samples go in chosen order.
-                var stored = [PlannedSample?](repeating: nil, count: chosen.count)
-                var validated = ValidationCache()
-                var done = 0
-                try forEachBytes(of: chosen, dataset: entry.name, limits: archiveLimits) { index, candidate, bytes in
-                    done += 1
-                    progress("reading \(entry.name)", done, chosen.count)
-                    stored[index] = try storeCandidate(bytes: bytes, candidate: candidate, entry: entry, roundSeed: spec.round.seed,
-                                                       store: store, imageLimits: imageLimits, validated: &validated)
-                }
-                for sample in stored {
-                    if let sample { append(sample) }
-                }
+                for sample in collected[i].samples { append(sample) }
+                collected[i].samples = []  // the plan's list holds them now
             }
             if usable == 0 && !unusable.isEmpty {
                 throw DataError.unreadable(path: matched.map(\.path).joined(separator: ", "),
@@ -172,6 +159,60 @@ public enum SampleCollector {
             }
         }
         return samples
+    }
+
+    /// What one dataset of a real source gave: its samples in chosen order, or why it could not
+    /// be used at all, and the notes about its files.
+    struct DatasetCollection: Sendable {
+        var samples: [PlannedSample] = []
+        var unusable: String?
+        var warnings: [String] = []
+
+        /// `body(0..<count)` on up to one thread per core, results in index order; the first error
+        /// (by index) is thrown once all are done.
+        static func concurrently(_ count: Int, _ body: @Sendable (Int) throws -> DatasetCollection) throws -> [DatasetCollection] {
+            if count <= 1 { return try (0..<count).map(body) }
+            let results = UnsafeMutableBufferPointer<Result<DatasetCollection, any Error>?>.allocate(capacity: count)
+            results.initialize(repeating: nil)
+            defer { results.deallocate() }
+            nonisolated(unsafe) let slots = results  // each iteration writes its own slot
+            DispatchQueue.concurrentPerform(iterations: count) { i in
+                slots[i] = Result { try body(i) }
+            }
+            return try results.map { try $0!.get() }
+        }
+    }
+
+    /// Lists, samples, reads, stores and validates one catalog dataset.
+    static func collectDataset(_ entry: CatalogEntry, count: Int?, spec: RoundSpec, store: MediaStore, archiveLimits: ArchiveLimits,
+                               imageLimits: ImageLimits, progress: ProgressCallback) throws -> DatasetCollection {
+        var result = DatasetCollection()
+        let listing = try DatasetListing.listDetailed(entry, limits: archiveLimits)
+        for problem in listing.problems {
+            result.warnings.append("dataset '\(entry.name)': \(problem.severity == .note ? "note: " : "skipped file ")\(problem)")
+        }
+        let candidates = listing.candidates
+        guard !candidates.isEmpty else {
+            // Unreadable shards or no media column: skip the dataset with the reason and go on.
+            if let problem = listing.problems.first(where: { $0.severity == .error }) {
+                result.unusable = problem.description
+                return result
+            }
+            throw DataError.emptyDataset(name: entry.name, path: entry.path, format: entry.sourceFormat)
+        }
+        let chosen = Sampler.select(candidates, count: count, seed: spec.round.seed, dataset: entry.name)
+        // By position in `chosen`: the bytes arrive grouped by file, the samples go in chosen order.
+        var stored = [PlannedSample?](repeating: nil, count: chosen.count)
+        var validated = ValidationCache()
+        var done = 0
+        try forEachBytes(of: chosen, dataset: entry.name, limits: archiveLimits) { index, candidate, bytes in
+            done += 1
+            progress("reading \(entry.name)", done, chosen.count)
+            stored[index] = try storeCandidate(bytes: bytes, candidate: candidate, entry: entry, roundSeed: spec.round.seed,
+                                               store: store, imageLimits: imageLimits, validated: &validated)
+        }
+        result.samples = stored.compactMap { $0 }
+        return result
     }
 
     public static func sampleID(uri: String, sha256: String) -> String {

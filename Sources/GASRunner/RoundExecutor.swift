@@ -87,30 +87,33 @@ enum RoundExecutor {
             ?? Self.batches(usable, batchSize: job.batchSize, firstBatch: firstBatch)
         for (index, (batchNumber, batchPositions)) in batches.enumerated() {
             let last = index == batches.count - 1
-            let batch = batchPositions.map { samples[$0] }
+            // Positions into the shared samples throughout: copying a sample retains each of its strings.
             var outcomes: [DetectorOutcome] = []
-            let handled = batch.filter { modalities.contains($0.modality) }
-            for s in batch where !modalities.contains(s.modality) {
-                outcomes.append(DetectorOutcome(sampleID: s.id, detector: job.name, status: .skipped,
-                                                error: "detector does not handle \(s.modality.rawValue)", batch: batchNumber))
+            outcomes.reserveCapacity(batchPositions.count)
+            let handled = batchPositions.filter { modalities.contains(samples[$0].modality) }
+            for p in batchPositions where !modalities.contains(samples[p].modality) {
+                outcomes.append(DetectorOutcome(sampleID: samples[p].id, detector: job.name, status: .skipped,
+                                                error: "detector does not handle \(samples[p].modality.rawValue)", batch: batchNumber))
             }
             if !handled.isEmpty {
-                let inputs = handled.map { DetectorInput(sampleID: $0.id, path: store.absolutePath($0.mediaPath), modality: $0.modality, seed: $0.seed) }
+                let inputs = handled.map {
+                    DetectorInput(sampleID: samples[$0].id, path: store.absolutePath(samples[$0].mediaPath), modality: samples[$0].modality, seed: samples[$0].seed)
+                }
                 let clock = ContinuousClock()
                 let began = clock.now
                 let results = await adapter.predict(inputs)
                 let elapsed = clock.now - began
                 let perSample = !adapter.measuresLatency ? 0
                     : (Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15) / Double(inputs.count)
-                for (i, sample) in handled.enumerated() {
+                for (i, p) in handled.enumerated() {
                     let result = i < results.count ? results[i] : .failure(.error, "detector adapter returned \(results.count) results for \(inputs.count) inputs")
-                    outcomes.append(DetectorOutcome(sample: sample.id, detector: job.name, result: result, latencyMs: perSample, batch: batchNumber))
+                    outcomes.append(DetectorOutcome(sample: samples[p].id, detector: job.name, result: result, latencyMs: perSample, batch: batchNumber))
                 }
             }
             FaultInjection.reach(.batchPredicted)
             try await ledger.commit(outcomes)
             FaultInjection.reach(.batchCommitted)
-            done += batch.count
+            done += batchPositions.count
             observer.handle(.detector(job.name, done: done, total: total))
             // A stop request (graceful shutdown) ends the run between batches: this batch is committed.
             if let shouldStop, shouldStop(), !last {
@@ -156,7 +159,7 @@ final class GroupCommit: @unchecked Sendable {
     private let ledger: any OutcomeLedger
     private let runID: String
     private let lock = NSLock()
-    private var pending: [([DetectorOutcome], CheckedContinuation<Void, any Error>)] = []
+    private var pending: [(OutcomeRows, CheckedContinuation<Void, any Error>)] = []
     private var writing = false
 
     init(ledger: any OutcomeLedger, runID: String) {
@@ -171,16 +174,18 @@ final class GroupCommit: @unchecked Sendable {
             try await ledger.commit(runID: runID, outcomes: outcomes)
             return
         }
+        // Encoded here, on the detector's task: the writer only inserts.
+        let rows = OutcomeRows(outcomes)
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             let becomeWriter = lock.withLock { () -> Bool in
-                pending.append((outcomes, continuation))
+                pending.append((rows, continuation))
                 if writing { return false }
                 writing = true
                 return true
             }
             guard becomeWriter else { return }
             while true {
-                let batches = lock.withLock { () -> [([DetectorOutcome], CheckedContinuation<Void, any Error>)] in
+                let batches = lock.withLock { () -> [(OutcomeRows, CheckedContinuation<Void, any Error>)] in
                     let taken = pending
                     pending.removeAll()
                     if taken.isEmpty { writing = false }
@@ -188,7 +193,7 @@ final class GroupCommit: @unchecked Sendable {
                 }
                 if batches.isEmpty { return }
                 do {
-                    try sqlite.commit(runID: runID, outcomes: batches.count == 1 ? batches[0].0 : batches.flatMap(\.0))
+                    try sqlite.commit(runID: runID, batches: batches.map(\.0))
                     for (_, c) in batches { c.resume() }
                 } catch {
                     for (_, c) in batches { c.resume(throwing: error) }

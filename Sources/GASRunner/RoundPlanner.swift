@@ -77,6 +77,7 @@ public enum RoundPlanner {
         let samples = try SampleCollector.collect(spec: spec, catalog: catalog, store: store, generatorMedia: media, report: report) { step, done, total in
             observer.handle(.step(step, done: done, total: total))
         }
+        FreedMemory.release()  // what reading the datasets side by side left in the threads' arenas
         var plan = RunPlan(schemaVersion: RunPlan.schemaVersion, toolVersion: ToolInfo.version, spec: spec,
                            samples: samples, detectors: detectors)
         if !report.skippedDatasets.isEmpty { plan.skippedDatasets = report.skippedDatasets }

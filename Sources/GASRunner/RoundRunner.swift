@@ -208,6 +208,8 @@ public enum RoundRunner {
         if planned.reusedFrom == runDirectory, let recorded = planned.recordedProgress?.take() ?? nil, let sqlite = ledger as? RunLedger,
            try sqlite.outcomeWatermark() == recorded.watermark {
             progress = recorded.progress  // nothing committed since it was read with the plan
+        } else if !resumed && shared == nil {
+            progress = CommittedProgress(masks: [:], lastBatch: [:])  // recorded just now, under this process's lock
         } else {
             progress = try await ledger.committedProgress(runID: runID, sampleIDs: plan.samples.map(\.id))
         }
@@ -251,7 +253,10 @@ public enum RoundRunner {
         }
 
         jobs.removeAll()  // the adapters (and predictions tables) are done; free them before finishing
+        // What the detectors' threads and the grid's scan freed goes back before scoring, the last peak.
+        FreedMemory.release()
         let grid = try await ledger.outcomeGrid(runID: runID, sampleIDs: plan.samples.map(\.id))
+        FreedMemory.release()
         let finishedAt = timestamp(Date())
         let elapsed = clock.now - began
         let duration = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18

@@ -175,6 +175,61 @@ enum LedgerSchema {
                 );
                 """)
         }
+        // Samples and outcomes stored in their primary key's b-tree (WITHOUT ROWID): one b-tree per
+        // table instead of a table plus a key index, so a committed outcome is written once, not
+        // twice, and a scan of either table comes in key (sample id) order. The outcome commits are
+        // counted (`outcome_commits`), which takes the place of the highest rowid as the mark that
+        // nothing was committed since a read. SQLite only: a PostgreSQL ledger keeps its tables.
+        migrator.registerMigration("v3-samples-outcomes-without-rowid") { db in
+            try db.execute(sql: """
+                CREATE TABLE samples_v3 (
+                    run_id TEXT NOT NULL REFERENCES runs(id),
+                    position INTEGER NOT NULL,
+                    sample_id TEXT NOT NULL,
+                    uri TEXT NOT NULL,
+                    sha256 TEXT NOT NULL,
+                    bytes INTEGER NOT NULL,
+                    dataset TEXT NOT NULL,
+                    source_kind TEXT NOT NULL,
+                    media_type TEXT NOT NULL,
+                    modality TEXT NOT NULL,
+                    label INTEGER NOT NULL,
+                    seed INTEGER NOT NULL,
+                    format TEXT NOT NULL,
+                    media_path TEXT NOT NULL,
+                    skip_reason TEXT,
+                    generator_family TEXT,
+                    PRIMARY KEY (run_id, sample_id)
+                ) WITHOUT ROWID;
+                CREATE TABLE outcomes_v3 (
+                    run_id TEXT NOT NULL,
+                    sample_id TEXT NOT NULL,
+                    detector TEXT NOT NULL,
+                    status TEXT NOT NULL CHECK (status IN ('ok', 'error', 'timeout', 'skipped')),
+                    probs_json TEXT,
+                    p_ai REAL,
+                    predicted INTEGER,
+                    error TEXT,
+                    latency_ms REAL NOT NULL,
+                    batch INTEGER NOT NULL,
+                    PRIMARY KEY (run_id, sample_id, detector),
+                    FOREIGN KEY (run_id, sample_id) REFERENCES samples(run_id, sample_id)
+                ) WITHOUT ROWID;
+                INSERT INTO samples_v3 SELECT run_id, position, sample_id, uri, sha256, bytes, dataset, source_kind, media_type, modality,
+                                              label, seed, format, media_path, skip_reason, generator_family FROM samples ORDER BY run_id, sample_id;
+                INSERT INTO outcomes_v3 SELECT run_id, sample_id, detector, status, probs_json, p_ai, predicted, error, latency_ms, batch
+                                        FROM outcomes ORDER BY run_id, sample_id, detector;
+                DROP TABLE outcomes;
+                DROP TABLE samples;
+                ALTER TABLE samples_v3 RENAME TO samples;
+                ALTER TABLE outcomes_v3 RENAME TO outcomes;
+                CREATE TABLE outcome_commits (
+                    id INTEGER PRIMARY KEY CHECK (id = 1),
+                    count INTEGER NOT NULL
+                );
+                INSERT INTO outcome_commits (id, count) SELECT 1, count(*) FROM outcomes;
+                """)
+        }
         return migrator
     }
 }

@@ -307,40 +307,71 @@ public final class RunLedger: Sendable {
     /// Commits one batch of outcomes atomically. A (sample, detector) pair is written once: a
     /// second commit of the same pair is ignored, never duplicated.
     public func commit(runID: String, outcomes: [DetectorOutcome]) throws {
+        try commit(runID: runID, batches: [OutcomeRows(outcomes)])
+    }
+
+    /// Commits several encoded batches in one transaction (all or nothing).
+    public func commit(runID: String, batches: [OutcomeRows]) throws {
+        let run = Array(runID.utf8)
         try queue.write { db in
-            // Rows go in `rowsPerInsert` at a time: one statement per row cost more in opening and
-            // closing its cursors than the row itself.
-            var start = 0
-            while start < outcomes.count {
-                let n = min(Self.rowsPerInsert, outcomes.count - start)
-                let insert = try db.cachedStatement(sql: """
-                    INSERT OR IGNORE INTO outcomes (run_id, sample_id, detector, status, probs_json, p_ai, predicted, error, latency_ms, batch)
-                    VALUES \(Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", count: n).joined(separator: ", "))
-                    """)
-                // Bound straight through SQLite's C API: GRDB's argument arrays cost more than the insert.
-                let h = insert.sqliteStatement
-                sqlite3_reset(h)
-                for (k, o) in outcomes[start..<(start + n)].enumerated() {
-                    let c = Int32(10 * k)
-                    Self.bind(h, c + 1, runID)
-                    Self.bind(h, c + 2, o.sampleID)
-                    Self.bind(h, c + 3, o.detector)
-                    Self.bind(h, c + 4, o.status.rawValue)
-                    if let probs = o.probs { Self.bind(h, c + 5, Self.jsonArray(probs)) } else { sqlite3_bind_null(h, c + 5) }
-                    if let p = o.pAI { sqlite3_bind_double(h, c + 6, p) } else { sqlite3_bind_null(h, c + 6) }
-                    if let p = o.predicted { sqlite3_bind_int64(h, c + 7, Int64(p)) } else { sqlite3_bind_null(h, c + 7) }
-                    if let e = o.error { Self.bind(h, c + 8, e) } else { sqlite3_bind_null(h, c + 8) }
-                    sqlite3_bind_double(h, c + 9, o.latencyMs)
-                    sqlite3_bind_int64(h, c + 10, Int64(o.batch))
+            for batch in batches {
+                try insert(batch, run: run, db: db)
+            }
+            try db.execute(sql: "UPDATE outcome_commits SET count = count + 1 WHERE id = 1")
+        }
+    }
+
+    /// Rows go in `rowsPerInsert` at a time (one statement per row cost more in opening and closing
+    /// its cursors than the row itself), bound straight through SQLite's C API with the text in
+    /// place (GRDB's argument arrays, and SQLite's copies of the text, cost more than the insert).
+    private func insert(_ batch: OutcomeRows, run: [UInt8], db: Database) throws {
+        try batch.bytes.withUnsafeBufferPointer { bytes in
+            try run.withUnsafeBufferPointer { run in
+                guard !batch.rows.isEmpty else { return }
+                guard let base = bytes.baseAddress, let runBase = run.baseAddress else {
+                    throw StoreError.database(path: path, underlying: "cannot record outcomes without a run id or values")
                 }
-                let rc = sqlite3_step(h)
-                sqlite3_reset(h)
-                sqlite3_clear_bindings(h)
-                guard rc == SQLITE_DONE else {
-                    let first = outcomes[start]
-                    throw StoreError.database(path: path, underlying: "cannot record the outcomes of samples \(first.sampleID) ... for \(first.detector): \(String(cString: sqlite3_errmsg(db.sqliteConnection)))")
+                func text(_ h: OpaquePointer, _ index: Int32, _ span: OutcomeRows.Span) {
+                    if span.count < 0 {
+                        sqlite3_bind_null(h, index)
+                    } else {
+                        // SQLITE_STATIC: `bytes` outlives the statement's step.
+                        sqlite3_bind_text(h, index, UnsafeRawPointer(base + Int(span.start)).assumingMemoryBound(to: CChar.self), span.count, nil)
+                    }
                 }
-                start += n
+                var start = 0
+                let rows = batch.rows
+                while start < rows.count {
+                    let n = min(Self.rowsPerInsert, rows.count - start)
+                    let insert = try db.cachedStatement(sql: """
+                        INSERT OR IGNORE INTO outcomes (run_id, sample_id, detector, status, probs_json, p_ai, predicted, error, latency_ms, batch)
+                        VALUES \(Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", count: n).joined(separator: ", "))
+                        """)
+                    let h = insert.sqliteStatement
+                    sqlite3_reset(h)
+                    for k in 0..<n {
+                        let o = rows[start + k]
+                        let c = Int32(10 * k)
+                        sqlite3_bind_text(h, c + 1, UnsafeRawPointer(runBase).assumingMemoryBound(to: CChar.self), Int32(run.count), nil)
+                        text(h, c + 2, o.sampleID)
+                        text(h, c + 3, o.detector)
+                        text(h, c + 4, o.status)
+                        text(h, c + 5, o.probs)
+                        if let p = o.pAI { sqlite3_bind_double(h, c + 6, p) } else { sqlite3_bind_null(h, c + 6) }
+                        if let p = o.predicted { sqlite3_bind_int64(h, c + 7, p) } else { sqlite3_bind_null(h, c + 7) }
+                        text(h, c + 8, o.error)
+                        sqlite3_bind_double(h, c + 9, o.latencyMs)
+                        sqlite3_bind_int64(h, c + 10, o.batch)
+                    }
+                    let rc = sqlite3_step(h)
+                    sqlite3_reset(h)
+                    sqlite3_clear_bindings(h)
+                    guard rc == SQLITE_DONE else {
+                        let first = batch.first.map { "of samples \($0.sampleID) ... for \($0.detector)" } ?? ""
+                        throw StoreError.database(path: path, underlying: "cannot record the outcomes \(first): \(String(cString: sqlite3_errmsg(db.sqliteConnection)))")
+                    }
+                    start += n
+                }
             }
         }
     }
@@ -502,9 +533,9 @@ public final class RunLedger: Sendable {
         }
     }
 
-    /// The newest outcome row of the file: unchanged means nothing was committed since it was read.
+    /// How many outcome commits the file has seen: unchanged means nothing was committed since it was read.
     public func outcomeWatermark() throws -> Int64 {
-        try queue.read { db in try Int64.fetchOne(db, sql: "SELECT max(rowid) FROM outcomes") ?? 0 }
+        try queue.read { db in try Int64.fetchOne(db, sql: "SELECT count FROM outcome_commits WHERE id = 1") ?? 0 }
     }
 
     /// The run's sample ids in plan order, without the rest of the samples, and their execution

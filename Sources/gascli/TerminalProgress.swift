@@ -28,7 +28,7 @@ final class TerminalProgress: RunObserver, @unchecked Sendable {
     private var order: [String] = []
     private var state: [String: Detector] = [:]
     private var drawnLines = 0
-    private var lastStep: (name: String, at: Date)?
+    private var lastStep: [String: Date] = [:]
     private var began: Date?
     private var timer: DispatchSourceTimer?
     private var stopped = false
@@ -44,12 +44,16 @@ final class TerminalProgress: RunObserver, @unchecked Sendable {
         guard !stopped else { return }
         switch event {
         case let .step(name, done, total):
+            // Steps may run side by side (datasets are read on every core): each is paced on its own.
             let now = Date()
+            let last = lastStep[name]
             if interactive {
+                guard done == total || last == nil || now.timeIntervalSince(last ?? now) >= 0.1 else { return }
+                lastStep[name] = now
                 write("\r\u{1B}[2K" + fit("\(name) \(done)/\(total)") + (done == total ? "\n" : ""))
-            } else if done == total || lastStep?.name != name || now.timeIntervalSince(lastStep?.at ?? .distantPast) > 5 {
+            } else if done == total || last == nil || now.timeIntervalSince(last ?? now) > 5 {
                 write("\(name) \(done)/\(total)\n")
-                lastStep = (name, now)
+                lastStep[name] = now
             }
         case let .detector(name, done, total):
             let now = Date()

@@ -179,7 +179,7 @@ import GASTestSupport
 
         // Unfinished: a part whose run failed (as when its task was killed) is named with the fix.
         try shard(1, 3)
-        let sql = "import sqlite3, sys; db = sqlite3.connect(sys.argv[1]); db.execute(\"UPDATE runs SET status = 'failed'\"); db.execute(\"DELETE FROM outcomes WHERE rowid IN (SELECT rowid FROM outcomes LIMIT 3)\"); db.commit()"
+        let sql = "import sqlite3, sys; db = sqlite3.connect(sys.argv[1]); db.execute(\"UPDATE runs SET status = 'failed'\"); db.execute(\"DELETE FROM outcomes WHERE (sample_id, detector) IN (SELECT sample_id, detector FROM outcomes LIMIT 3)\"); db.commit()"
         var p = try TestSupport.python(sql, [run + "/shards/1-of-3/run.sqlite"])
         #expect(p.status == 0, "\(p.stderr)")
         r = try Gascli.run(["merge", run], cwd: f.root)

@@ -75,14 +75,77 @@ import GASTestSupport
         #expect(try ledger.outcomeWatermark() > before, "a commit moves the watermark")
     }
 
-    /// Rows not stored by id (a ledger written another way): no order comes with the scan.
-    @Test func samplesNotStoredByIDGiveNoExecutionOrder() throws {
+    /// Samples and outcomes live in their key's b-tree: a scan gives them by id whatever order they
+    /// were written in, so the execution order always comes with it.
+    @Test func samplesAreScannedByIDWhateverTheirWritingOrder() throws {
         let (ledger, _) = try ledger()
         #expect(try ledger.samplesInStorageOrder(runID: "r1").executionOrder == [0, 1, 2])
         try ledger.queue.write { db in try db.execute(sql: "UPDATE samples SET sample_id = 'zz' WHERE sample_id = 's0'") }
+        #expect(try ledger.samplesInStorageOrder(runID: "r1").executionOrder == [1, 2, 0])
+        #expect(try ledger.sampleIDs(runID: "r1").executionOrder == [1, 2, 0])
+        #expect(try ledger.sampleIDs(runID: "r1").ids == ["zz", "s1", "s2"])
+    }
+
+    /// A ledger of the rowid layout (before "v3-samples-outcomes-without-rowid"), with rows written
+    /// out of id order: read as it is when opened read-only, migrated with every row when opened
+    /// for writing.
+    func oldLayoutLedger() throws -> (path: String, outcomes: [DetectorOutcome]) {
+        let path = try TestSupport.temporaryDirectory("old-layout") + "/run.sqlite"
+        let queue = try DatabaseQueue(path: path)
+        try LedgerSchema.migrator.migrate(queue, upTo: "v2-generator-challenges")
+        let outcomes = [
+            DetectorOutcome(sampleID: "s2", detector: "d", status: .skipped, error: "unreadable", latencyMs: 0, batch: 1),
+            DetectorOutcome(sampleID: "s0", detector: "d", status: .ok, probs: [0.25, 0.75], pAI: 0.75, predicted: 1, latencyMs: 2.5, batch: 1),
+            DetectorOutcome(sampleID: "s1", detector: "d", status: .timeout, error: "no response", latencyMs: 0, batch: 2),
+        ]
+        try queue.write { db in
+            try db.execute(sql: "INSERT INTO runs VALUES ('r1', 't', '/s.yaml', 'version: 1', '{}', 'h', '0', 34, 'now', NULL, 'interrupted')")
+            for i in [2, 0, 1] {
+                let s = sample(i, label: i % 2)
+                try db.execute(sql: "INSERT INTO samples VALUES ('r1', ?, ?, ?, ?, ?, ?, 'real', ?, 'image', ?, ?, 'png', ?, ?, NULL)",
+                               arguments: [i, s.id, s.uri, s.sha256, s.byteCount, s.dataset, s.mediaType.rawValue, s.label,
+                                           Int64(bitPattern: s.seed), s.mediaPath, s.skipReason])
+            }
+            try db.execute(sql: "INSERT INTO detectors VALUES ('r1', 'd', 'builtin', '{}', NULL)")
+            for o in outcomes {
+                try db.execute(sql: "INSERT INTO outcomes VALUES ('r1', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                               arguments: [o.sampleID, o.detector, o.status.rawValue, o.probs.map(RunLedger.jsonArray), o.pAI, o.predicted,
+                                           o.error, o.latencyMs, o.batch])
+            }
+        }
+        return (path, outcomes)
+    }
+
+    /// Rows not stored by id (the rowid layout, read without migrating): no order comes with the scan.
+    @Test func samplesNotStoredByIDGiveNoExecutionOrder() throws {
+        let (path, outcomes) = try oldLayoutLedger()
+        let ledger = try RunLedger(path: path, create: false, readOnly: true)
         #expect(try ledger.samplesInStorageOrder(runID: "r1").executionOrder == nil)
         #expect(try ledger.sampleIDs(runID: "r1").executionOrder == nil)
-        #expect(try ledger.sampleIDs(runID: "r1").ids == ["zz", "s1", "s2"])
+        #expect(try ledger.sampleIDs(runID: "r1").ids == ["s0", "s1", "s2"])
+        #expect(try ledger.samples(runID: "r1") == (0..<3).map { sample($0, label: $0 % 2) })
+        #expect(try Set(ledger.outcomes(runID: "r1").map(\.sampleID)) == Set(outcomes.map(\.sampleID)))
+        #expect((try? ledger.outcomeWatermark()) == nil, "no commit count before the migration")
+    }
+
+    /// Opening an old ledger for writing moves its rows into the new tables: the same samples and
+    /// outcomes, now scanned by id, the commits counted from there, new commits accepted once.
+    @Test func theRowidLayoutMigratesWithEveryRow() throws {
+        let (path, outcomes) = try oldLayoutLedger()
+        let ledger = try RunLedger(path: path)
+        #expect(try ledger.samples(runID: "r1") == (0..<3).map { sample($0, label: $0 % 2) })
+        #expect(try ledger.samplesInStorageOrder(runID: "r1").executionOrder == [0, 1, 2])
+        #expect(try ledger.outcomes(runID: "r1").sorted { $0.sampleID < $1.sampleID } == outcomes.sorted { $0.sampleID < $1.sampleID })
+        #expect(try ledger.run(id: "r1")?.status == "interrupted")
+        let tables = try ledger.queue.read { db in
+            try String.fetchAll(db, sql: "SELECT sql FROM sqlite_master WHERE name IN ('samples', 'outcomes') ORDER BY name")
+        }
+        #expect(tables.count == 2 && tables.allSatisfy { $0.hasSuffix("WITHOUT ROWID") }, "\(tables)")
+        let before = try ledger.outcomeWatermark()
+        try ledger.commit(runID: "r1", outcomes: [outcomes[1]])  // already there: ignored
+        #expect(try ledger.outcomeWatermark() == before + 1)
+        #expect(try ledger.count("outcomes", runID: "r1") == 3)
+        #expect(try ledger.queue.read { db in try Row.fetchAll(db, sql: "PRAGMA foreign_key_check") }.isEmpty)
     }
 
     /// A samples table whose positions have a gap is refused, naming the problem.
@@ -125,6 +188,24 @@ import GASTestSupport
         #expect(try ledger.count("outcomes", runID: "r1") == outcomes.count)
         #expect(Set(try ledger.outcomes(runID: "r1").map(\.detector)) == Set(outcomes.map(\.detector)))
         #expect(try ledger.outcomes(runID: "r1").sorted { $0.batch < $1.batch } == outcomes)
+    }
+
+    /// Batches encoded where they are made (`OutcomeRows`) store the same text as before: the
+    /// probabilities as `jsonArray` writes them (shortest round-tripping doubles), NULLs where absent.
+    @Test func encodedBatchesStoreTheSameText() throws {
+        let (ledger, _) = try ledger()
+        let values: [[Double]] = [[0.1 + 0.2], [5e-324, 1], [0.25, 0.5, 0.25], [1e-7]]
+        var outcomes = values.enumerated().map { i, probs in
+            DetectorOutcome(sampleID: "s0", detector: "d\(i)", status: .ok, probs: probs, pAI: probs.last, predicted: 1, latencyMs: 0.5, batch: 3)
+        }
+        outcomes.append(DetectorOutcome(sampleID: "s1", detector: "d0", status: .error, error: "détecteur: ✗", latencyMs: 0, batch: 4))
+        try ledger.commit(runID: "r1", batches: [OutcomeRows(Array(outcomes.prefix(2))), OutcomeRows(Array(outcomes.dropFirst(2)))])
+        let stored = try ledger.queue.read { db in
+            try Row.fetchAll(db, sql: "SELECT detector, probs_json, error FROM outcomes WHERE sample_id = 's0' ORDER BY detector")
+        }
+        #expect(stored.map { $0["probs_json"] as String? } == values.map(RunLedger.jsonArray))
+        #expect(stored.allSatisfy { ($0["error"] as String?) == nil })
+        #expect(try ledger.outcomes(runID: "r1").sorted { ($0.sampleID, $0.detector) < ($1.sampleID, $1.detector) } == outcomes)
     }
 
     @Test func reopeningKeepsData() throws {

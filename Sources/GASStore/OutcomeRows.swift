@@ -1,0 +1,74 @@
+import GASCore
+
+/// A batch of outcomes laid out as the SQLite ledger's rows: every text value (sample id, detector,
+/// status, probabilities as JSON, error) in one byte buffer that the insert binds in place.
+///
+/// One thread writes a run's ledger, so what it does per row bounds how fast a round commits;
+/// encoding a batch where it is produced (on the detector's task, beside the writer) leaves the
+/// writer only binding and inserting.
+public struct OutcomeRows: Sendable {
+    /// A text value's place in `bytes`; `count` -1 is NULL.
+    struct Span: Sendable {
+        var start: Int32
+        var count: Int32
+        static let null = Span(start: 0, count: -1)
+    }
+
+    struct Row: Sendable {
+        var sampleID: Span
+        var detector: Span
+        var status: Span
+        var probs: Span
+        var error: Span
+        var pAI: Double?
+        var predicted: Int64?
+        var latencyMs: Double
+        var batch: Int64
+    }
+
+    var bytes: [UInt8] = []
+    var rows: [Row] = []
+    /// The first row's sample and detector, for an error message.
+    let first: (sampleID: String, detector: String)?
+
+    public var count: Int { rows.count }
+
+    public init(_ outcomes: [DetectorOutcome]) {
+        first = outcomes.first.map { ($0.sampleID, $0.detector) }
+        rows.reserveCapacity(outcomes.count)
+        bytes.reserveCapacity(outcomes.count * 64)
+        var lastDetector: (name: String, span: Span)?
+        for o in outcomes {
+            // Every row of a detector's batch names the same detector: stored once.
+            let detector: Span
+            if let last = lastDetector, last.name == o.detector {
+                detector = last.span
+            } else {
+                detector = append(o.detector)
+                lastDetector = (o.detector, detector)
+            }
+            rows.append(Row(sampleID: append(o.sampleID), detector: detector, status: append(o.status.rawValue),
+                            probs: o.probs.map { appendJSON($0) } ?? .null, error: o.error.map { append($0) } ?? .null,
+                            pAI: o.pAI, predicted: o.predicted.map(Int64.init), latencyMs: o.latencyMs, batch: Int64(o.batch)))
+        }
+    }
+
+    private mutating func append(_ text: String) -> Span {
+        let start = Int32(bytes.count)
+        bytes.append(contentsOf: text.utf8)
+        return Span(start: start, count: Int32(bytes.count) - start)
+    }
+
+    /// `[p1,p2,…]` with each value as Swift prints a Double (shortest round-tripping form), the
+    /// text `RunLedger.jsonArray` gives.
+    private mutating func appendJSON(_ values: [Double]) -> Span {
+        let start = Int32(bytes.count)
+        bytes.append(UInt8(ascii: "["))
+        for (i, v) in values.enumerated() {
+            if i > 0 { bytes.append(UInt8(ascii: ",")) }
+            bytes.append(contentsOf: v.description.utf8)
+        }
+        bytes.append(UInt8(ascii: "]"))
+        return Span(start: start, count: Int32(bytes.count) - start)
+    }
+}
