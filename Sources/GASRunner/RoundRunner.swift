@@ -162,10 +162,14 @@ public enum RoundRunner {
         } else {
             ledger = try RunLedger(path: file("run.sqlite"))
         }
-        // Written before the run is recorded, so a recorded run always has its manifest; a process
-        // joining a shared run on another machine writes its own copy (the same bytes: same hash).
+        // On disk before the run is recorded, so a recorded run always has its manifest: written on
+        // another thread while the samples are recorded, and waited for before their commit. A
+        // process joining a shared run on another machine writes its own copy (the same bytes: same hash).
         let fm = FileManager.default
-        if !fm.fileExists(atPath: file("manifest.json")) { _ = try plan.writeCanonicalJSON(to: file("manifest.json")) }
+        let manifestPath = file("manifest.json")
+        let manifestWrite = fm.fileExists(atPath: manifestPath) ? nil
+            : BackgroundValue { Result<Void, any Error> { _ = try plan.writeCanonicalJSON(to: manifestPath) } }
+        func manifestOnDisk() throws { try manifestWrite?.take()?.get() }  // once: later calls find it taken
         if !fm.fileExists(atPath: file("spec.yaml")) { try AtomicFile.write(Data(loaded.text.utf8), to: file("spec.yaml")) }
         let resolvedSpec = String(decoding: try JSONEncoder.sorted.encode(plan.spec), as: UTF8.self)
         let detectorRecords = plan.detectors.map { d in
@@ -175,11 +179,22 @@ public enum RoundRunner {
         }
         let startedAt: String
         var resumed = false
-        let opened = try await ledger.openRun(
-            RunRecord(id: runID, roundName: plan.spec.round.name, specPath: loaded.path, specText: loaded.text,
-                      resolvedSpecJSON: resolvedSpec, manifestHash: planned.manifestHash, toolVersion: ToolInfo.version,
-                      seed: plan.spec.round.seed, startedAt: timestamp(Date())),
-            samples: plan.samples, detectors: detectorRecords)
+        let record = RunRecord(id: runID, roundName: plan.spec.round.name, specPath: loaded.path, specText: loaded.text,
+                               resolvedSpecJSON: resolvedSpec, manifestHash: planned.manifestHash, toolVersion: ToolInfo.version,
+                               seed: plan.spec.round.seed, startedAt: timestamp(Date()))
+        let opened: OpenedRun
+        do {
+            if let sqlite = ledger as? RunLedger {
+                opened = try sqlite.openRun(record, samples: plan.samples, detectors: detectorRecords, beforeCommit: manifestOnDisk)
+            } else {
+                try manifestOnDisk()
+                opened = try await ledger.openRun(record, samples: plan.samples, detectors: detectorRecords)
+            }
+            try manifestOnDisk()  // a run found already recorded did not wait for it
+        } catch {
+            _ = manifestWrite?.take()  // no writer left running behind the error
+            throw error
+        }
         switch opened {
         case let .existing(existing):
             startedAt = existing.startedAt

@@ -77,13 +77,20 @@ extension RunLedger: OutcomeLedger {
     public var location: String { path }
 
     public func openRun(_ run: RunRecord, samples: [PlannedSample], detectors: [DetectorRecord]) throws -> OpenedRun {
+        try openRun(run, samples: samples, detectors: detectors, beforeCommit: {})
+    }
+
+    /// `beforeCommit` runs when a new run's rows are written and before they are committed (the
+    /// runner waits there for the run's manifest file, written meanwhile on another thread).
+    public func openRun(_ run: RunRecord, samples: [PlannedSample], detectors: [DetectorRecord],
+                        beforeCommit: () throws -> Void) throws -> OpenedRun {
         if let existing = try self.run(id: run.id) {
             guard existing.manifestHash == run.manifestHash else {
                 throw ManifestMismatch(runID: run.id, location: path, recorded: existing.manifestHash, planned: run.manifestHash)
             }
             return .existing(existing)
         }
-        try createRun(run, samples: samples, detectors: detectors)
+        try createRun(run, samples: samples, detectors: detectors, beforeCommit: beforeCommit)
         return .created
     }
 }

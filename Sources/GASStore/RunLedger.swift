@@ -257,7 +257,7 @@ public final class RunLedger: Sendable {
         return ConfidenceInterval(lower: lower, upper: upper)
     }
 
-    public func createRun(_ run: RunRecord, samples: [PlannedSample], detectors: [DetectorRecord]) throws {
+    public func createRun(_ run: RunRecord, samples: [PlannedSample], detectors: [DetectorRecord], beforeCommit: () throws -> Void = {}) throws {
         try queue.write { db in
             try db.execute(sql: """
                 INSERT INTO runs (id, round_name, spec_path, spec_text, resolved_spec_json, manifest_hash, tool_version, seed, started_at, finished_at, status)
@@ -301,6 +301,7 @@ public final class RunLedger: Sendable {
                 try db.execute(sql: "INSERT INTO detectors (run_id, name, adapter, config_json, artifact_sha256) VALUES (?, ?, ?, ?, ?)",
                                arguments: [run.id, d.name, d.adapter, d.configJSON, d.artifactSHA256])
             }
+            try beforeCommit()
         }
     }
 
@@ -484,13 +485,10 @@ public final class RunLedger: Sendable {
                 return recent.value(UnsafeBufferPointer(start: pointer, count: Int(sqlite3_column_bytes(h, column))), make)
             }
             func common(_ column: Int32) -> String? { common(column, &strings) { $0 } }
-            // Each row goes straight to its position; `placed` catches gaps and repeats.
-            let count = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM samples WHERE run_id = ?", arguments: [runID]) ?? 0
-            let unfilled = PlannedSample(id: "", uri: "", sha256: "", byteCount: 0, dataset: "", sourceKind: .real, mediaType: .real,
-                                         modality: .image, seed: 0, format: "", mediaPath: "")
-            var samples = [PlannedSample](repeating: unfilled, count: count)
-            var placed = [Bool](repeating: false, count: count)
-            var order = StorageOrder(count: count)
+            // Rows in the order read, then moved to their positions (counting first would be one more
+            // scan of the whole table: the rows are the key's b-tree, there is no smaller index).
+            var scanned: [PlannedSample] = [], positions: [Int] = []
+            var order = StorageOrder()
             while true {
                 let rc = sqlite3_step(h)
                 if rc == SQLITE_DONE { break }
@@ -500,23 +498,21 @@ public final class RunLedger: Sendable {
                       let modality = common(8, &modalities, Modality.init(rawValue:)), let format = common(10), let mediaPath = text(11) else {
                     throw StoreError.corrupt(path: path, what: "sample \(text(1) ?? "NULL") has a missing field or an unknown kind, media type or modality")
                 }
-                // Positions are 0..<n, each once (the plan's order); anything else is a damaged ledger.
                 let position = Int(sqlite3_column_int64(h, 0))
-                guard position >= 0, position < count, !placed[position] else {
-                    throw StoreError.corrupt(path: path, what: "sample \(id) has position \(position), outside 0..<\(count) or taken twice")
-                }
-                placed[position] = true
+                positions.append(position)
                 if let idPointer = sqlite3_column_text(h, 1) {
                     order.add(position, id: UnsafeBufferPointer(start: idPointer, count: Int(sqlite3_column_bytes(h, 1))))
                 }
-                samples[position] = PlannedSample(id: id, uri: uri, sha256: sha, byteCount: Int(sqlite3_column_int64(h, 4)), dataset: dataset,
+                scanned.append(PlannedSample(id: id, uri: uri, sha256: sha, byteCount: Int(sqlite3_column_int64(h, 4)), dataset: dataset,
                                                   sourceKind: kind, mediaType: media, modality: modality,
                                                   seed: UInt64(bitPattern: sqlite3_column_int64(h, 9)), format: format, mediaPath: mediaPath,
-                                                  skipReason: text(12), generatorFamily: common(13))
+                                                  skipReason: text(12), generatorFamily: common(13)))
             }
-            if let gap = placed.firstIndex(of: false) {
-                throw StoreError.corrupt(path: path, what: "no sample has position \(gap) of 0..<\(count)")
-            }
+            try Self.checkPositions(positions, path: path) { scanned[$0].id }
+            let unfilled = PlannedSample(id: "", uri: "", sha256: "", byteCount: 0, dataset: "", sourceKind: .real, mediaType: .real,
+                                         modality: .image, seed: 0, format: "", mediaPath: "")
+            var samples = [PlannedSample](repeating: unfilled, count: scanned.count)
+            for (k, position) in positions.enumerated() { swap(&samples[position], &scanned[k]) }
             return (samples, order.positions)
         }
     }
@@ -542,8 +538,8 @@ public final class RunLedger: Sendable {
     /// order when the table holds them in it (see `samplesInStorageOrder`).
     public func sampleIDs(runID: String) throws -> (ids: [String], executionOrder: [Int]?) {
         try queue.read { db in
-            var ids = [String](repeating: "", count: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM samples WHERE run_id = ?", arguments: [runID]) ?? 0)
-            var order = StorageOrder(count: ids.count)
+            var scanned: [String] = [], positions: [Int] = []
+            var order = StorageOrder()
             let statement = try db.makeStatement(sql: "SELECT position, sample_id FROM samples NOT INDEXED WHERE run_id = ?")
             try statement.setArguments([runID])
             let h = statement.sqliteStatement
@@ -552,14 +548,30 @@ public final class RunLedger: Sendable {
                 if rc == SQLITE_DONE { break }
                 guard rc == SQLITE_ROW else { throw StoreError.database(path: path, underlying: String(cString: sqlite3_errmsg(db.sqliteConnection))) }
                 let position = Int(sqlite3_column_int64(h, 0))
-                guard position >= 0, position < ids.count, let idPointer = sqlite3_column_text(h, 1) else {
-                    throw StoreError.corrupt(path: path, what: "a sample at position \(position) of 0..<\(ids.count) without an id")
+                guard let idPointer = sqlite3_column_text(h, 1) else {
+                    throw StoreError.corrupt(path: path, what: "the sample at position \(position) has no id")
                 }
                 let bytes = UnsafeBufferPointer(start: idPointer, count: Int(sqlite3_column_bytes(h, 1)))
                 order.add(position, id: bytes)
-                ids[position] = String(decoding: bytes, as: UTF8.self)
+                scanned.append(String(decoding: bytes, as: UTF8.self))
+                positions.append(position)
             }
+            try Self.checkPositions(positions, path: path) { scanned[$0] }
+            var ids = [String](repeating: "", count: scanned.count)
+            for (k, position) in positions.enumerated() { swap(&ids[position], &scanned[k]) }
             return (ids, order.positions)
+        }
+    }
+
+    /// Positions are 0..<n, each once (the plan's order); anything else is a damaged ledger.
+    /// `id(k)`: the id of the k-th row read, for the message.
+    static func checkPositions(_ positions: [Int], path: String, id: (Int) -> String) throws {
+        var placed = [Bool](repeating: false, count: positions.count)
+        for (k, position) in positions.enumerated() {
+            guard position >= 0, position < positions.count, !placed[position] else {
+                throw StoreError.corrupt(path: path, what: "sample \(id(k)) has position \(position), outside 0..<\(positions.count) or taken twice")
+            }
+            placed[position] = true
         }
     }
 
@@ -575,7 +587,7 @@ public final class RunLedger: Sendable {
         private var previous: [UInt8] = []
         private var sorted = true
 
-        init(count: Int) { order.reserveCapacity(count) }
+        init(count: Int = 0) { order.reserveCapacity(count) }
 
         mutating func add(_ position: Int, id: UnsafeBufferPointer<UInt8>) {
             guard sorted else { return }

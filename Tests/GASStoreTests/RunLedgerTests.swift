@@ -208,6 +208,31 @@ import GASTestSupport
         #expect(try ledger.outcomes(runID: "r1").sorted { ($0.sampleID, $0.detector) < ($1.sampleID, $1.detector) } == outcomes)
     }
 
+    /// What runs before a new run's commit (the runner waits there for its manifest file) sees the
+    /// run not yet visible to other connections; when it fails, nothing of the run is recorded.
+    @Test func aRunIsCommittedOnlyAfterItsBeforeCommitStep() throws {
+        let dir = try TestSupport.temporaryDirectory("before-commit")
+        let ledger = try RunLedger(path: dir + "/run.sqlite")
+        let record = RunRecord(id: "r1", roundName: "t", specPath: "/s.yaml", specText: "version: 1", resolvedSpecJSON: "{}",
+                               manifestHash: "h", toolVersion: "0", seed: 34, startedAt: "now")
+        let detectors = [DetectorRecord(name: "d", adapter: "builtin", configJSON: "{}", artifactSHA256: nil)]
+        struct ManifestNotWritten: Error {}
+        #expect(throws: ManifestNotWritten.self) {
+            _ = try ledger.openRun(record, samples: (0..<3).map { sample($0) }, detectors: detectors, beforeCommit: { throw ManifestNotWritten() })
+        }
+        #expect(try ledger.run(id: "r1") == nil)
+        #expect(try ledger.count("samples", runID: "r1") == 0)
+
+        var seenByAnotherConnection: RunRecord?? = nil
+        let opened = try ledger.openRun(record, samples: (0..<3).map { sample($0) }, detectors: detectors, beforeCommit: {
+            seenByAnotherConnection = try RunLedger(path: dir + "/run.sqlite", create: false, readOnly: true).run(id: "r1")
+        })
+        #expect(opened == .created)
+        #expect(seenByAnotherConnection == .some(nil), "the run is not committed while the step runs")
+        #expect(try ledger.run(id: "r1")?.manifestHash == "h")
+        #expect(try ledger.count("samples", runID: "r1") == 3)
+    }
+
     @Test func reopeningKeepsData() throws {
         let (ledger, dir) = try ledger()
         try ledger.finishRun(id: "r1", status: "completed", finishedAt: "later")
