@@ -14,7 +14,7 @@ public struct OutcomeGrid: Sendable {
     /// Sample ids in plan order (position = index).
     public let sampleIDs: [String]
     /// Detector names, sorted by their UTF-8 bytes.
-    public private(set) var detectors: [String] = []
+    public fileprivate(set) var detectors: [String] = []
     /// Per detector, per position: the status as an index into `OutcomeGrid.statuses`, or `none`.
     var status: [[UInt8]] = []
     var pAI: [[Double]] = []  // NaN: no p_ai
@@ -167,24 +167,67 @@ extension RunLedger {
         let statusBytes = OutcomeGrid.statuses.map { Array($0.rawValue.utf8) }
         let n = sampleIDs.count
         var grid = OutcomeGrid(sampleIDs: sampleIDs)
-        var gridIndex: [Int] = []  // scan's detector index -> the grid's
-        try scanOutcomes(runID: runID, values: "status, p_ai, predicted, error, latency_ms, batch", matcher: &matcher) { handle, p, scanned, newName in
-            if let newName { gridIndex.append(grid.detectorIndex(newName) ?? grid.addDetector(newName)) }
-            let d = gridIndex[scanned]
+        // Filled through plain buffers, one set per detector in order of appearance, and moved into
+        // the grid after the scan: writing the grid's nested arrays cost a uniqueness check and a
+        // retain per value, more than reading the row.
+        var columns: [ScannedColumns] = [], names: [String] = []
+        defer { for c in columns { c.deallocate() } }
+        var errors: [Int: String] = [:], count = 0
+        try scanOutcomes(runID: runID, values: "status, p_ai, predicted, error, latency_ms, batch", matcher: &matcher) { handle, p, d, newName in
+            if let newName {
+                names.append(newName)
+                columns.append(ScannedColumns(count: n))
+            }
+            let c = columns[d]
             let statusText = UnsafeBufferPointer(start: sqlite3_column_text(handle, 2), count: Int(sqlite3_column_bytes(handle, 2)))
             guard let code = statusBytes.firstIndex(where: { $0.elementsEqual(statusText) }) else {
                 throw StoreError.corrupt(path: path, what: "outcome status '\(Self.text(handle, 2) ?? "NULL")'")
             }
-            if grid.status[d][p] == OutcomeGrid.none { grid.count += 1 }
-            grid.status[d][p] = UInt8(code)
-            grid.pAI[d][p] = sqlite3_column_type(handle, 3) == SQLITE_NULL ? .nan : sqlite3_column_double(handle, 3)
-            grid.predicted[d][p] = sqlite3_column_type(handle, 4) == SQLITE_NULL ? -1 : Int8(clamping: sqlite3_column_int64(handle, 4))
-            if sqlite3_column_type(handle, 5) != SQLITE_NULL, let e = Self.text(handle, 5) { grid.errors[d * n + p] = e }
-            grid.latencyMs[d][p] = sqlite3_column_double(handle, 6)
-            grid.batch[d][p] = Int32(clamping: sqlite3_column_int64(handle, 7))
+            if c.status[p] == OutcomeGrid.none { count += 1 }
+            c.status[p] = UInt8(code)
+            c.pAI[p] = sqlite3_column_type(handle, 3) == SQLITE_NULL ? .nan : sqlite3_column_double(handle, 3)
+            c.predicted[p] = sqlite3_column_type(handle, 4) == SQLITE_NULL ? -1 : Int8(clamping: sqlite3_column_int64(handle, 4))
+            if sqlite3_column_type(handle, 5) != SQLITE_NULL, let e = Self.text(handle, 5) { errors[d * n + p] = e }
+            c.latencyMs[p] = sqlite3_column_double(handle, 6)
+            c.batch[p] = Int32(clamping: sqlite3_column_int64(handle, 7))
         }
+        // Detector by detector, each one's buffers freed as soon as the grid has its columns.
+        for (d, name) in names.enumerated() {
+            let c = columns[d]
+            grid.detectors.append(name)
+            grid.status.append(Array(c.status))
+            grid.pAI.append(Array(c.pAI))
+            grid.predicted.append(Array(c.predicted))
+            grid.latencyMs.append(Array(c.latencyMs))
+            grid.batch.append(Array(c.batch))
+            c.deallocate()
+        }
+        columns.removeAll()
+        grid.errors = errors  // keyed by the scan's detector index, which is the grid's before sorting
+        grid.count = count
         grid.sortDetectors()
         return grid
+    }
+
+    /// One detector's columns while the outcomes are scanned (see `outcomeGrid`).
+    private struct ScannedColumns {
+        let status: UnsafeMutableBufferPointer<UInt8>
+        let pAI: UnsafeMutableBufferPointer<Double>
+        let predicted: UnsafeMutableBufferPointer<Int8>
+        let latencyMs: UnsafeMutableBufferPointer<Double>
+        let batch: UnsafeMutableBufferPointer<Int32>
+
+        init(count n: Int) {
+            status = .allocate(capacity: n); status.initialize(repeating: OutcomeGrid.none)
+            pAI = .allocate(capacity: n); pAI.initialize(repeating: .nan)
+            predicted = .allocate(capacity: n); predicted.initialize(repeating: -1)
+            latencyMs = .allocate(capacity: n); latencyMs.initialize(repeating: 0)
+            batch = .allocate(capacity: n); batch.initialize(repeating: 0)
+        }
+
+        func deallocate() {
+            status.deallocate(); pAI.deallocate(); predicted.deallocate(); latencyMs.deallocate(); batch.deallocate()
+        }
     }
 
     /// Which plan positions have an outcome per detector, and each detector's highest batch: what

@@ -233,6 +233,28 @@ import GASTestSupport
         #expect(try ledger.count("samples", runID: "r1") == 3)
     }
 
+    /// The grid read from the ledger holds what the outcomes committed hold: detectors in name
+    /// order whatever order they were committed in, errors and missing p_ai kept, an outcome of a
+    /// sample outside the plan left out.
+    @Test func theGridReadBackEqualsTheCommittedOutcomes() throws {
+        let (ledger, _) = try ledger()
+        let outcomes = [
+            DetectorOutcome(sampleID: "s1", detector: "zeta", status: .ok, probs: [0.4], pAI: 0.4, predicted: 0, latencyMs: 3, batch: 2),
+            DetectorOutcome(sampleID: "s0", detector: "zeta", status: .error, error: "crashed", latencyMs: 1, batch: 1),
+            DetectorOutcome(sampleID: "s2", detector: "alpha", status: .skipped, error: "unreadable", latencyMs: 0, batch: 1),
+            DetectorOutcome(sampleID: "s0", detector: "alpha", status: .ok, probs: [0.2, 0.8], pAI: 0.8, predicted: 1, latencyMs: 2, batch: 1),
+            DetectorOutcome(sampleID: "ghost", detector: "alpha", status: .ok, pAI: 0.5, latencyMs: 0, batch: 9),
+        ]
+        try ledger.commit(runID: "r1", outcomes: outcomes)
+        let ids = ["s0", "s1", "s2"]
+        let read = try ledger.outcomeGrid(runID: "r1", sampleIDs: ids)
+        let built = OutcomeGrid(sampleIDs: ids, outcomes: outcomes)
+        #expect(read.detectors == ["alpha", "zeta"])
+        #expect(read.count == 4 && read.statusCounts == built.statusCounts)
+        #expect(read.outcomes().map { [$0.sampleID, $0.detector, $0.status.rawValue, $0.error ?? "-", "\($0.pAI ?? -1)", "\($0.batch)", "\($0.latencyMs)"] }
+                == built.outcomes().map { [$0.sampleID, $0.detector, $0.status.rawValue, $0.error ?? "-", "\($0.pAI ?? -1)", "\($0.batch)", "\($0.latencyMs)"] })
+    }
+
     @Test func reopeningKeepsData() throws {
         let (ledger, dir) = try ledger()
         try ledger.finishRun(id: "r1", status: "completed", finishedAt: "later")
