@@ -6,8 +6,8 @@ import Glibc
 /// leaves freed blocks in each thread's glibc arena, where they count towards the process's
 /// resident size until the arena happens to reuse them; a round's peak memory is what a user
 /// provisions for, so the runner hands them back between its phases.
-public enum FreedMemory {
-    public static func release() {
+enum FreedMemory {
+    static func release() {
         #if canImport(Glibc)
         // malloc_trim is glibc's (not in the Swift Glibc module's headers): looked up, not linked.
         typealias Trim = @convention(c) (Int) -> Int32
