@@ -9,7 +9,9 @@ import Testing
 /// The engine in-process against a loopback JSON-RPC chain: weights wait for a fresh head and the
 /// rate limit, sinks are retried and recorded, and generator rewards come from runs' ledgers.
 @Suite(.serialized) struct EngineTests {
-    func config(dir: String, chain: String, sinks: String) throws -> ValidatorConfig {
+    /// `staleAfter`: how long a constant head counts as fresh (the recovery test keeps its head at one
+    /// block, so on a loaded machine a short limit would leave it waiting for a block that never comes).
+    func config(dir: String, chain: String, sinks: String, staleAfter: String = "300ms") throws -> ValidatorConfig {
         _ = try writeMinimalSpec(in: dir)
         try "neurons:\n  - {uid: 0, hotkey: burn}\n  - {uid: 1, hotkey: g1}\n  - {uid: 2, hotkey: g2}\n"
             .write(toFile: dir + "/metagraph.yaml", atomically: true, encoding: .utf8)
@@ -17,7 +19,7 @@ import Testing
         version: 1
         state_dir: \(dir)/state
         start_block: 1
-        clock: {kind: substrate, url: "\(chain)", poll: 50ms, timeout: 2s, stale_after: 300ms}
+        clock: {kind: substrate, url: "\(chain)", poll: 50ms, timeout: 2s, stale_after: \(staleAfter)}
         metagraph: {file: metagraph.yaml}
         schedules: [{name: never, spec: tiny.yaml, every_blocks: 1000000}]
         weights:
@@ -87,7 +89,7 @@ import Testing
         let server = try LoopbackServer(mode: "garbage")
         defer { server.stop() }
         let dir = try TestSupport.temporaryDirectory("engine")
-        let c = try config(dir: dir, chain: server.url, sinks: "    - {kind: file, path: weights.json}")
+        let c = try config(dir: dir, chain: server.url, sinks: "    - {kind: file, path: weights.json}", staleAfter: "60s")
         let lines = LineSink()
         let engine = try ValidatorEngine(config: c, options: EngineOptions(untilBlock: 100, log: lines.append))
         let task = Task { try await engine.run() }
