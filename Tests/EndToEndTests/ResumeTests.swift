@@ -1,4 +1,5 @@
 import Foundation
+import GASRunner
 import Testing
 import GASTestSupport
 
@@ -68,6 +69,12 @@ import GASTestSupport
             if p.isRunning {
                 kill(p.processIdentifier, SIGKILL)
                 p.waitUntilExit()
+                // A kill that lands after the run was marked completed (while the process was still
+                // printing its summary) ends a finished run: running again would start a new one.
+                if (try? RunIndex.list(outputs: outputs, counting: false))?.last?.status == "completed" {
+                    completed = true
+                    break
+                }
                 kills += 1
             } else {
                 completed = p.terminationStatus == 0
