@@ -28,13 +28,15 @@ public struct OutcomeRows: Sendable {
 
     var bytes: [UInt8] = []
     var rows: [Row] = []
-    /// The first row's sample and detector, for an error message.
-    let first: (sampleID: String, detector: String)?
 
     public var count: Int { rows.count }
 
+    /// A text value as a String (error messages).
+    func text(_ span: Span) -> String {
+        span.count < 0 ? "NULL" : String(decoding: bytes[Int(span.start)..<Int(span.start + span.count)], as: UTF8.self)
+    }
+
     public init(_ outcomes: [DetectorOutcome]) {
-        first = outcomes.first.map { ($0.sampleID, $0.detector) }
         rows.reserveCapacity(outcomes.count)
         bytes.reserveCapacity(outcomes.count * 64)
         var lastDetector: (name: String, span: Span)?
@@ -59,16 +61,20 @@ public struct OutcomeRows: Sendable {
         return Span(start: start, count: Int32(bytes.count) - start)
     }
 
-    /// `[p1,p2,…]` with each value as Swift prints a Double (shortest round-tripping form), the
-    /// text `RunLedger.jsonArray` gives.
     private mutating func appendJSON(_ values: [Double]) -> Span {
         let start = Int32(bytes.count)
+        Self.appendJSONArray(values, to: &bytes)
+        return Span(start: start, count: Int32(bytes.count) - start)
+    }
+
+    /// `[p1,p2,…]`, each value as Swift prints a Double (its shortest round-tripping form): the
+    /// ledger's text for a probability list, in SQLite and PostgreSQL alike.
+    static func appendJSONArray(_ values: [Double], to bytes: inout [UInt8]) {
         bytes.append(UInt8(ascii: "["))
         for (i, v) in values.enumerated() {
             if i > 0 { bytes.append(UInt8(ascii: ",")) }
             bytes.append(contentsOf: v.description.utf8)
         }
         bytes.append(UInt8(ascii: "]"))
-        return Span(start: start, count: Int32(bytes.count) - start)
     }
 }

@@ -368,7 +368,7 @@ public final class RunLedger: Sendable {
                     sqlite3_reset(h)
                     sqlite3_clear_bindings(h)
                     guard rc == SQLITE_DONE else {
-                        let first = batch.first.map { "of samples \($0.sampleID) ... for \($0.detector)" } ?? ""
+                        let first = "of samples \(batch.text(rows[start].sampleID)) ... for \(batch.text(rows[start].detector))"
                         throw StoreError.database(path: path, underlying: "cannot record the outcomes \(first): \(String(cString: sqlite3_errmsg(db.sqliteConnection)))")
                     }
                     start += n
@@ -635,7 +635,9 @@ public final class RunLedger: Sendable {
     // MARK: JSON arrays of doubles, round-trippable
 
     static func jsonArray(_ values: [Double]) -> String {
-        "[" + values.map { "\($0)" }.joined(separator: ",") + "]"
+        var bytes: [UInt8] = []
+        OutcomeRows.appendJSONArray(values, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     static func parseArray(_ text: String) -> [Double]? {
