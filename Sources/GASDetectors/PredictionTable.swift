@@ -3,9 +3,12 @@ import GASCore
 /// sample id → probabilities, compact: the ids in a `ByteKeyIndex`, the probabilities in one
 /// buffer. About 50 bytes per entry instead of a dictionary of strings and arrays (over 130), so
 /// a round replaying several detectors' predictions for a million samples keeps them all in
-/// memory cheaply.
+/// memory cheaply. Tables read from one file (`PredictionTables`) share one copy of the ids.
 public struct PredictionTable: Sendable {
-    private var ids = ByteKeyIndex()
+    /// Every id of the file the table was read from (shared, copy-on-write, with the file's other tables).
+    fileprivate var ids = ByteKeyIndex()
+    /// Per id: this table's entry, or -1 (ids past the end have none either).
+    private var entryOfID: [Int32] = []
     private var valueStart: [Int32] = [0]  // entry i's probabilities are values[valueStart[i]..<valueStart[i + 1]]
     private var values: [Double] = []
 
@@ -16,7 +19,7 @@ public struct PredictionTable: Sendable {
         for key in dictionary.keys.sorted() { _ = insert(key, dictionary[key]!) }
     }
 
-    public var count: Int { ids.count }
+    public private(set) var count = 0
 
     /// Adds an entry; returns false (and changes nothing) when the id is already there.
     public mutating func insert(_ id: String, _ probabilities: [Double]) -> Bool {
@@ -25,7 +28,7 @@ public struct PredictionTable: Sendable {
     }
 
     public mutating func insert(bytes: UnsafeBufferPointer<UInt8>, _ probabilities: [Double]) -> Bool {
-        guard ids.insert(bytes).inserted else { return false }
+        guard addEntry(id: ids.insert(bytes).id) else { return false }
         values.append(contentsOf: probabilities)
         valueStart.append(Int32(values.count))
         return true
@@ -33,7 +36,27 @@ public struct PredictionTable: Sendable {
 
     /// One probability (a predictions file's p_ai), without an array per entry.
     public mutating func insert(bytes: UnsafeBufferPointer<UInt8>, probability: Double) -> Bool {
-        guard ids.insert(bytes).inserted else { return false }
+        guard addEntry(id: ids.insert(bytes).id) else { return false }
+        values.append(probability)
+        valueStart.append(Int32(values.count))
+        return true
+    }
+
+    /// Makes `id` (of `ids`) this table's next entry; false when it has one already.
+    fileprivate mutating func addEntry(id: Int) -> Bool {
+        if id < entryOfID.count {
+            guard entryOfID[id] < 0 else { return false }
+        } else {
+            entryOfID.append(contentsOf: repeatElement(-1, count: id + 1 - entryOfID.count))
+        }
+        entryOfID[id] = Int32(count)
+        count += 1
+        return true
+    }
+
+    /// One probability for an id of the shared index (see `PredictionTables`).
+    fileprivate mutating func insert(id: Int, probability: Double) -> Bool {
+        guard addEntry(id: id) else { return false }
         values.append(probability)
         valueStart.append(Int32(values.count))
         return true
@@ -41,18 +64,56 @@ public struct PredictionTable: Sendable {
 
     public mutating func reserveCapacity(_ entries: Int) {
         ids.reserveCapacity(entries)
+        reserveEntries(entries)
+    }
+
+    fileprivate mutating func reserveEntries(_ entries: Int) {
+        entryOfID.reserveCapacity(entries)
         valueStart.reserveCapacity(entries + 1)
         values.reserveCapacity(entries)
     }
 
-    public func probabilities(for id: String) -> [Double]? {
+    @inline(__always)
+    private func entry(_ id: String) -> Int? {
         var id = id
-        guard let entry = id.withUTF8({ ids.id(of: $0) }) else { return nil }
+        guard let key = id.withUTF8({ ids.id(of: $0) }), key < entryOfID.count else { return nil }
+        let entry = Int(entryOfID[key])
+        return entry < 0 ? nil : entry
+    }
+
+    public func probabilities(for id: String) -> [Double]? {
+        guard let entry = entry(id) else { return nil }
         return Array(values[Int(valueStart[entry])..<Int(valueStart[entry + 1])])
     }
 
-    public func contains(_ id: String) -> Bool {
-        var id = id
-        return id.withUTF8 { ids.id(of: $0) != nil }
+    public func contains(_ id: String) -> Bool { entry(id) != nil }
+}
+
+/// Several tables read from one file (one per detector chosen from it): each id is stored once
+/// for all of them, instead of once per table.
+public struct PredictionTables {
+    private var ids = ByteKeyIndex()
+    private var tables: [PredictionTable]
+
+    /// `count` empty tables; `ids`: how many distinct ids (and entries per table) to expect.
+    public init(count: Int, ids expected: Int = 0) {
+        tables = [PredictionTable](repeating: PredictionTable(), count: count)
+        ids.reserveCapacity(expected)
+        for t in tables.indices { tables[t].reserveEntries(expected) }
+    }
+
+    /// Adds `probability` for the id to table `table`; false (nothing changed) when that table has it already.
+    public mutating func insert(bytes: UnsafeBufferPointer<UInt8>, probability: Double, into table: Int) -> Bool {
+        let id = ids.insert(bytes).id
+        return tables[table].insert(id: id, probability: probability)
+    }
+
+    /// The tables, sharing the ids.
+    public func finished() -> [PredictionTable] {
+        tables.map { table in
+            var shared = table
+            shared.ids = ids
+            return shared
+        }
     }
 }

@@ -187,9 +187,7 @@ enum PredictionsTable {
             throw RunnerError.detectorSetup(name: path, reason: "a predictions Parquet file needs columns sample_id and p_ai (found: \(names.joined(separator: ", ")))")
         }
         let hasDetector = names.contains("detector")
-        var tables = [PredictionTable](repeating: PredictionTable(), count: selections.count)
-        let rows = reader.rowCount
-        for t in tables.indices { tables[t].reserveCapacity(selections.count == 1 ? rows : rows / selections.count) }
+        var tables = PredictionTables(count: selections.count, ids: reader.rowCount / max(1, selections.count))
         var seenDetectors: Set<String> = []
         for group in 0..<reader.rowGroupCount {
             let columns = try reader.readRowGroup(group, columns: ["sample_id", probColumn] + (hasDetector ? ["detector"] : []))
@@ -217,7 +215,7 @@ enum PredictionsTable {
                     targets = selections.indices.filter { selections[$0] == nil || !hasDetector || selections[$0] == detector }
                     lastDetector = .some(detector)
                 }
-                for t in targets where !id.withUTF8({ tables[t].insert(bytes: $0, probability: p) }) {
+                for t in targets where !id.withUTF8({ tables.insert(bytes: $0, probability: p, into: t) }) {
                     throw RunnerError.detectorSetup(name: path, reason: "sample_id \(id) appears more than once (a file with several detectors needs 'detector:' to choose one)")
                 }
             }
@@ -230,7 +228,7 @@ enum PredictionsTable {
                 throw RunnerError.detectorSetup(name: path, reason: "the file holds predictions of several detectors (\(seenDetectors.sorted().joined(separator: ", "))); choose one with 'detector:'")
             }
         }
-        return tables
+        return tables.finished()
     }
 
     /// Tables for predictions detectors that share a Parquet file, read in one pass (detector

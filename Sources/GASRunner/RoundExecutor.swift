@@ -19,7 +19,8 @@ enum RoundExecutor {
     static func run(jobs: [DetectorJob], samples: [PlannedSample], store: MediaStore, ledger: any OutcomeLedger, runID: String,
                     committed: [String: [Bool]] = [:], lastBatch: [String: Int] = [:],
                     observer: any RunObserver, shouldStop: (@Sendable () -> Bool)? = nil,
-                    globalPositions: [String: Int]? = nil, executionOrder: [Int]? = nil) async throws {
+                    globalPositions: [String: Int]? = nil, executionOrder: [Int]? = nil,
+                    recorder: OutcomeGridRecorder? = nil) async throws {
         // Each detector stops at its own batch boundary (never by cancellation, which would turn
         // its batch in flight into error outcomes); the run reports the stop once all have.
         let committer = GroupCommit(ledger: ledger, runID: runID)
@@ -34,7 +35,7 @@ enum RoundExecutor {
                 group.addTask {
                     try await runDetector(job, samples: samples, positions: remaining, alreadyDone: alreadyDone, total: samples.count, firstBatch: firstBatch,
                                           store: store, ledger: committer, runID: runID, observer: observer, shouldStop: shouldStop,
-                                          globalPositions: globalPositions)
+                                          globalPositions: globalPositions, recorder: recorder)
                 }
             }
             var any = false
@@ -47,14 +48,20 @@ enum RoundExecutor {
     /// Runs one detector over `samples[positions]`.
     static func runDetector(_ job: DetectorJob, samples: [PlannedSample], positions: [Int], alreadyDone: Int, total: Int, firstBatch: Int,
                             store: MediaStore, ledger: GroupCommit, runID: String, observer: any RunObserver,
-                            shouldStop: (@Sendable () -> Bool)? = nil, globalPositions: [String: Int]? = nil) async throws -> Bool {
+                            shouldStop: (@Sendable () -> Bool)? = nil, globalPositions: [String: Int]? = nil,
+                            recorder: OutcomeGridRecorder? = nil) async throws -> Bool {
+        /// Commits a batch, then hands it to `recorder` (outcomes[i] is the sample at positions[i]).
+        func commit(_ positions: [Int], _ outcomes: [DetectorOutcome]) async throws {
+            try await ledger.commit(outcomes)
+            recorder?.record(detector: job.name, positions: positions, outcomes: outcomes)
+        }
         var done = alreadyDone
         observer.handle(.detector(job.name, done: done, total: total))
         guard !positions.isEmpty else { return false }
         // Samples the runner could not read get their `skipped` outcome at once.
         let skipped = positions.filter { samples[$0].skipReason != nil }
         if !skipped.isEmpty {
-            try await ledger.commit(skipped.map {
+            try await commit(skipped, skipped.map {
                 DetectorOutcome(sampleID: samples[$0].id, detector: job.name, status: .skipped, error: samples[$0].skipReason)
             })
             done += skipped.count
@@ -76,7 +83,7 @@ enum RoundExecutor {
         guard failure == nil, let adapter = job.adapter else {
             let reason = failure ?? "detector is not available"
             observer.handle(.warning("\(job.name): \(reason)"))
-            try await ledger.commit(usable.map {
+            try await commit(usable, usable.map {
                 DetectorOutcome(sampleID: samples[$0].id, detector: job.name, status: .error, error: reason)
             })
             observer.handle(.detector(job.name, done: total, total: total))
@@ -91,7 +98,8 @@ enum RoundExecutor {
             var outcomes: [DetectorOutcome] = []
             outcomes.reserveCapacity(batchPositions.count)
             let handled = batchPositions.filter { modalities.contains(samples[$0].modality) }
-            for p in batchPositions where !modalities.contains(samples[p].modality) {
+            var outcomePositions = handled.count == batchPositions.count ? [] : batchPositions.filter { !modalities.contains(samples[$0].modality) }
+            for p in outcomePositions {
                 outcomes.append(DetectorOutcome(sampleID: samples[p].id, detector: job.name, status: .skipped,
                                                 error: "detector does not handle \(samples[p].modality.rawValue)", batch: batchNumber))
             }
@@ -110,8 +118,9 @@ enum RoundExecutor {
                     outcomes.append(DetectorOutcome(sample: samples[p].id, detector: job.name, result: result, latencyMs: perSample, batch: batchNumber))
                 }
             }
+            outcomePositions.append(contentsOf: handled)
             FaultInjection.reach(.batchPredicted)
-            try await ledger.commit(outcomes)
+            try await commit(outcomePositions, outcomes)
             FaultInjection.reach(.batchCommitted)
             done += batchPositions.count
             observer.handle(.detector(job.name, done: done, total: total))

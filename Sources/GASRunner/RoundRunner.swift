@@ -220,11 +220,15 @@ public enum RoundRunner {
         FaultInjection.reach(.recorded)
         // What is already committed, per detector, as a mask over the plan (a resumed run skips it).
         let progress: CommittedProgress
+        // A fresh run on a local ledger commits every outcome in this process: their grid is kept as
+        // they are committed, and the run is scored from it without reading them back.
+        var recorder: OutcomeGridRecorder?
         if planned.reusedFrom == runDirectory, let recorded = planned.recordedProgress?.take() ?? nil, let sqlite = ledger as? RunLedger,
            try sqlite.outcomeWatermark() == recorded.watermark {
             progress = recorded.progress  // nothing committed since it was read with the plan
         } else if !resumed && shared == nil {
             progress = CommittedProgress(masks: [:], lastBatch: [:])  // recorded just now, under this process's lock
+            recorder = OutcomeGridRecorder(sampleIDs: plan.samples.map(\.id), detectors: plan.detectors.map(\.spec.name))
         } else {
             progress = try await ledger.committedProgress(runID: runID, sampleIDs: plan.samples.map(\.id))
         }
@@ -255,7 +259,7 @@ public enum RoundRunner {
         do {
             try await RoundExecutor.run(jobs: jobs, samples: plan.samples, store: store, ledger: ledger, runID: runID,
                                         committed: committed, lastBatch: lastBatch, observer: observer,
-                                        shouldStop: options.shouldStop, executionOrder: planned.executionOrder)
+                                        shouldStop: options.shouldStop, executionOrder: planned.executionOrder, recorder: recorder)
         } catch RunnerError.stopped {
             try? await ledger.finishRun(id: runID, status: "interrupted", finishedAt: timestamp(Date()))
             throw RunnerError.stopped
@@ -270,7 +274,9 @@ public enum RoundRunner {
         jobs.removeAll()  // the adapters (and predictions tables) are done; free them before finishing
         // What the detectors' threads and the grid's scan freed goes back before scoring, the last peak.
         FreedMemory.release()
-        let grid = try await ledger.outcomeGrid(runID: runID, sampleIDs: plan.samples.map(\.id))
+        let grid: OutcomeGrid
+        if let recorder { grid = recorder.grid() } else { grid = try await ledger.outcomeGrid(runID: runID, sampleIDs: plan.samples.map(\.id)) }
+        recorder = nil
         FreedMemory.release()
         let finishedAt = timestamp(Date())
         let elapsed = clock.now - began

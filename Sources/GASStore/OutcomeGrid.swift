@@ -159,6 +159,115 @@ public struct OutcomeGrid: Sendable {
     }
 }
 
+extension OutcomeGrid {
+    /// Takes one detector's columns in as the next detector (before `sortDetectors`), and frees them.
+    mutating func append(detector name: String, columns c: OutcomeColumns) {
+        detectors.append(name)
+        status.append(Array(c.status))
+        pAI.append(Array(c.pAI))
+        predicted.append(Array(c.predicted))
+        latencyMs.append(Array(c.latencyMs))
+        batch.append(Array(c.batch))
+        c.deallocate()
+    }
+}
+
+/// One detector's grid columns while they are filled (by a ledger scan or as outcomes are
+/// committed): plain buffers, then moved into the grid with `OutcomeGrid.append`.
+struct OutcomeColumns: @unchecked Sendable {
+    let status: UnsafeMutableBufferPointer<UInt8>
+    let pAI: UnsafeMutableBufferPointer<Double>
+    let predicted: UnsafeMutableBufferPointer<Int8>
+    let latencyMs: UnsafeMutableBufferPointer<Double>
+    let batch: UnsafeMutableBufferPointer<Int32>
+
+    init(count n: Int) {
+        status = .allocate(capacity: n); status.initialize(repeating: OutcomeGrid.none)
+        pAI = .allocate(capacity: n); pAI.initialize(repeating: .nan)
+        predicted = .allocate(capacity: n); predicted.initialize(repeating: -1)
+        latencyMs = .allocate(capacity: n); latencyMs.initialize(repeating: 0)
+        batch = .allocate(capacity: n); batch.initialize(repeating: 0)
+    }
+
+    func deallocate() {
+        status.deallocate(); pAI.deallocate(); predicted.deallocate(); latencyMs.deallocate(); batch.deallocate()
+    }
+}
+
+/// The grid of a run's outcomes, filled as they are committed. A run this process recorded and
+/// committed every outcome of (a fresh run on a local ledger, under its lock) is scored from it
+/// instead of reading millions of rows back: the same values, as `RunLedger.outcomeGrid` reads
+/// them (tests compare the two).
+///
+/// Each detector's columns are written only by that detector's task (`record(detector:…)` with
+/// its own index), so the tasks need no lock.
+public final class OutcomeGridRecorder: @unchecked Sendable {
+    private let sampleIDs: [String]
+    private let names: [String]
+    private let columns: [RecordedColumns]
+
+    private final class RecordedColumns {
+        var columns: OutcomeColumns?
+        var errors: [Int: String] = [:]  // by plan position
+        var count = 0
+        let size: Int
+        init(size: Int) { self.size = size }
+        /// Allocated with the detector's first outcome: a detector with none is not in the grid (as in a scan).
+        var filled: OutcomeColumns {
+            if let columns { return columns }
+            let made = OutcomeColumns(count: size)
+            columns = made
+            return made
+        }
+        deinit { columns?.deallocate() }
+    }
+
+    private static let statusCodes = Dictionary(uniqueKeysWithValues: OutcomeGrid.statuses.enumerated().map { ($1, UInt8($0)) })
+
+    /// `sampleIDs` in plan order; `detectors`: the run's detector names.
+    public init(sampleIDs: [String], detectors: [String]) {
+        self.sampleIDs = sampleIDs
+        names = detectors
+        columns = detectors.map { _ in RecordedColumns(size: sampleIDs.count) }
+    }
+
+    /// Records committed outcomes of one detector: `outcomes[i]` is the outcome of the sample at
+    /// plan position `positions[i]`. Only that detector's task calls this for it.
+    public func record(detector name: String, positions: [Int], outcomes: [DetectorOutcome]) {
+        guard let d = names.firstIndex(of: name) else { return }
+        let recorded = columns[d]
+        let c = recorded.filled
+        let n = sampleIDs.count
+        for (p, o) in zip(positions, outcomes) {
+            guard p >= 0 && p < n, let code = Self.statusCodes[o.status] else { continue }
+            if c.status[p] == OutcomeGrid.none { recorded.count += 1 }
+            c.status[p] = code
+            c.pAI[p] = o.pAI ?? .nan
+            c.predicted[p] = o.predicted.map { Int8(clamping: $0) } ?? -1
+            c.latencyMs[p] = o.latencyMs
+            c.batch[p] = Int32(clamping: o.batch)
+            if let e = o.error { recorded.errors[p] = e } else if !recorded.errors.isEmpty { recorded.errors[p] = nil }
+        }
+    }
+
+    /// The grid, once every task has finished recording; the recorder is empty afterwards.
+    public func grid() -> OutcomeGrid {
+        var grid = OutcomeGrid(sampleIDs: sampleIDs)
+        let n = sampleIDs.count
+        for (name, recorded) in zip(names, columns) {
+            guard let c = recorded.columns else { continue }
+            recorded.columns = nil
+            let index = grid.detectors.count
+            for (p, e) in recorded.errors { grid.errors[index * n + p] = e }
+            recorded.errors = [:]
+            grid.count += recorded.count
+            grid.append(detector: name, columns: c)
+        }
+        grid.sortDetectors()
+        return grid
+    }
+}
+
 extension RunLedger {
     /// The run's outcomes for the plan's samples (`sampleIDs` in plan order), read straight from
     /// SQLite (no join, no sort, no per-row objects). Outcomes of samples not in the list are left out.
@@ -170,13 +279,13 @@ extension RunLedger {
         // Filled through plain buffers, one set per detector in order of appearance, and moved into
         // the grid after the scan: writing the grid's nested arrays cost a uniqueness check and a
         // retain per value, more than reading the row.
-        var columns: [ScannedColumns] = [], names: [String] = []
+        var columns: [OutcomeColumns] = [], names: [String] = []
         defer { for c in columns { c.deallocate() } }
         var errors: [Int: String] = [:], count = 0
         try scanOutcomes(runID: runID, values: "status, p_ai, predicted, error, latency_ms, batch", matcher: &matcher) { handle, p, d, newName in
             if let newName {
                 names.append(newName)
-                columns.append(ScannedColumns(count: n))
+                columns.append(OutcomeColumns(count: n))
             }
             let c = columns[d]
             let statusText = UnsafeBufferPointer(start: sqlite3_column_text(handle, 2), count: Int(sqlite3_column_bytes(handle, 2)))
@@ -191,43 +300,12 @@ extension RunLedger {
             c.latencyMs[p] = sqlite3_column_double(handle, 6)
             c.batch[p] = Int32(clamping: sqlite3_column_int64(handle, 7))
         }
-        // Detector by detector, each one's buffers freed as soon as the grid has its columns.
-        for (d, name) in names.enumerated() {
-            let c = columns[d]
-            grid.detectors.append(name)
-            grid.status.append(Array(c.status))
-            grid.pAI.append(Array(c.pAI))
-            grid.predicted.append(Array(c.predicted))
-            grid.latencyMs.append(Array(c.latencyMs))
-            grid.batch.append(Array(c.batch))
-            c.deallocate()
-        }
-        columns.removeAll()
-        grid.errors = errors  // keyed by the scan's detector index, which is the grid's before sorting
         grid.count = count
+        grid.errors = errors  // keyed by the scan's detector index, which is the grid's before sorting
+        for (name, c) in zip(names, columns) { grid.append(detector: name, columns: c) }
+        columns.removeAll()
         grid.sortDetectors()
         return grid
-    }
-
-    /// One detector's columns while the outcomes are scanned (see `outcomeGrid`).
-    private struct ScannedColumns {
-        let status: UnsafeMutableBufferPointer<UInt8>
-        let pAI: UnsafeMutableBufferPointer<Double>
-        let predicted: UnsafeMutableBufferPointer<Int8>
-        let latencyMs: UnsafeMutableBufferPointer<Double>
-        let batch: UnsafeMutableBufferPointer<Int32>
-
-        init(count n: Int) {
-            status = .allocate(capacity: n); status.initialize(repeating: OutcomeGrid.none)
-            pAI = .allocate(capacity: n); pAI.initialize(repeating: .nan)
-            predicted = .allocate(capacity: n); predicted.initialize(repeating: -1)
-            latencyMs = .allocate(capacity: n); latencyMs.initialize(repeating: 0)
-            batch = .allocate(capacity: n); batch.initialize(repeating: 0)
-        }
-
-        func deallocate() {
-            status.deallocate(); pAI.deallocate(); predicted.deallocate(); latencyMs.deallocate(); batch.deallocate()
-        }
     }
 
     /// Which plan positions have an outcome per detector, and each detector's highest batch: what

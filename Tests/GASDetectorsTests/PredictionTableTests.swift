@@ -23,4 +23,28 @@ import Testing
         let emptyID = empty.insert("", [1])
         #expect(emptyID && empty.probabilities(for: "") == [1])
     }
+
+    @Test func tablesOfOneFileShareTheirIDsAndKeepTheirOwnEntries() {
+        var tables = PredictionTables(count: 3, ids: 4)
+        func insert(_ id: String, _ p: Double, _ t: Int) -> Bool {
+            var id = id
+            return id.withUTF8 { tables.insert(bytes: $0, probability: p, into: t) }
+        }
+        #expect(insert("a", 0.1, 0) && insert("b", 0.2, 0) && insert("b", 0.3, 1) && insert("c", 0.4, 2))
+        #expect(!insert("b", 0.9, 1), "a second row for an id in the same table is refused")
+        #expect(insert("a", 0.5, 2), "the same id in another table is its own entry")
+        for i in 0..<100 { #expect(insert("x\(i)", Double(i) / 100, i % 3)) }
+        let done = tables.finished()
+        #expect(done.map(\.count) == [36, 34, 35])
+        #expect(done[0].probabilities(for: "a") == [0.1] && done[2].probabilities(for: "a") == [0.5])
+        #expect(done[1].probabilities(for: "a") == nil, "an id only other tables have is absent")
+        #expect(done[0].probabilities(for: "c") == nil && done[2].probabilities(for: "c") == [0.4])
+        #expect(done[1].probabilities(for: "b") == [0.3] && done[1].probabilities(for: "x1") == [0.01])
+        #expect(done[0].probabilities(for: "x1") == nil && !done[1].contains("x0") && done[0].contains("x99"))
+        // A table taken out and added to stays a table of its own.
+        var copy = done[1]
+        let added = copy.insert("a", [0.7, 0.3]), again = copy.insert("x1", [0.5])
+        #expect(added && !again && copy.probabilities(for: "a") == [0.7, 0.3])
+        #expect(done[1].probabilities(for: "a") == nil && done[0].probabilities(for: "a") == [0.1])
+    }
 }
