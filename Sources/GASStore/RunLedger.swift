@@ -264,44 +264,77 @@ public final class RunLedger: Sendable {
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [run.id, run.roundName, run.specPath, run.specText, run.resolvedSpecJSON, run.manifestHash,
                                  run.toolVersion, Int64(bitPattern: run.seed), run.startedAt, run.finishedAt, run.status])
-            let insert = try db.cachedStatement(sql: """
-                INSERT INTO samples (run_id, position, sample_id, uri, sha256, bytes, dataset, source_kind, media_type, modality,
-                                     label, seed, format, media_path, skip_reason, generator_family)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """)
-            let h = insert.sqliteStatement
-            // In sample-id order, the primary key's: each row lands next to the last (rows are read by position).
-            for position in ExecutionOrder.positions(of: samples) {
-                let s = samples[position]
-                sqlite3_reset(h)
-                Self.bind(h, 1, run.id)
-                sqlite3_bind_int64(h, 2, Int64(position))
-                Self.bind(h, 3, s.id)
-                Self.bind(h, 4, s.uri)
-                Self.bind(h, 5, s.sha256)
-                sqlite3_bind_int64(h, 6, Int64(s.byteCount))
-                Self.bind(h, 7, s.dataset)
-                Self.bind(h, 8, s.sourceKind.rawValue)
-                Self.bind(h, 9, s.mediaType.rawValue)
-                Self.bind(h, 10, s.modality.rawValue)
-                sqlite3_bind_int64(h, 11, Int64(s.label))
-                sqlite3_bind_int64(h, 12, Int64(bitPattern: s.seed))
-                Self.bind(h, 13, s.format)
-                Self.bind(h, 14, s.mediaPath)
-                if let r = s.skipReason { Self.bind(h, 15, r) } else { sqlite3_bind_null(h, 15) }
-                if let g = s.generatorFamily { Self.bind(h, 16, g) } else { sqlite3_bind_null(h, 16) }
-                let rc = sqlite3_step(h)
-                sqlite3_reset(h)
-                guard rc == SQLITE_DONE else {
-                    throw StoreError.database(path: path, underlying: "cannot record sample \(s.id): \(String(cString: sqlite3_errmsg(db.sqliteConnection)))")
-                }
-            }
-            sqlite3_clear_bindings(h)
+            try insertSamples(samples, runID: run.id, db: db)
             for d in detectors {
                 try db.execute(sql: "INSERT INTO detectors (run_id, name, adapter, config_json, artifact_sha256) VALUES (?, ?, ?, ?, ?)",
                                arguments: [run.id, d.name, d.adapter, d.configJSON, d.artifactSHA256])
             }
             try beforeCommit()
+        }
+    }
+
+    /// Sample rows go in `rowsPerInsert` at a time, in sample-id order (the primary key's: each
+    /// row lands next to the last; rows are read by position). A chunk's text is copied into one
+    /// buffer that SQLite reads in place, and the plan's samples are read where they are, never
+    /// copied (a copy retains every string of the sample).
+    private func insertSamples(_ samples: [PlannedSample], runID: String, db: Database) throws {
+        let order = ExecutionOrder.positions(of: samples)
+        let run = Array(runID.utf8)
+        var rows = SampleRowText()
+        var first = 0
+        while first < order.count {
+            let n = min(Self.rowsPerInsert, order.count - first)
+            rows.removeAll()
+            for k in 0..<n {
+                let p = order[first + k]
+                rows.append(samples[p].id); rows.append(samples[p].uri); rows.append(samples[p].sha256); rows.append(samples[p].dataset)
+                rows.append(samples[p].sourceKind.rawValue); rows.append(samples[p].mediaType.rawValue); rows.append(samples[p].modality.rawValue)
+                rows.append(samples[p].format); rows.append(samples[p].mediaPath)
+                rows.appendOptional(samples[p].skipReason); rows.appendOptional(samples[p].generatorFamily)
+            }
+            let insert = try db.cachedStatement(sql: """
+                INSERT INTO samples (run_id, position, sample_id, uri, sha256, bytes, dataset, source_kind, media_type, modality,
+                                     label, seed, format, media_path, skip_reason, generator_family)
+                VALUES \(Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", count: n).joined(separator: ", "))
+                """)
+            let h = insert.sqliteStatement
+            sqlite3_reset(h)
+            let rc = rows.bytes.withUnsafeBufferPointer { bytes -> Int32 in
+                run.withUnsafeBufferPointer { run -> Int32 in
+                    let empty: StaticString = ""
+                    func bind(_ index: Int32, _ span: SampleRowText.Span) {
+                        if span.count < 0 {
+                            sqlite3_bind_null(h, index)
+                        } else if let base = bytes.baseAddress {
+                            // SQLITE_STATIC: the text is not changed before the statement's step.
+                            sqlite3_bind_text(h, index, UnsafeRawPointer(base + Int(span.start)).assumingMemoryBound(to: CChar.self), span.count, nil)
+                        } else {
+                            sqlite3_bind_text(h, index, UnsafeRawPointer(empty.utf8Start).assumingMemoryBound(to: CChar.self), 0, nil)
+                        }
+                    }
+                    let runText = run.baseAddress.map { UnsafeRawPointer($0) } ?? UnsafeRawPointer(empty.utf8Start)
+                    for k in 0..<n {
+                        let p = order[first + k]
+                        let c = Int32(16 * k), t = 11 * k
+                        sqlite3_bind_text(h, c + 1, runText.assumingMemoryBound(to: CChar.self), Int32(run.count), nil)
+                        sqlite3_bind_int64(h, c + 2, Int64(p))
+                        bind(c + 3, rows.spans[t]); bind(c + 4, rows.spans[t + 1]); bind(c + 5, rows.spans[t + 2])
+                        sqlite3_bind_int64(h, c + 6, Int64(samples[p].byteCount))
+                        bind(c + 7, rows.spans[t + 3]); bind(c + 8, rows.spans[t + 4]); bind(c + 9, rows.spans[t + 5]); bind(c + 10, rows.spans[t + 6])
+                        sqlite3_bind_int64(h, c + 11, Int64(samples[p].label))
+                        sqlite3_bind_int64(h, c + 12, Int64(bitPattern: samples[p].seed))
+                        bind(c + 13, rows.spans[t + 7]); bind(c + 14, rows.spans[t + 8]); bind(c + 15, rows.spans[t + 9]); bind(c + 16, rows.spans[t + 10])
+                    }
+                    return sqlite3_step(h)
+                }
+            }
+            sqlite3_reset(h)
+            sqlite3_clear_bindings(h)
+            guard rc == SQLITE_DONE else {
+                let ids = "\(samples[order[first]].id) … \(samples[order[first + n - 1]].id)"
+                throw StoreError.database(path: path, underlying: "cannot record samples \(ids): \(String(cString: sqlite3_errmsg(db.sqliteConnection)))")
+            }
+            first += n
         }
     }
 
@@ -648,5 +681,36 @@ public final class RunLedger: Sendable {
             if let v = Double(String(decoding: token, as: UTF8.self)) { values.append(v) }
         }
         return values
+    }
+}
+
+/// The text of a chunk of sample rows in one buffer, for binding in place (see `insertSamples`).
+struct SampleRowText {
+    struct Span { var start: Int32; var count: Int32 }  // count -1: NULL
+    var bytes: [UInt8] = []
+    var spans: [Span] = []
+
+    init() {
+        bytes.reserveCapacity(64 * 512)
+        spans.reserveCapacity(64 * 11)
+    }
+
+    mutating func removeAll() {
+        bytes.removeAll(keepingCapacity: true)
+        spans.removeAll(keepingCapacity: true)
+    }
+
+    @inline(__always)
+    mutating func append(_ value: String) {
+        let start = Int32(bytes.count)
+        if value.utf8.withContiguousStorageIfAvailable({ bytes.append(contentsOf: $0) }) == nil {
+            bytes.append(contentsOf: Array(value.utf8))
+        }
+        spans.append(Span(start: start, count: Int32(bytes.count) - start))
+    }
+
+    @inline(__always)
+    mutating func appendOptional(_ value: String?) {
+        if let value { append(value) } else { spans.append(Span(start: 0, count: -1)) }
     }
 }

@@ -255,6 +255,33 @@ import GASTestSupport
                 == built.outcomes().map { [$0.sampleID, $0.detector, $0.status.rawValue, $0.error ?? "-", "\($0.pAI ?? -1)", "\($0.batch)", "\($0.latencyMs)"] })
     }
 
+    /// Samples go in chunks of several rows with their text bound in place: every field of every
+    /// sample comes back, across chunk edges, for NULLs, empty and non-ASCII text and extreme numbers.
+    @Test func everySampleFieldRoundTripsAcrossInsertChunks() throws {
+        let dir = try TestSupport.temporaryDirectory("ledger-chunks")
+        let ledger = try RunLedger(path: dir + "/run.sqlite")
+        var samples: [PlannedSample] = []
+        for i in 0..<(2 * RunLedger.rowsPerInsert + 7) {
+            let id = String(format: "%08x", (i * 2_654_435_761) & 0xFFFF_FFFF) + "-\(i)"
+            let uri = i % 5 == 0 ? "" : "dataset://d/ü\(i)/ファイル.png"
+            let sha = String(repeating: "\(i % 10)", count: 64)
+            let dataset = i % 2 == 0 ? "d" : "données"
+            let source: SourceKind = i % 3 == 0 ? .synthetic : .real
+            let media: MediaType = i % 2 == 0 ? .real : .synthetic
+            let modality: Modality = i % 4 == 0 ? .audio : .image
+            let seed: UInt64 = i % 7 == 0 ? UInt64.max : UInt64(i)
+            let skip: String? = i % 6 == 1 ? "unreadable: \"quoted\"\n" : nil
+            let family: String? = i % 4 == 1 ? "gan" : (i % 9 == 0 ? "" : nil)
+            samples.append(PlannedSample(id: id, uri: uri, sha256: sha, byteCount: i * 1_000_003, dataset: dataset, sourceKind: source,
+                                         mediaType: media, modality: modality, seed: seed, format: i % 4 == 0 ? "wav" : "png",
+                                         mediaPath: "media/\(i % 100)/\(i).png", skipReason: skip, generatorFamily: family))
+        }
+        try ledger.createRun(RunRecord(id: "r-chunks", roundName: "t", specPath: "/s.yaml", specText: "version: 1", resolvedSpecJSON: "{}",
+                                       manifestHash: "h", toolVersion: "0", seed: 34, startedAt: "now"),
+                             samples: samples, detectors: [])
+        #expect(try ledger.samples(runID: "r-chunks") == samples)
+    }
+
     @Test func reopeningKeepsData() throws {
         let (ledger, dir) = try ledger()
         try ledger.finishRun(id: "r1", status: "completed", finishedAt: "later")
