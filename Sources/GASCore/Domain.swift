@@ -69,8 +69,12 @@ public protocol DetectorAdapter: Sendable {
     /// answers by lookup: its outcomes record latency 0, so replaying it, sharded or not, gives
     /// byte-identical predictions files.
     var measuresLatency: Bool { get }
+    /// Whether the detector opens the samples' media. A predictions table answers by sample id
+    /// alone: its inputs carry no path, which spares building a million path strings per detector.
+    var readsMedia: Bool { get }
 }
 
 extension DetectorAdapter {
     public var measuresLatency: Bool { true }
+    public var readsMedia: Bool { true }
 }

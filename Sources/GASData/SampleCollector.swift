@@ -32,9 +32,13 @@ public enum SampleCollector {
                                report: CollectionReport? = nil,
                                progress: ProgressCallback = { _, _, _ in }) throws -> [PlannedSample] {
         var samples: [PlannedSample] = []
-        var seen: Set<String> = []
+        var seen = ByteKeyIndex()  // sample ids taken so far (a Set<String> hashed each id at several times the cost)
+        func isNew(_ id: String) -> Bool {
+            var id = id
+            return id.withUTF8 { seen.insert($0).inserted }
+        }
         func append(_ s: PlannedSample) {
-            if seen.insert(s.id).inserted { samples.append(s) }
+            if isNew(s.id) { samples.append(s) }
         }
 
         for source in spec.sources {
@@ -66,7 +70,15 @@ public enum SampleCollector {
                     continue
                 }
                 usable += 1
-                for sample in collected[i].samples { append(sample) }
+                // The dataset's samples are moved into the plan's list whole when none repeats an id
+                // already taken (copying a million samples one by one retained every string of each).
+                seen.reserveCapacity(seen.count + collected[i].samples.count)
+                let fresh = collected[i].samples.indices.map { isNew(collected[i].samples[$0].id) }
+                if !fresh.contains(false) {
+                    if samples.isEmpty { samples = collected[i].samples } else { samples.append(contentsOf: collected[i].samples) }
+                } else {
+                    for (j, isFresh) in fresh.enumerated() where isFresh { samples.append(collected[i].samples[j]) }
+                }
                 collected[i].samples = []  // the plan's list holds them now
             }
             if usable == 0 && !unusable.isEmpty {

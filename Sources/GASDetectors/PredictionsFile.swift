@@ -242,6 +242,7 @@ enum CSVReader {
 public actor PredictionsFileDetector: DetectorAdapter {
     public nonisolated let name: String
     public nonisolated var measuresLatency: Bool { false }
+    public nonisolated var readsMedia: Bool { false }
     private let csvPath: String?
     private let sourceName: String
     private var table: PredictionTable?

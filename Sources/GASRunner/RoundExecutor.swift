@@ -90,6 +90,9 @@ enum RoundExecutor {
             return false
         }
 
+        // Every modality offered (the common case): no per-sample check.
+        let handlesAll = modalities.isSuperset(of: Modality.allCases)
+        let readsMedia = adapter.readsMedia
         let batches = globalPositions.map { Self.gridBatches(usable, of: samples, batchSize: job.batchSize, positions: $0) }
             ?? Self.batches(usable, batchSize: job.batchSize, firstBatch: firstBatch)
         for (index, (batchNumber, batchPositions)) in batches.enumerated() {
@@ -97,7 +100,7 @@ enum RoundExecutor {
             // Positions into the shared samples throughout: copying a sample retains each of its strings.
             var outcomes: [DetectorOutcome] = []
             outcomes.reserveCapacity(batchPositions.count)
-            let handled = batchPositions.filter { modalities.contains(samples[$0].modality) }
+            let handled = handlesAll ? batchPositions : batchPositions.filter { modalities.contains(samples[$0].modality) }
             var outcomePositions = handled.count == batchPositions.count ? [] : batchPositions.filter { !modalities.contains(samples[$0].modality) }
             for p in outcomePositions {
                 outcomes.append(DetectorOutcome(sampleID: samples[p].id, detector: job.name, status: .skipped,
@@ -105,7 +108,8 @@ enum RoundExecutor {
             }
             if !handled.isEmpty {
                 let inputs = handled.map {
-                    DetectorInput(sampleID: samples[$0].id, path: store.absolutePath(samples[$0].mediaPath), modality: samples[$0].modality, seed: samples[$0].seed)
+                    DetectorInput(sampleID: samples[$0].id, path: readsMedia ? store.absolutePath(samples[$0].mediaPath) : "",
+                                  modality: samples[$0].modality, seed: samples[$0].seed)
                 }
                 let clock = ContinuousClock()
                 let began = clock.now

@@ -21,7 +21,7 @@ import Testing
         let f = try RoundFixture(label)
         try f.copyPhotos(8)
         try f.write("catalog.yaml", "datasets:\n  - {name: p-real, path: photos, modality: image, media_type: real}\n")
-        try f.writeSlowDetector(seconds: 0.5, hashing: "item[\"id\"].encode()")
+        try f.writeSlowDetector(seconds: 0.75, hashing: "item[\"id\"].encode()")
         try f.write("spec.yaml", f.spec(real: "samples: 4", synthetic: 4, semishare: 0.25, detectors: """
           - {name: base, adapter: builtin, model: image-baseline, batch_size: 4}
           - {name: slow, adapter: process, command: [python3, slow.py], batch_size: 1, timeout: 30s}
@@ -81,9 +81,10 @@ import Testing
         while Date() < deadline {
             if FileManager.default.fileExists(atPath: run) {
                 let r = try TestSupport.run("/usr/bin/sqlite3", [run, "SELECT COUNT(*) FROM outcomes WHERE detector = 'slow'"])
-                // Early in the round (at least 5 of its 8 slow batches, 2.5 s, still to go): on a loaded
-                // machine the check and the kill that follows can be a second or more apart.
-                if let n = Int(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)), n >= 1, n <= 3 { return }
+                // Early in the round (at least 4 of its 8 slow batches, 3 s, still to go): on a loaded
+                // machine the check and the kill that follows can be a second or more apart, and so can
+                // two checks (the window they must hit is 3 s wide).
+                if let n = Int(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)), n >= 1, n <= 4 { return }
             }
             usleep(20_000)
         }
