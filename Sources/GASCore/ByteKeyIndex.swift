@@ -78,6 +78,44 @@ public struct ByteKeyIndex: Sendable {
         }
     }
 
+    /// The same keys with ids in the order of their bytes (memcmp order; a key before its
+    /// extensions), and the new id of each old id. Lookups made in that order (as a run's, by
+    /// sample id) then find each key right after the last one, in memory read front to back.
+    public func sortedByBytes() -> (index: ByteKeyIndex, newID: [Int32]) {
+        let n = count
+        var sorted = ByteKeyIndex()
+        guard n > 0 else { return (sorted, []) }
+        var order = (0..<Int32(n)).map { $0 }
+        keyBytes.withUnsafeBufferPointer { all in
+            guard let base = all.baseAddress else { return }
+            // The first 8 bytes as one big-endian word decide nearly every comparison.
+            let prefix = (0..<n).map { i -> UInt64 in
+                let start = Int(keyStart[i]), end = Int(keyStart[i + 1])
+                var word: UInt64 = 0
+                for k in 0..<8 { word = word << 8 | (start + k < end ? UInt64(base[start + k]) : 0) }
+                return word
+            }
+            order.sort { a, b in
+                let pa = prefix[Int(a)], pb = prefix[Int(b)]
+                if pa != pb { return pa < pb }
+                let sa = Int(keyStart[Int(a)]), la = Int(keyStart[Int(a) + 1]) - sa
+                let sb = Int(keyStart[Int(b)]), lb = Int(keyStart[Int(b) + 1]) - sb
+                let common = memcmp(base + sa, base + sb, min(la, lb))
+                return common != 0 ? common < 0 : la < lb
+            }
+        }
+        sorted.reserveCapacity(n)
+        sorted.keyBytes.reserveCapacity(keyBytes.count)
+        var newID = [Int32](repeating: 0, count: n)
+        keyBytes.withUnsafeBufferPointer { all in
+            for (rank, old) in order.enumerated() {
+                _ = sorted.insert(UnsafeBufferPointer(rebasing: all[Int(keyStart[Int(old)])..<Int(keyStart[Int(old) + 1])]))
+                newID[Int(old)] = Int32(rank)
+            }
+        }
+        return (sorted, newID)
+    }
+
     private mutating func grow() {
         slots = [Int32](repeating: 0, count: slots.count * 2)
         let mask = slots.count - 1

@@ -86,6 +86,43 @@ public struct PredictionTable: Sendable {
         return Array(values[Int(valueStart[entry])..<Int(valueStart[entry + 1])])
     }
 
+    /// The same, trying the id after the one `cursor` last found first: a caller asking in id
+    /// order (a run's execution order) over a table from `PredictionTables` (ids sorted) reads
+    /// the table front to back instead of one random place per id.
+    public func probabilities(for id: String, cursor: inout Int) -> [Double]? {
+        var id = id
+        let key: Int? = id.withUTF8 { bytes in
+            if cursor < ids.count && ids.key(cursor, equals: bytes) { return cursor }
+            return ids.id(of: bytes)
+        }
+        guard let key else { return nil }
+        cursor = key + 1
+        guard key < entryOfID.count else { return nil }
+        let entry = Int(entryOfID[key])
+        guard entry >= 0 else { return nil }
+        return Array(values[Int(valueStart[entry])..<Int(valueStart[entry + 1])])
+    }
+
+    /// This table over `sorted` (its ids renumbered, `oldIDOfNew[new]` = old id), its entries
+    /// laid out in the new id order.
+    fileprivate func renumbered(_ sorted: ByteKeyIndex, oldIDOfNew: [Int32]) -> PredictionTable {
+        var table = PredictionTable()
+        table.ids = sorted
+        table.entryOfID = [Int32](repeating: -1, count: sorted.count)
+        table.valueStart.reserveCapacity(count + 1)
+        table.values.reserveCapacity(values.count)
+        for new in 0..<sorted.count {
+            let old = Int(oldIDOfNew[new])
+            guard old < entryOfID.count, entryOfID[old] >= 0 else { continue }
+            let e = Int(entryOfID[old])
+            table.values.append(contentsOf: values[Int(valueStart[e])..<Int(valueStart[e + 1])])
+            table.valueStart.append(Int32(table.values.count))
+            table.entryOfID[new] = Int32(table.count)
+            table.count += 1
+        }
+        return table
+    }
+
     public func contains(_ id: String) -> Bool { entry(id) != nil }
 }
 
@@ -108,12 +145,18 @@ public struct PredictionTables {
         return tables[table].insert(id: id, probability: probability)
     }
 
-    /// The tables, sharing the ids.
-    public func finished() -> [PredictionTable] {
-        tables.map { table in
-            var shared = table
-            shared.ids = ids
-            return shared
+    /// The tables, sharing the ids, numbered in the order of their bytes (see
+    /// `PredictionTable.probabilities(for:cursor:)`).
+    public consuming func finished() -> [PredictionTable] {
+        let (sorted, newID) = ids.sortedByBytes()
+        ids = ByteKeyIndex()
+        var oldIDOfNew = [Int32](repeating: 0, count: newID.count)
+        for (old, new) in newID.enumerated() { oldIDOfNew[Int(new)] = Int32(old) }
+        var result: [PredictionTable] = []
+        for t in tables.indices {
+            result.append(tables[t].renumbered(sorted, oldIDOfNew: oldIDOfNew))
+            tables[t] = PredictionTable()  // each old table freed as soon as it is renumbered
         }
+        return result
     }
 }

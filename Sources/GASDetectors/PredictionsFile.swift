@@ -246,6 +246,8 @@ public actor PredictionsFileDetector: DetectorAdapter {
     private let csvPath: String?
     private let sourceName: String
     private var table: PredictionTable?
+    /// Where the last lookup found its id (batches come in sample-id order).
+    private var cursor = 0
 
     /// Predictions read from a CSV file when `start()` is called (see `parsePredictionsCSV`).
     public init(name: String, csvPath: String) {
@@ -283,8 +285,10 @@ public actor PredictionsFileDetector: DetectorAdapter {
             }
         }
         let t = table ?? PredictionTable()
+        var cursor = self.cursor
+        defer { self.cursor = cursor }
         return batch.map { input in
-            guard let probs = t.probabilities(for: input.sampleID) else {
+            guard let probs = t.probabilities(for: input.sampleID, cursor: &cursor) else {
                 return .failure(.skipped, "no prediction for this sample in \(sourceName)")
             }
             guard (1...3).contains(probs.count), probs.allSatisfy({ $0 >= 0 && $0 <= 1 }) else {

@@ -245,6 +245,7 @@ enum PredictionsTable {
             guard let tables = try? loadParquet(path: path, selections: group.map(\.detector)) else { continue }
             for (spec, table) in zip(group, tables) { result[spec.name] = table }
         }
+        FreedMemory.release()  // what reading and renumbering the tables left in this thread's arena
         return result
     }
 }

@@ -25,8 +25,13 @@ enum ManifestJSON {
         }
     }
 
-    /// Calls `sink` with consecutive chunks of the canonical JSON.
-    static func write(_ plan: RunPlan, to sink: (UnsafeRawBufferPointer) throws -> Void) throws {
+    /// Samples per block when the sample list is written on all cores.
+    static let blockSamples = 4096
+
+    /// Calls `sink` with consecutive chunks of the canonical JSON. `onAllCores`: the samples are
+    /// written a window of blocks at a time, the blocks side by side (the same bytes; `sink` still
+    /// gets them in order, on this thread) — for the hash, which nothing else runs beside.
+    static func write(_ plan: RunPlan, onAllCores: Bool = false, to sink: (UnsafeRawBufferPointer) throws -> Void) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         // Top-level keys in sorted order: detectors, samples, schema_version, skipped_datasets, spec, tool_version.
@@ -43,10 +48,39 @@ enum ManifestJSON {
         out.append(contentsOf: "{\"detectors\":".utf8)
         out.append(contentsOf: try encoder.encode(plan.detectors))
         out.append(contentsOf: ",\"samples\":[".utf8)
-        for i in plan.samples.indices {  // by index: the sample is read in place, not copied
-            if i > 0 { out.append(UInt8(ascii: ",")) }
-            appendSample(plan.samples[i], to: &out)
-            try flush(force: false)
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        if onAllCores && cores > 1 && plan.samples.count > 2 * blockSamples {
+            try flush(force: true)
+            let samples = plan.samples
+            let blocks = (samples.count + blockSamples - 1) / blockSamples
+            let window = 2 * cores
+            var blocksOut = [[UInt8]](repeating: [], count: window)
+            var first = 0
+            while first < blocks {
+                let n = min(window, blocks - first)
+                let firstBlock = first
+                blocksOut.withUnsafeMutableBufferPointer { buffers in
+                    nonisolated(unsafe) let buffers = buffers
+                    DispatchQueue.concurrentPerform(iterations: n) { k in
+                        let range = ((firstBlock + k) * blockSamples)..<min(samples.count, (firstBlock + k + 1) * blockSamples)
+                        var block = buffers[k]
+                        block.removeAll(keepingCapacity: true)
+                        for i in range {
+                            if i > 0 { block.append(UInt8(ascii: ",")) }
+                            appendSample(samples[i], to: &block)
+                        }
+                        buffers[k] = block
+                    }
+                }
+                for k in 0..<n { try blocksOut[k].withUnsafeBytes(sink) }
+                first += n
+            }
+        } else {
+            for i in plan.samples.indices {  // by index: the sample is read in place, not copied
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                appendSample(plan.samples[i], to: &out)
+                try flush(force: false)
+            }
         }
         out.append(UInt8(ascii: "]"))
         guard rest.first == UInt8(ascii: "{"), rest.count >= 2 else {

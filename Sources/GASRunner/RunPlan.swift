@@ -58,10 +58,10 @@ public struct RunPlan: Codable, Sendable {
         return data
     }
 
-    /// sha256 of the canonical JSON, streamed (the JSON is never held whole).
+    /// sha256 of the canonical JSON, streamed (the JSON is never held whole), its samples written on all cores.
     public func manifestHash() throws -> String {
         var hasher = SHA256()
-        try ManifestJSON.write(self) { hasher.update(bufferPointer: $0) }
+        try ManifestJSON.write(self, onAllCores: true) { hasher.update(bufferPointer: $0) }
         return hasher.finalize().map { String(format: "%02x", $0) }.joined()
     }
 }

@@ -222,7 +222,10 @@ public final class OutcomeGridRecorder: @unchecked Sendable {
         deinit { columns?.deallocate() }
     }
 
-    private static let statusCodes = Dictionary(uniqueKeysWithValues: OutcomeGrid.statuses.enumerated().map { ($1, UInt8($0)) })
+    @inline(__always)
+    private static func code(_ status: OutcomeStatus) -> UInt8? {
+        OutcomeGrid.statuses.firstIndex(of: status).map { UInt8($0) }
+    }
 
     /// `sampleIDs` in plan order; `detectors`: the run's detector names.
     public init(sampleIDs: [String], detectors: [String]) {
@@ -239,14 +242,15 @@ public final class OutcomeGridRecorder: @unchecked Sendable {
         let c = recorded.filled
         let n = sampleIDs.count
         for (p, o) in zip(positions, outcomes) {
-            guard p >= 0 && p < n, let code = Self.statusCodes[o.status] else { continue }
-            if c.status[p] == OutcomeGrid.none { recorded.count += 1 }
+            // The ledger keeps a pair's first commit and ignores any later one: so does the grid.
+            guard p >= 0 && p < n, c.status[p] == OutcomeGrid.none, let code = Self.code(o.status) else { continue }
+            recorded.count += 1
             c.status[p] = code
             c.pAI[p] = o.pAI ?? .nan
             c.predicted[p] = o.predicted.map { Int8(clamping: $0) } ?? -1
             c.latencyMs[p] = o.latencyMs
             c.batch[p] = Int32(clamping: o.batch)
-            if let e = o.error { recorded.errors[p] = e } else if !recorded.errors.isEmpty { recorded.errors[p] = nil }
+            if let e = o.error { recorded.errors[p] = e }
         }
     }
 

@@ -104,6 +104,9 @@ public final class RunLedger: Sendable {
             config.foreignKeysEnabled = false
             if !readOnly {
                 config.prepareDatabase { db in
+                    // A new ledger gets 16 KiB pages (SQLite's default is 4 KiB): fewer pages and b-tree
+                    // levels for millions of outcome rows. An existing file keeps its own page size.
+                    try db.execute(sql: "PRAGMA page_size = 16384")
                     try db.execute(sql: "PRAGMA journal_mode = WAL")
                     try db.execute(sql: "PRAGMA synchronous = NORMAL")
                     // Up to 32 MiB of cached pages instead of SQLite's 2 MiB (outcomes arrive in key order,

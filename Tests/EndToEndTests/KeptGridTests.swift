@@ -88,10 +88,12 @@ import GASStore
         let recorder = OutcomeGridRecorder(sampleIDs: ["a", "b"], detectors: ["x", "y"])
         recorder.record(detector: "y", positions: [1], outcomes: [DetectorOutcome(sampleID: "b", detector: "y", status: .error, error: "e", batch: 3)])
         recorder.record(detector: "unknown", positions: [0], outcomes: [DetectorOutcome(sampleID: "a", detector: "unknown", status: .ok, pAI: 0.5)])
+        // A second outcome for the same pair is ignored, as the ledger ignores a second commit.
+        recorder.record(detector: "y", positions: [1], outcomes: [DetectorOutcome(sampleID: "b", detector: "y", status: .ok, pAI: 0.9, batch: 4)])
         let grid = recorder.grid()
         #expect(grid.detectors == ["y"])
         #expect(grid.count == 1)
-        #expect(grid.error(detector: 0, position: 1) == "e")
+        #expect(grid.error(detector: 0, position: 1) == "e" && grid.entry(detector: 0, position: 1)?.batch == 3)
         #expect(grid.entry(detector: 0, position: 0) == nil)
     }
 }

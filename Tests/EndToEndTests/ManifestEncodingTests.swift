@@ -35,7 +35,13 @@ import Testing
         }
         let detectors = [PlannedDetector(spec: loaded.spec.detectors[0], artifactSHA256: "abc")]
         for skipped in [nil, [SkippedDataset(name: "x/y", reason: "unreadable \"shard\"")]] as [[SkippedDataset]?] {
-            for sampleList in [samples, [], Array(samples.prefix(1))] {
+            // More than two blocks of samples: the hash writes the sample list on all cores.
+            let many = (0..<(3 * 4096 + 5)).map { i -> PlannedSample in
+                var s = samples[i % samples.count]
+                s.id = "id-\(i)"
+                return s
+            }
+            for sampleList in [samples, [], Array(samples.prefix(1)), many] {
                 var plan = RunPlan(schemaVersion: RunPlan.schemaVersion, toolVersion: ToolInfo.version, spec: loaded.spec,
                                    samples: sampleList, detectors: detectors)
                 plan.skippedDatasets = skipped

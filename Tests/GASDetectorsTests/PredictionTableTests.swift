@@ -47,4 +47,24 @@ import Testing
         #expect(added && !again && copy.probabilities(for: "a") == [0.7, 0.3])
         #expect(done[1].probabilities(for: "a") == nil && done[0].probabilities(for: "a") == [0.1])
     }
+
+    /// Tables of one file answer the same through the cursor, whatever order the ids are asked in.
+    @Test func lookupsWithACursorAnswerAsPlainLookups() {
+        var tables = PredictionTables(count: 2, ids: 100)
+        var ids: [String] = []
+        for i in 0..<500 {
+            var id = String(format: "%08x", (i &* 2_654_435_761) & 0xFFFF_FFFF)
+            ids.append(id)
+            _ = id.withUTF8 { tables.insert(bytes: $0, probability: Double(i) / 500, into: i % 3 == 0 ? 1 : 0) }
+            if i % 5 == 0 { _ = id.withUTF8 { tables.insert(bytes: $0, probability: 0.25, into: 1) } }
+        }
+        let done = tables.finished()
+        let asked = ids.sorted() + ["absent", "00000000x"] + ids.shuffled() + ids.sorted().reversed()
+        for table in done {
+            var cursor = 0
+            for id in asked { #expect(table.probabilities(for: id, cursor: &cursor) == table.probabilities(for: id)) }
+        }
+        #expect(done[0].probabilities(for: ids[1]) == [1.0 / 500] && done[1].probabilities(for: ids[0]) == [0.0])
+        #expect(done[1].probabilities(for: ids[5]) == [0.25] && done[0].probabilities(for: ids[3]) == nil)
+    }
 }

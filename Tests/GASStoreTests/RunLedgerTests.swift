@@ -146,6 +146,7 @@ import GASTestSupport
         #expect(try ledger.outcomeWatermark() == before + 1)
         #expect(try ledger.count("outcomes", runID: "r1") == 3)
         #expect(try ledger.queue.read { db in try Row.fetchAll(db, sql: "PRAGMA foreign_key_check") }.isEmpty)
+        #expect(try ledger.queue.read { db in try Int.fetchOne(db, sql: "PRAGMA page_size") } == 4096, "an existing file keeps its page size")
     }
 
     /// A samples table whose positions have a gap is refused, naming the problem.
@@ -284,6 +285,7 @@ import GASTestSupport
 
     @Test func reopeningKeepsData() throws {
         let (ledger, dir) = try ledger()
+        #expect(try ledger.queue.read { db in try Int.fetchOne(db, sql: "PRAGMA page_size") } == 16384, "a new ledger has 16 KiB pages")
         try ledger.finishRun(id: "r1", status: "completed", finishedAt: "later")
         let reopened = try RunLedger(path: dir + "/run.sqlite")
         #expect(try reopened.run(id: "r1")?.status == "completed")
