@@ -32,50 +32,68 @@ public enum ResultFiles {
     }
 
     /// The same file from the compact outcome grid (detectors by name, then plan position), built
-    /// one row group at a time: memory holds one row group's columns, not a record per outcome.
+    /// one row group at a time: memory holds two row groups' columns, not a record per outcome.
+    /// The next row group's columns are gathered while the current one is encoded and written.
     public static func writePredictions(path: String, runID: String, samples: [PlannedSample], grid: OutcomeGrid,
                                         metadata: [(String, String)]) throws {
         let partial = path + ".partial"
         let writer = try ParquetWriter(path: partial, schema: predictionsSchema, codec: predictionsCodec, keyValueMetadata: metadata,
                                        createdBy: "gascli")
-        var cells: [(d: Int, p: Int)] = []
-        cells.reserveCapacity(rowGroupSize)
-        func flush() throws {
-            guard !cells.isEmpty else { return }
-            let rows = cells
-            cells.removeAll(keepingCapacity: true)
-            try writer.writeRowGroup([
-                .string(rows.map { _ in runID }),
-                .string(rows.map { samples[$0.p].id }),
-                .string(rows.map { samples[$0.p].uri }),
-                .string(rows.map { samples[$0.p].sha256 }),
-                .string(rows.map { grid.detectors[$0.d] }),
-                .string(rows.map { samples[$0.p].dataset }),
-                .string(rows.map { samples[$0.p].sourceKind.rawValue }),
-                .string(rows.map { samples[$0.p].mediaType.rawValue }),
-                .string(rows.map { samples[$0.p].modality.rawValue }),
-                .int32(rows.map { Int32(samples[$0.p].label) }),
-                .double(rows.map { grid.pAI(detector: $0.d, position: $0.p) }),
-                .int32(rows.map { grid.predicted[$0.d][$0.p] < 0 ? nil : Int32(grid.predicted[$0.d][$0.p]) }),
-                .string(rows.map { grid.status(detector: $0.d, position: $0.p)?.rawValue ?? "" }),
-                .string(rows.map { grid.error(detector: $0.d, position: $0.p) }),
-                .double(rows.map { grid.latencyMs[$0.d][$0.p] }),
-                .int32(rows.map { grid.batch[$0.d][$0.p] }),
-                .string(rows.map { samples[$0.p].sourceKind == .generator ? samples[$0.p].generatorFamily : nil }),
-            ])
-            FaultInjection.reach(.predictionsWriting)
-        }
-        for d in grid.detectors.indices {
-            for p in samples.indices where grid.has(detector: d, position: p) {
-                cells.append((d, p))
-                if cells.count == rowGroupSize { try flush() }
+        // The (detector, position) cells of each row group, in file order.
+        var d = 0, p = 0
+        func nextCells() -> [(d: Int, p: Int)]? {
+            var cells: [(d: Int, p: Int)] = []
+            cells.reserveCapacity(rowGroupSize)
+            while d < grid.detectors.count && cells.count < rowGroupSize {
+                if grid.has(detector: d, position: p) { cells.append((d, p)) }
+                p += 1
+                if p == samples.count { (d, p) = (d + 1, 0) }
             }
+            return cells.isEmpty ? nil : cells
         }
-        try flush()
+        var current = nextCells().map { predictionColumns($0, runID: runID, samples: samples, grid: grid) }
+        while let columns = current {
+            // The next group's columns on a thread of their own (the writer encodes on the dispatch
+            // pool's threads, which a nested parallel loop would leave it without).
+            let gathered = nextCells().map { cells in
+                GatheredColumns { predictionColumns(cells, runID: runID, samples: samples, grid: grid) }
+            }
+            do {
+                try writer.writeRowGroup(columns)
+            } catch {
+                _ = gathered?.wait()
+                throw error
+            }
+            FaultInjection.reach(.predictionsWriting)
+            current = gathered?.wait()
+        }
         try writer.close()
         FaultInjection.reach(.predictionsBeforeRename)
         try AtomicFile.publish(partial, as: path)
         FaultInjection.reach(.predictionsRenamed)
+    }
+
+    /// One row group's columns of predictions.parquet.
+    static func predictionColumns(_ rows: [(d: Int, p: Int)], runID: String, samples: [PlannedSample], grid: OutcomeGrid) -> [ParquetColumnValues] {
+        [
+            .string(rows.map { _ in runID }),
+            .string(rows.map { samples[$0.p].id }),
+            .string(rows.map { samples[$0.p].uri }),
+            .string(rows.map { samples[$0.p].sha256 }),
+            .string(rows.map { grid.detectors[$0.d] }),
+            .string(rows.map { samples[$0.p].dataset }),
+            .string(rows.map { samples[$0.p].sourceKind.rawValue }),
+            .string(rows.map { samples[$0.p].mediaType.rawValue }),
+            .string(rows.map { samples[$0.p].modality.rawValue }),
+            .int32(rows.map { Int32(samples[$0.p].label) }),
+            .double(rows.map { grid.pAI(detector: $0.d, position: $0.p) }),
+            .int32(rows.map { grid.predicted[$0.d][$0.p] < 0 ? nil : Int32(grid.predicted[$0.d][$0.p]) }),
+            .string(rows.map { grid.status(detector: $0.d, position: $0.p)?.rawValue ?? "" }),
+            .string(rows.map { grid.error(detector: $0.d, position: $0.p) }),
+            .double(rows.map { grid.latencyMs[$0.d][$0.p] }),
+            .int32(rows.map { grid.batch[$0.d][$0.p] }),
+            .string(rows.map { samples[$0.p].sourceKind == .generator ? samples[$0.p].generatorFamily : nil }),
+        ]
     }
 
     public static let metricsSchema = ParquetSchema(columns: [
@@ -148,5 +166,24 @@ public enum AtomicFile {
                 done += n
             }
         }
+    }
+}
+
+/// Columns gathered on a thread of their own while the caller writes the previous row group.
+private final class GatheredColumns: @unchecked Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    private var columns: [ParquetColumnValues] = []
+
+    init(_ gather: @escaping @Sendable () -> [ParquetColumnValues]) {
+        Thread.detachNewThread { [self] in
+            columns = gather()
+            done.signal()
+        }
+    }
+
+    /// The columns, once gathered (call once).
+    func wait() -> [ParquetColumnValues] {
+        done.wait()
+        return columns
     }
 }
