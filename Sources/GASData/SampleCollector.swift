@@ -75,7 +75,13 @@ public enum SampleCollector {
                 seen.reserveCapacity(seen.count + collected[i].samples.count)
                 let fresh = collected[i].samples.indices.map { isNew(collected[i].samples[$0].id) }
                 if !fresh.contains(false) {
-                    if samples.isEmpty { samples = collected[i].samples } else { samples.append(contentsOf: collected[i].samples) }
+                    if samples.isEmpty {
+                        samples = collected[i].samples
+                        collected[i].samples = []  // the plan's list is the only owner: it grows by moving, not copying
+                        samples.reserveCapacity(samples.count + collected[(i + 1)...].reduce(0) { $0 + $1.samples.count })
+                    } else {
+                        samples.append(contentsOf: collected[i].samples)
+                    }
                 } else {
                     for (j, isFresh) in fresh.enumerated() where isFresh { samples.append(collected[i].samples[j]) }
                 }
