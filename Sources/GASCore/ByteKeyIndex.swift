@@ -83,36 +83,60 @@ public struct ByteKeyIndex: Sendable {
     /// sample id) then find each key right after the last one, in memory read front to back.
     public func sortedByBytes() -> (index: ByteKeyIndex, newID: [Int32]) {
         let n = count
-        var sorted = ByteKeyIndex()
-        guard n > 0 else { return (sorted, []) }
-        var order = (0..<Int32(n)).map { $0 }
-        keyBytes.withUnsafeBufferPointer { all in
-            guard let base = all.baseAddress else { return }
-            // The first 8 bytes as one big-endian word decide nearly every comparison.
-            let prefix = (0..<n).map { i -> UInt64 in
+        guard n > 0 else { return (ByteKeyIndex(), []) }
+        let order = keyBytes.withUnsafeBufferPointer { all -> [Int32] in
+            guard let base = all.baseAddress else { return (0..<Int32(n)).map { $0 } }
+            // The first 8 bytes as one big-endian word, radix-sorted 16 bits at a time (stable),
+            // decide nearly every place; keys sharing those 8 bytes are then sorted among themselves.
+            var words = [UInt64](repeating: 0, count: n), ids = (0..<Int32(n)).map { $0 }
+            for i in 0..<n {
                 let start = Int(keyStart[i]), end = Int(keyStart[i + 1])
                 var word: UInt64 = 0
                 for k in 0..<8 { word = word << 8 | (start + k < end ? UInt64(base[start + k]) : 0) }
-                return word
+                words[i] = word
             }
-            order.sort { a, b in
-                let pa = prefix[Int(a)], pb = prefix[Int(b)]
-                if pa != pb { return pa < pb }
-                let sa = Int(keyStart[Int(a)]), la = Int(keyStart[Int(a) + 1]) - sa
-                let sb = Int(keyStart[Int(b)]), lb = Int(keyStart[Int(b) + 1]) - sb
-                let common = memcmp(base + sa, base + sb, min(la, lb))
-                return common != 0 ? common < 0 : la < lb
+            var otherWords = words, otherIDs = ids
+            var counts = [Int](repeating: 0, count: 1 << 16)
+            for shift in stride(from: 0, to: 64, by: 16) {
+                for i in counts.indices { counts[i] = 0 }
+                for w in words { counts[Int(truncatingIfNeeded: w >> UInt64(shift)) & 0xFFFF] += 1 }
+                var total = 0
+                for i in counts.indices { (counts[i], total) = (total, total + counts[i]) }
+                for i in 0..<n {
+                    let digit = Int(truncatingIfNeeded: words[i] >> UInt64(shift)) & 0xFFFF
+                    otherWords[counts[digit]] = words[i]
+                    otherIDs[counts[digit]] = ids[i]
+                    counts[digit] += 1
+                }
+                swap(&words, &otherWords)
+                swap(&ids, &otherIDs)
             }
+            var runStart = 0
+            for i in 1...n where i == n || words[i] != words[runStart] {
+                if i - runStart > 1 {
+                    ids[runStart..<i].sort { a, b in
+                        let sa = Int(keyStart[Int(a)]), la = Int(keyStart[Int(a) + 1]) - sa
+                        let sb = Int(keyStart[Int(b)]), lb = Int(keyStart[Int(b) + 1]) - sb
+                        let common = memcmp(base + sa, base + sb, min(la, lb))
+                        return common != 0 ? common < 0 : la < lb
+                    }
+                }
+                runStart = i
+            }
+            return ids
         }
-        sorted.reserveCapacity(n)
+        // The keys laid out in their new order, the slots built anew (no key can repeat).
+        var sorted = ByteKeyIndex()
         sorted.keyBytes.reserveCapacity(keyBytes.count)
+        sorted.keyStart.reserveCapacity(n + 1)
         var newID = [Int32](repeating: 0, count: n)
-        keyBytes.withUnsafeBufferPointer { all in
-            for (rank, old) in order.enumerated() {
-                _ = sorted.insert(UnsafeBufferPointer(rebasing: all[Int(keyStart[Int(old)])..<Int(keyStart[Int(old) + 1])]))
-                newID[Int(old)] = Int32(rank)
-            }
+        for (rank, old) in order.enumerated() {
+            sorted.keyBytes.append(contentsOf: keyBytes[Int(keyStart[Int(old)])..<Int(keyStart[Int(old) + 1])])
+            sorted.keyStart.append(Int32(sorted.keyBytes.count))
+            newID[Int(old)] = Int32(rank)
         }
+        sorted.slots = [Int32](repeating: 0, count: slots.count / 2)
+        sorted.grow()
         return (sorted, newID)
     }
 
