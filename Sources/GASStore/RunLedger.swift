@@ -304,22 +304,12 @@ public final class RunLedger: Sendable {
             sqlite3_reset(h)
             let rc = rows.bytes.withUnsafeBufferPointer { bytes -> Int32 in
                 run.withUnsafeBufferPointer { run -> Int32 in
-                    let empty: StaticString = ""
-                    func bind(_ index: Int32, _ span: SampleRowText.Span) {
-                        if span.count < 0 {
-                            sqlite3_bind_null(h, index)
-                        } else if let base = bytes.baseAddress {
-                            // SQLITE_STATIC: the text is not changed before the statement's step.
-                            sqlite3_bind_text(h, index, UnsafeRawPointer(base + Int(span.start)).assumingMemoryBound(to: CChar.self), span.count, nil)
-                        } else {
-                            sqlite3_bind_text(h, index, UnsafeRawPointer(empty.utf8Start).assumingMemoryBound(to: CChar.self), 0, nil)
-                        }
-                    }
-                    let runText = run.baseAddress.map { UnsafeRawPointer($0) } ?? UnsafeRawPointer(empty.utf8Start)
+                    func bind(_ index: Int32, _ span: OutcomeRows.Span) { Self.bindText(h, index, span, in: bytes) }
+                    let runSpan = OutcomeRows.Span(start: 0, count: Int32(run.count))
                     for k in 0..<n {
                         let p = order[first + k]
                         let c = Int32(16 * k), t = 11 * k
-                        sqlite3_bind_text(h, c + 1, runText.assumingMemoryBound(to: CChar.self), Int32(run.count), nil)
+                        Self.bindText(h, c + 1, runSpan, in: run)
                         sqlite3_bind_int64(h, c + 2, Int64(p))
                         bind(c + 3, rows.spans[t]); bind(c + 4, rows.spans[t + 1]); bind(c + 5, rows.spans[t + 2])
                         sqlite3_bind_int64(h, c + 6, Int64(samples[p].byteCount))
@@ -340,6 +330,22 @@ public final class RunLedger: Sendable {
             first += n
         }
     }
+
+    /// Binds text at `span` of `bytes` (NULL for `OutcomeRows.Span.null`) without a copy:
+    /// SQLITE_STATIC, so `bytes` must stay as it is until the statement has stepped.
+    @inline(__always)
+    static func bindText(_ h: OpaquePointer, _ index: Int32, _ span: OutcomeRows.Span, in bytes: UnsafeBufferPointer<UInt8>) {
+        if span.count < 0 {
+            sqlite3_bind_null(h, index)
+        } else if let base = bytes.baseAddress {
+            sqlite3_bind_text(h, index, UnsafeRawPointer(base + Int(span.start)).assumingMemoryBound(to: CChar.self), span.count, nil)
+        } else {
+            sqlite3_bind_text(h, index, UnsafeRawPointer(emptyText.utf8Start).assumingMemoryBound(to: CChar.self), 0, nil)
+        }
+    }
+
+    /// What an empty buffer binds: static, so it outlives any statement.
+    private static let emptyText: StaticString = ""
 
     /// Commits one batch of outcomes atomically. A (sample, detector) pair is written once: a
     /// second commit of the same pair is ignored, never duplicated.
@@ -368,14 +374,7 @@ public final class RunLedger: Sendable {
                 guard let base = bytes.baseAddress, let runBase = run.baseAddress else {
                     throw StoreError.database(path: path, underlying: "cannot record outcomes without a run id or values")
                 }
-                func text(_ h: OpaquePointer, _ index: Int32, _ span: OutcomeRows.Span) {
-                    if span.count < 0 {
-                        sqlite3_bind_null(h, index)
-                    } else {
-                        // SQLITE_STATIC: `bytes` outlives the statement's step.
-                        sqlite3_bind_text(h, index, UnsafeRawPointer(base + Int(span.start)).assumingMemoryBound(to: CChar.self), span.count, nil)
-                    }
-                }
+                func text(_ h: OpaquePointer, _ index: Int32, _ span: OutcomeRows.Span) { Self.bindText(h, index, span, in: bytes) }
                 var start = 0
                 let rows = batch.rows
                 while start < rows.count {
@@ -689,7 +688,7 @@ public final class RunLedger: Sendable {
 
 /// The text of a chunk of sample rows in one buffer, for binding in place (see `insertSamples`).
 struct SampleRowText {
-    struct Span { var start: Int32; var count: Int32 }  // count -1: NULL
+    typealias Span = OutcomeRows.Span
     var bytes: [UInt8] = []
     var spans: [Span] = []
 
@@ -714,6 +713,6 @@ struct SampleRowText {
 
     @inline(__always)
     mutating func appendOptional(_ value: String?) {
-        if let value { append(value) } else { spans.append(Span(start: 0, count: -1)) }
+        if let value { append(value) } else { spans.append(.null) }
     }
 }
