@@ -36,10 +36,7 @@ public struct PredictionTable: Sendable {
 
     /// One probability (a predictions file's p_ai), without an array per entry.
     public mutating func insert(bytes: UnsafeBufferPointer<UInt8>, probability: Double) -> Bool {
-        guard addEntry(id: ids.insert(bytes).id) else { return false }
-        values.append(probability)
-        valueStart.append(Int32(values.count))
-        return true
+        insert(id: ids.insert(bytes).id, probability: probability)
     }
 
     /// Makes `id` (of `ids`) this table's next entry; false when it has one already.
@@ -73,17 +70,23 @@ public struct PredictionTable: Sendable {
         values.reserveCapacity(entries)
     }
 
+    /// This table's entry for key `key` of `ids`, or nil.
     @inline(__always)
-    private func entry(_ id: String) -> Int? {
-        var id = id
-        guard let key = id.withUTF8({ ids.id(of: $0) }), key < entryOfID.count else { return nil }
+    private func entry(key: Int) -> Int? {
+        guard key < entryOfID.count else { return nil }
         let entry = Int(entryOfID[key])
         return entry < 0 ? nil : entry
     }
 
+    @inline(__always)
+    private func probabilities(entry: Int) -> [Double] {
+        Array(values[Int(valueStart[entry])..<Int(valueStart[entry + 1])])
+    }
+
     public func probabilities(for id: String) -> [Double]? {
-        guard let entry = entry(id) else { return nil }
-        return Array(values[Int(valueStart[entry])..<Int(valueStart[entry + 1])])
+        var id = id
+        guard let key = id.withUTF8({ ids.id(of: $0) }), let entry = entry(key: key) else { return nil }
+        return probabilities(entry: entry)
     }
 
     /// The same, trying the id after the one `cursor` last found first: a caller asking in id
@@ -97,10 +100,7 @@ public struct PredictionTable: Sendable {
         }
         guard let key else { return nil }
         cursor = key + 1
-        guard key < entryOfID.count else { return nil }
-        let entry = Int(entryOfID[key])
-        guard entry >= 0 else { return nil }
-        return Array(values[Int(valueStart[entry])..<Int(valueStart[entry + 1])])
+        return entry(key: key).map(probabilities(entry:))
     }
 
     /// This table over `sorted` (its ids renumbered, `oldIDOfNew[new]` = old id), its entries
@@ -112,9 +112,7 @@ public struct PredictionTable: Sendable {
         table.valueStart.reserveCapacity(count + 1)
         table.values.reserveCapacity(values.count)
         for new in 0..<sorted.count {
-            let old = Int(oldIDOfNew[new])
-            guard old < entryOfID.count, entryOfID[old] >= 0 else { continue }
-            let e = Int(entryOfID[old])
+            guard let e = entry(key: Int(oldIDOfNew[new])) else { continue }
             table.values.append(contentsOf: values[Int(valueStart[e])..<Int(valueStart[e + 1])])
             table.valueStart.append(Int32(table.values.count))
             table.entryOfID[new] = Int32(table.count)
@@ -123,7 +121,10 @@ public struct PredictionTable: Sendable {
         return table
     }
 
-    public func contains(_ id: String) -> Bool { entry(id) != nil }
+    public func contains(_ id: String) -> Bool {
+        var id = id
+        return id.withUTF8 { ids.id(of: $0) }.flatMap(entry(key:)) != nil
+    }
 }
 
 /// Several tables read from one file (one per detector chosen from it): each id is stored once

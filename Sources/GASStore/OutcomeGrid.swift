@@ -27,6 +27,12 @@ public struct OutcomeGrid: Sendable {
     static let statuses = OutcomeStatus.allCases
     static let none: UInt8 = 255
 
+    /// A status's index in `statuses` (what the status column holds).
+    @inline(__always)
+    static func code(_ status: OutcomeStatus) -> UInt8? {
+        statuses.firstIndex(of: status).map { UInt8($0) }
+    }
+
     public init(sampleIDs: [String]) { self.sampleIDs = sampleIDs }
 
     /// A grid holding `outcomes` (those of samples not in `sampleIDs` are left out).
@@ -35,10 +41,9 @@ public struct OutcomeGrid: Sendable {
         var positions: [String: Int] = [:]
         positions.reserveCapacity(sampleIDs.count)
         for (i, id) in sampleIDs.enumerated() { positions[id] = i }
-        let statusCodes = Dictionary(uniqueKeysWithValues: Self.statuses.enumerated().map { ($1, UInt8($0)) })
         let n = sampleIDs.count
         for o in outcomes {
-            guard let p = positions[o.sampleID], let code = statusCodes[o.status] else { continue }
+            guard let p = positions[o.sampleID], let code = Self.code(o.status) else { continue }
             let d = detectorIndex(o.detector) ?? addDetector(o.detector)
             if status[d][p] == Self.none { count += 1 }
             status[d][p] = code
@@ -222,10 +227,6 @@ public final class OutcomeGridRecorder: @unchecked Sendable {
         deinit { columns?.deallocate() }
     }
 
-    @inline(__always)
-    private static func code(_ status: OutcomeStatus) -> UInt8? {
-        OutcomeGrid.statuses.firstIndex(of: status).map { UInt8($0) }
-    }
 
     /// `sampleIDs` in plan order; `detectors`: the run's detector names.
     public init(sampleIDs: [String], detectors: [String]) {
@@ -243,7 +244,7 @@ public final class OutcomeGridRecorder: @unchecked Sendable {
         let n = sampleIDs.count
         for (p, o) in zip(positions, outcomes) {
             // The ledger keeps a pair's first commit and ignores any later one: so does the grid.
-            guard p >= 0 && p < n, c.status[p] == OutcomeGrid.none, let code = Self.code(o.status) else { continue }
+            guard p >= 0 && p < n, c.status[p] == OutcomeGrid.none, let code = OutcomeGrid.code(o.status) else { continue }
             recorded.count += 1
             c.status[p] = code
             c.pAI[p] = o.pAI ?? .nan

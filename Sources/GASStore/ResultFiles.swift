@@ -44,7 +44,7 @@ public enum ResultFiles {
         func nextCells() -> [(d: Int, p: Int)]? {
             var cells: [(d: Int, p: Int)] = []
             cells.reserveCapacity(rowGroupSize)
-            while d < grid.detectors.count && cells.count < rowGroupSize {
+            while d < grid.detectors.count && !samples.isEmpty && cells.count < rowGroupSize {
                 if grid.has(detector: d, position: p) { cells.append((d, p)) }
                 p += 1
                 if p == samples.count { (d, p) = (d + 1, 0) }
