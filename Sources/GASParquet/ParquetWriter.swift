@@ -63,6 +63,18 @@ public final class ParquetWriter {
     /// order, all of the same length. Throws before writing anything when the input is invalid.
     /// A row group with zero rows is skipped (readers disagree on how to treat empty row groups).
     public func writeRowGroup(_ columns: [ParquetColumnValues]) throws {
+        try writeRowGroup(columns.map { .values($0) })
+    }
+
+    /// An encoder of this writer's columns with its settings, for chunks encoded ahead of their
+    /// row groups (on any thread).
+    public func columnEncoder() -> ParquetColumnEncoder {
+        ParquetColumnEncoder(path: path, schema: schema, codec: codec, pageBytes: targetPageBytes, dictionaryLimit: dictionaryLimitBytes)
+    }
+
+    /// Writes one row group whose columns are values or chunks encoded ahead (`columnEncoder()`);
+    /// the values are encoded on all cores.
+    public func writeRowGroup(_ columns: [ParquetColumnInput]) throws {
         if let failure { throw failure }
         guard let sink else { throw ParquetError.writerClosed(path: path) }
         let rows = try validate(columns)
@@ -107,42 +119,67 @@ public final class ParquetWriter {
         }
     }
 
-    /// Every column's chunk (offsets from the chunk's start) and bytes, encoded on all cores.
-    private static func encode(_ columns: [ParquetColumnValues], schema: ParquetSchema, codec: ParquetCodec, pageBytes: Int,
+    /// Every column's chunk (offsets from the chunk's start) and bytes, the values encoded on all
+    /// cores (a chunk encoded ahead is taken as it is).
+    private static func encode(_ columns: [ParquetColumnInput], schema: ParquetSchema, codec: ParquetCodec, pageBytes: Int,
                                dictionaryLimit: Int) -> [Result<(ColumnChunk, [UInt8]), any Error>] {
         let results = UnsafeMutableBufferPointer<Result<(ColumnChunk, [UInt8]), any Error>?>.allocate(capacity: columns.count)
         results.initialize(repeating: nil)
         defer { results.deallocate() }
         nonisolated(unsafe) let slots = results
         DispatchQueue.concurrentPerform(iterations: columns.count) { i in
-            let buffer = ChunkBuffer()
-            var writer = ColumnChunkWriter(column: schema.columns[i], codec: codec, sink: buffer, pageBytes: pageBytes,
-                                           dictionaryLimit: dictionaryLimit)
-            slots[i] = Result { (try writer.write(columns[i]), buffer.bytes) }
+            switch columns[i] {
+            case .values(let values):
+                slots[i] = encode(values, column: schema.columns[i], codec: codec, pageBytes: pageBytes, dictionaryLimit: dictionaryLimit)
+            case .encoded(let chunk):
+                slots[i] = .success((chunk.chunk, chunk.bytes))
+            }
         }
         return results.map { $0! }
     }
 
-    /// Checks column count, value kinds, lengths and nulls; returns the row count.
-    private func validate(_ columns: [ParquetColumnValues]) throws -> Int {
+    static func encode(_ values: ParquetColumnValues, column: ParquetColumn, codec: ParquetCodec, pageBytes: Int,
+                               dictionaryLimit: Int) -> Result<(ColumnChunk, [UInt8]), any Error> {
+        let buffer = ChunkBuffer()
+        var writer = ColumnChunkWriter(column: column, codec: codec, sink: buffer, pageBytes: pageBytes, dictionaryLimit: dictionaryLimit)
+        return Result { (try writer.write(values), buffer.bytes) }
+    }
+
+    /// Checks column count, value kinds, lengths and nulls (and that a chunk encoded ahead was
+    /// encoded for this column and codec); returns the row count.
+    private func validate(_ columns: [ParquetColumnInput]) throws -> Int {
         guard columns.count == schema.columns.count else {
             throw ParquetError.columnCountMismatch(path: path, expected: schema.columns.count, got: columns.count)
         }
         let rows = columns.first?.count ?? 0
-        for (column, values) in zip(schema.columns, columns) {
-            guard values.fits(column.type) else {
-                throw ParquetError.typeMismatch(path: path, column: column.name,
-                                                expected: "\(column.type.expectedValuesName) (\(column.type))",
-                                                got: values.kindName)
-            }
-            guard values.count == rows else {
-                throw ParquetError.rowCountMismatch(path: path, column: column.name, expected: rows, got: values.count)
-            }
-            if !column.optional, let row = values.firstNullIndex {
-                throw ParquetError.nullInRequiredColumn(path: path, column: column.name, row: row)
+        for (column, input) in zip(schema.columns, columns) {
+            switch input {
+            case .values(let values):
+                try Self.validate(values, for: column, rows: rows, path: path)
+            case .encoded(let chunk):
+                guard chunk.column == column, chunk.codec == codec else {
+                    throw ParquetError.invalidSchema(path: path, reason: "column '\(column.name)' was given a chunk encoded for column '\(chunk.column.name)' (\(chunk.codec)); encode it with this writer")
+                }
+                guard chunk.rows == rows else {
+                    throw ParquetError.rowCountMismatch(path: path, column: column.name, expected: rows, got: chunk.rows)
+                }
             }
         }
         return rows
+    }
+
+    static func validate(_ values: ParquetColumnValues, for column: ParquetColumn, rows: Int, path: String) throws {
+        guard values.fits(column.type) else {
+            throw ParquetError.typeMismatch(path: path, column: column.name,
+                                            expected: "\(column.type.expectedValuesName) (\(column.type))",
+                                            got: values.kindName)
+        }
+        guard values.count == rows else {
+            throw ParquetError.rowCountMismatch(path: path, column: column.name, expected: rows, got: values.count)
+        }
+        if !column.optional, let row = values.firstNullIndex {
+            throw ParquetError.nullInRequiredColumn(path: path, column: column.name, row: row)
+        }
     }
 
     /// Writes the footer and closes the file. Calling it again does nothing.
@@ -180,6 +217,59 @@ public final class ParquetWriter {
             let parquetError = error as? ParquetError ?? .corrupt(path: path, column: nil, detail: "\(error)")
             failure = parquetError
             throw parquetError
+        }
+    }
+}
+
+/// One column of a row group: its values, or a chunk encoded ahead by a `ParquetColumnEncoder`.
+public enum ParquetColumnInput: Sendable {
+    case values(ParquetColumnValues)
+    case encoded(EncodedColumnChunk)
+
+    var count: Int {
+        switch self {
+        case .values(let values): return values.count
+        case .encoded(let chunk): return chunk.rows
+        }
+    }
+}
+
+/// A column chunk's bytes (pages) and metadata, offsets relative to the chunk's start: written as
+/// it is in any row group of the same column and row count.
+public struct EncodedColumnChunk: @unchecked Sendable {
+    let column: ParquetColumn
+    let codec: ParquetCodec
+    public let rows: Int
+    let chunk: ColumnChunk
+    let bytes: [UInt8]
+    /// The chunk's size in the file.
+    public var byteCount: Int { bytes.count }
+}
+
+/// Encodes a writer's columns ahead of the row groups that hold them: what several row groups
+/// share is encoded once, and the work can run on another thread while the writer writes.
+public struct ParquetColumnEncoder: Sendable {
+    let path: String
+    let schema: ParquetSchema
+    let codec: ParquetCodec
+    let pageBytes: Int
+    let dictionaryLimit: Int
+
+    /// The chunk of the schema's column `index` holding `values`, encoded and compressed on the
+    /// calling thread: the bytes `writeRowGroup` writes for these values.
+    public func encode(_ values: ParquetColumnValues, at index: Int) throws -> EncodedColumnChunk {
+        guard schema.columns.indices.contains(index) else {
+            throw ParquetError.columnCountMismatch(path: path, expected: schema.columns.count, got: index + 1)
+        }
+        let column = schema.columns[index]
+        try ParquetWriter.validate(values, for: column, rows: values.count, path: path)
+        switch ParquetWriter.encode(values, column: column, codec: codec, pageBytes: pageBytes, dictionaryLimit: dictionaryLimit) {
+        case let .success((chunk, bytes)):
+            return EncodedColumnChunk(column: column, codec: codec, rows: values.count, chunk: chunk, bytes: bytes)
+        case .failure(let issue as FormatIssue):
+            throw issue.parquetError(path: path, column: column.name)
+        case .failure(let error):
+            throw error as? ParquetError ?? .corrupt(path: path, column: column.name, detail: "\(error)")
         }
     }
 }

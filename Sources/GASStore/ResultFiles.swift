@@ -33,39 +33,52 @@ public enum ResultFiles {
 
     /// The same file from the compact outcome grid (detectors by name, then plan position), built
     /// one row group at a time: memory holds two row groups' columns, not a record per outcome.
-    /// The next row group's columns are gathered while the current one is encoded and written.
+    /// A row group holds one detector's outcomes of up to `rowGroupSize` consecutive positions, so
+    /// the columns that depend on the sample alone (ids, uri, dataset, label, …) are the same for
+    /// every detector that has all of them: encoded once and written for each. The next row group's
+    /// columns are gathered (and those encoded) while the current one is encoded and written.
     public static func writePredictions(path: String, runID: String, samples: [PlannedSample], grid: OutcomeGrid,
                                         metadata: [(String, String)]) throws {
+        try writePredictions(path: path, runID: runID, samples: samples, grid: grid, metadata: metadata, rowGroupSize: rowGroupSize)
+    }
+
+    static func writePredictions(path: String, runID: String, samples: [PlannedSample], grid: OutcomeGrid,
+                                 metadata: [(String, String)], rowGroupSize: Int) throws {
         let partial = path + ".partial"
         let writer = try ParquetWriter(path: partial, schema: predictionsSchema, codec: predictionsCodec, keyValueMetadata: metadata,
                                        createdBy: "gascli")
-        // The (detector, position) cells of each row group, in file order.
-        var d = 0, p = 0
-        func nextCells() -> [(d: Int, p: Int)]? {
-            var cells: [(d: Int, p: Int)] = []
-            cells.reserveCapacity(rowGroupSize)
-            while d < grid.detectors.count && !samples.isEmpty && cells.count < rowGroupSize {
-                if grid.has(detector: d, position: p) { cells.append((d, p)) }
-                p += 1
-                if p == samples.count { (d, p) = (d + 1, 0) }
-            }
-            return cells.isEmpty ? nil : cells
+        let sampleChunks = SampleColumnChunks(encoder: writer.columnEncoder(), shared: grid.detectors.count > 1)
+        let groups = grid.detectors.indices.flatMap { d in
+            stride(from: 0, to: samples.count, by: rowGroupSize).map { (d: d, range: $0..<min($0 + rowGroupSize, samples.count)) }
         }
-        var current = nextCells().map { predictionColumns($0, runID: runID, samples: samples, grid: grid) }
-        while let columns = current {
-            // The next group's columns on a thread of their own (the writer encodes on the dispatch
-            // pool's threads, which a nested parallel loop would leave it without).
-            let gathered = nextCells().map { cells in
-                GatheredColumns { predictionColumns(cells, runID: runID, samples: samples, grid: grid) }
+        var next = 0
+        /// The next row group with outcomes: its columns, gathered on a thread of their own (the
+        /// writer encodes on the dispatch pool's threads, which a nested parallel loop would leave it without).
+        func gatherNext() -> GatheredColumns? {
+            while next < groups.count {
+                let (d, range) = groups[next]
+                next += 1
+                let positions = range.filter { grid.has(detector: d, position: $0) }
+                if positions.isEmpty { continue }
+                let last = d == grid.detectors.count - 1
+                return GatheredColumns {
+                    try predictionColumns(detector: d, positions: positions, range: range, lastUse: last, runID: runID, samples: samples,
+                                          grid: grid, sampleChunks: sampleChunks)
+                }
             }
+            return nil
+        }
+        var current = gatherNext()
+        while let gathering = current {
+            let columns = try gathering.wait()
+            current = gatherNext()
             do {
                 try writer.writeRowGroup(columns)
             } catch {
-                _ = gathered?.wait()
+                _ = try? current?.wait()
                 throw error
             }
             FaultInjection.reach(.predictionsWriting)
-            current = gathered?.wait()
         }
         try writer.close()
         FaultInjection.reach(.predictionsBeforeRename)
@@ -73,26 +86,48 @@ public enum ResultFiles {
         FaultInjection.reach(.predictionsRenamed)
     }
 
-    /// One row group's columns of predictions.parquet.
-    static func predictionColumns(_ rows: [(d: Int, p: Int)], runID: String, samples: [PlannedSample], grid: OutcomeGrid) -> [ParquetColumnValues] {
+    /// One row group's columns of predictions.parquet: detector `d`'s outcomes at `positions`, all
+    /// in `range`. The sample columns come encoded from `sampleChunks` when `positions` is the whole range.
+    static func predictionColumns(detector d: Int, positions: [Int], range: Range<Int>, lastUse: Bool, runID: String,
+                                  samples: [PlannedSample], grid: OutcomeGrid, sampleChunks: SampleColumnChunks) throws -> [ParquetColumnInput] {
+        var columns: [ParquetColumnInput?] = Array(repeating: nil, count: predictionsSchema.columns.count)
+        if positions.count == range.count, let chunks = try sampleChunks.chunks(for: range, lastUse: lastUse, samples: samples, runID: runID) {
+            for (i, chunk) in zip(sampleColumnIndices, chunks) { columns[i] = .encoded(chunk) }
+        } else {
+            for (i, values) in zip(sampleColumnIndices, sampleColumns(positions, runID: runID, samples: samples)) { columns[i] = .values(values) }
+        }
+        for (i, values) in zip(outcomeColumnIndices, outcomeColumns(detector: d, positions: positions, grid: grid)) { columns[i] = .values(values) }
+        return columns.map { $0! }
+    }
+
+    /// predictions.parquet's columns that depend on the sample alone, and the others.
+    static let sampleColumnIndices = [0, 1, 2, 3, 5, 6, 7, 8, 9, 16]
+    static let outcomeColumnIndices = [4, 10, 11, 12, 13, 14, 15]
+
+    static func sampleColumns(_ positions: [Int], runID: String, samples: [PlannedSample]) -> [ParquetColumnValues] {
         [
-            .string(rows.map { _ in runID }),
-            .string(rows.map { samples[$0.p].id }),
-            .string(rows.map { samples[$0.p].uri }),
-            .string(rows.map { samples[$0.p].sha256 }),
-            .string(rows.map { grid.detectors[$0.d] }),
-            .string(rows.map { samples[$0.p].dataset }),
-            .string(rows.map { samples[$0.p].sourceKind.rawValue }),
-            .string(rows.map { samples[$0.p].mediaType.rawValue }),
-            .string(rows.map { samples[$0.p].modality.rawValue }),
-            .int32(rows.map { Int32(samples[$0.p].label) }),
-            .double(rows.map { grid.pAI(detector: $0.d, position: $0.p) }),
-            .int32(rows.map { grid.predicted[$0.d][$0.p] < 0 ? nil : Int32(grid.predicted[$0.d][$0.p]) }),
-            .string(rows.map { grid.status(detector: $0.d, position: $0.p)?.rawValue ?? "" }),
-            .string(rows.map { grid.error(detector: $0.d, position: $0.p) }),
-            .double(rows.map { grid.latencyMs[$0.d][$0.p] }),
-            .int32(rows.map { grid.batch[$0.d][$0.p] }),
-            .string(rows.map { samples[$0.p].sourceKind == .generator ? samples[$0.p].generatorFamily : nil }),
+            .string(positions.map { _ in runID }),
+            .string(positions.map { samples[$0].id }),
+            .string(positions.map { samples[$0].uri }),
+            .string(positions.map { samples[$0].sha256 }),
+            .string(positions.map { samples[$0].dataset }),
+            .string(positions.map { samples[$0].sourceKind.rawValue }),
+            .string(positions.map { samples[$0].mediaType.rawValue }),
+            .string(positions.map { samples[$0].modality.rawValue }),
+            .int32(positions.map { Int32(samples[$0].label) }),
+            .string(positions.map { samples[$0].sourceKind == .generator ? samples[$0].generatorFamily : nil }),
+        ]
+    }
+
+    static func outcomeColumns(detector d: Int, positions: [Int], grid: OutcomeGrid) -> [ParquetColumnValues] {
+        [
+            .string(positions.map { _ in grid.detectors[d] }),
+            .double(positions.map { grid.pAI(detector: d, position: $0) }),
+            .int32(positions.map { grid.predicted[d][$0] < 0 ? nil : Int32(grid.predicted[d][$0]) }),
+            .string(positions.map { grid.status(detector: d, position: $0)?.rawValue ?? "" }),
+            .string(positions.map { grid.error(detector: d, position: $0) }),
+            .double(positions.map { grid.latencyMs[d][$0] }),
+            .int32(positions.map { grid.batch[d][$0] }),
         ]
     }
 
@@ -170,20 +205,44 @@ public enum AtomicFile {
 }
 
 /// Columns gathered on a thread of their own while the caller writes the previous row group.
-private final class GatheredColumns: @unchecked Sendable {
+final class GatheredColumns: @unchecked Sendable {
     private let done = DispatchSemaphore(value: 0)
-    private var columns: [ParquetColumnValues] = []
+    private var columns: Result<[ParquetColumnInput], any Error> = .success([])
 
-    init(_ gather: @escaping @Sendable () -> [ParquetColumnValues]) {
+    init(_ gather: @escaping @Sendable () throws -> [ParquetColumnInput]) {
         Thread.detachNewThread { [self] in
-            columns = gather()
+            columns = Result { try gather() }
             done.signal()
         }
     }
 
     /// The columns, once gathered (call once).
-    func wait() -> [ParquetColumnValues] {
+    func wait() throws -> [ParquetColumnInput] {
         done.wait()
-        return columns
+        return try columns.get()
+    }
+}
+
+/// The encoded sample columns of each range of positions, kept from the first detector's row
+/// group of the range to the last one's. Used by one gathering thread at a time.
+final class SampleColumnChunks: @unchecked Sendable {
+    private let encoder: ParquetColumnEncoder
+    private let shared: Bool
+    private var byRange: [Int: [EncodedColumnChunk]] = [:]
+
+    /// `shared`: whether more than one detector's row groups will use them.
+    init(encoder: ParquetColumnEncoder, shared: Bool) {
+        self.encoder = encoder
+        self.shared = shared
+    }
+
+    /// The chunks of `range`, encoded on first use; nil when only one detector would use them.
+    func chunks(for range: Range<Int>, lastUse: Bool, samples: [PlannedSample], runID: String) throws -> [EncodedColumnChunk]? {
+        guard shared else { return nil }
+        let chunks = try byRange[range.lowerBound] ?? zip(ResultFiles.sampleColumnIndices, ResultFiles.sampleColumns(Array(range), runID: runID, samples: samples)).map {
+            try encoder.encode($1, at: $0)
+        }
+        byRange[range.lowerBound] = lastUse ? nil : chunks
+        return chunks
     }
 }

@@ -197,6 +197,66 @@ import Testing
         }
     }
 
+    /// Chunks encoded ahead (`ParquetColumnEncoder`) and written in several row groups give the
+    /// file written from the values, byte for byte, for every type and codec.
+    @Test(arguments: ParquetCodec.allCases.filter(\.isAvailable))
+    func chunksEncodedAheadWriteTheSameBytesAsValues(codec: ParquetCodec) throws {
+        try withTemporaryDirectory { dir in
+            let schema = ParquetSchema(columns: Samples.allColumns)
+            let shared = Samples.rowGroup(schema, rows: 300, seed: 4)
+            let groups = (0..<3).map { Samples.rowGroup(schema, rows: 300, seed: UInt64(10 + $0)) }
+            // Every other column is the same in the three row groups; the rest differ.
+            let rows = groups.map { group in group.indices.map { $0 % 2 == 0 ? shared[$0] : group[$0] } }
+            let plain = dir.appendingPathComponent("plain.parquet"), ahead = dir.appendingPathComponent("ahead.parquet")
+            let a = try ParquetWriter(path: plain.path, schema: schema, codec: codec)
+            for group in rows { try a.writeRowGroup(group) }
+            try a.close()
+            let b = try ParquetWriter(path: ahead.path, schema: schema, codec: codec)
+            let encoder = b.columnEncoder()
+            let chunks = try shared.indices.map { try encoder.encode(shared[$0], at: $0) }
+            for group in rows {
+                try b.writeRowGroup(group.indices.map { $0 % 2 == 0 ? .encoded(chunks[$0]) : .values(group[$0]) })
+            }
+            try b.close()
+            #expect(try readFile(plain) == readFile(ahead))
+            let reader = try ParquetReader(path: ahead.path)
+            #expect(reader.rowGroupCount == 3)
+            for (i, group) in rows.enumerated() { expectSameValues(try reader.readRowGroup(i), group) }
+        }
+    }
+
+    @Test func chunksEncodedAheadAreChecked() throws {
+        try withTemporaryDirectory { dir in
+            let path = dir.appendingPathComponent("c.parquet").path
+            let schema = ParquetSchema(columns: [ParquetColumn(name: "a", type: .int32), .string("b", optional: true)])
+            let writer = try ParquetWriter(path: path, schema: schema, codec: .snappy)
+            let encoder = writer.columnEncoder()
+            let a = try encoder.encode(.int32([1, 2]), at: 0)
+            #expect(a.rows == 2)
+            // Checked as values are: type, nulls in a required column, the column's place.
+            #expect(throws: ParquetError.typeMismatch(path: path, column: "a", expected: ".int32 (INT32)", got: "int64")) {
+                try encoder.encode(.int64([1]), at: 0)
+            }
+            #expect(throws: ParquetError.nullInRequiredColumn(path: path, column: "a", row: 0)) {
+                try encoder.encode(.int32([nil]), at: 0)
+            }
+            #expect(throws: ParquetError.columnCountMismatch(path: path, expected: 2, got: 3)) {
+                try encoder.encode(.int32([1]), at: 2)
+            }
+            // A chunk of another column, of another codec, or of another row count is refused.
+            #expect(throws: ParquetError.self) { try writer.writeRowGroup([.values(.int32([1, 2])), .encoded(a)]) }
+            let other = try ParquetWriter(path: dir.appendingPathComponent("o.parquet").path, schema: schema, codec: .gzip)
+            let gzip = try other.columnEncoder().encode(.int32([1, 2]), at: 0)
+            #expect(throws: ParquetError.self) { try writer.writeRowGroup([.encoded(gzip), .values(.string(["x", nil]))]) }
+            #expect(throws: ParquetError.rowCountMismatch(path: path, column: "b", expected: 2, got: 3)) {
+                try writer.writeRowGroup([.encoded(a), .values(.string(["x", nil, "z"]))])
+            }
+            try writer.writeRowGroup([.encoded(a), .values(.string(["x", nil]))])
+            try writer.close()
+            expectSameValues(try ParquetReader(path: path).readRowGroup(0), [.int32([1, 2]), .string(["x", nil])])
+        }
+    }
+
     @Test func unicodeIsStoredByteExact() throws {
         try withTemporaryDirectory { dir in
             // Canonically equivalent but byte-different strings must stay distinct in the dictionary.
