@@ -66,7 +66,8 @@ public enum DatasetInspection {
         }
         let chosen = limit.map { Array(listing.candidates.prefix($0)) } ?? listing.candidates
         do {
-            try SampleCollector.forEachBytes(of: chosen, dataset: entry.name, limits: archiveLimits) { _, candidate, result in
+            try SampleCollector.forEachBytes(of: chosen, dataset: entry.name, limits: archiveLimits) { index, result in
+                let candidate = chosen[index]
                 health.checked += 1
                 switch result {
                 case .failure(let problem):

@@ -70,22 +70,17 @@ public enum SampleCollector {
                     continue
                 }
                 usable += 1
-                // The dataset's samples are moved into the plan's list whole when none repeats an id
-                // already taken (copying a million samples one by one retained every string of each).
-                seen.reserveCapacity(seen.count + collected[i].samples.count)
-                let fresh = collected[i].samples.indices.map { isNew(collected[i].samples[$0].id) }
-                if !fresh.contains(false) {
-                    if samples.isEmpty {
-                        samples = collected[i].samples
-                        collected[i].samples = []  // the plan's list is the only owner: it grows by moving, not copying
-                        samples.reserveCapacity(samples.count + collected[(i + 1)...].reduce(0) { $0 + $1.samples.count })
-                    } else {
-                        samples.append(contentsOf: collected[i].samples)
-                    }
-                } else {
-                    for (j, isFresh) in fresh.enumerated() where isFresh { samples.append(collected[i].samples[j]) }
+                if samples.isEmpty {
+                    samples.reserveCapacity(collected[i...].reduce(0) { $0 + $1.samples.count })
                 }
-                collected[i].samples = []  // the plan's list holds them now
+                seen.reserveCapacity(seen.count + collected[i].samples.count)
+                // Each sample is moved out of the dataset's list into the plan's: copying a million
+                // samples retained every string of each, and freeing the copies released them again.
+                for j in collected[i].samples.indices {
+                    guard let sample = collected[i].samples[j].take() else { continue }
+                    if isNew(sample.id) { samples.append(sample) }
+                }
+                collected[i].samples = []
             }
             if usable == 0 && !unusable.isEmpty {
                 throw DataError.unreadable(path: matched.map(\.path).joined(separator: ", "),
@@ -182,7 +177,9 @@ public enum SampleCollector {
     /// What one dataset of a real source gave: its samples in chosen order, or why it could not
     /// be used at all, and the notes about its files.
     struct DatasetCollection: Sendable {
-        var samples: [PlannedSample] = []
+        /// In the dataset's sampled order; nil where a candidate gave no sample. Optional so the
+        /// plan can move each one out (`take()`) instead of copying it.
+        var samples: [PlannedSample?] = []
         var unusable: String?
         var warnings: [String] = []
 
@@ -223,18 +220,20 @@ public enum SampleCollector {
         var stored = [PlannedSample?](repeating: nil, count: chosen.count)
         var validated = ValidationCache()
         var done = 0
-        try forEachBytes(of: chosen, dataset: entry.name, limits: archiveLimits) { index, candidate, bytes in
+        let label = "reading \(entry.name)"
+        try forEachBytes(of: chosen, dataset: entry.name, limits: archiveLimits) { index, bytes in
             done += 1
-            progress("reading \(entry.name)", done, chosen.count)
-            stored[index] = try storeCandidate(bytes: bytes, candidate: candidate, entry: entry, roundSeed: spec.round.seed,
+            progress(label, done, chosen.count)
+            stored[index] = try storeCandidate(bytes: bytes, candidate: chosen[index], entry: entry, roundSeed: spec.round.seed,
                                                store: store, imageLimits: imageLimits, validated: &validated)
         }
-        result.samples = stored.compactMap { $0 }
+        result.samples = stored  // a reader that could not be stored leaves nil
         return result
     }
 
     public static func sampleID(uri: String, sha256: String) -> String {
-        String(MediaStore.sha256Hex(Array("\(uri)\n\(sha256)".utf8)).prefix(24))
+        // Hex is ASCII: the first 24 bytes are the first 24 characters, without walking characters.
+        String(decoding: MediaStore.sha256Hex(Array("\(uri)\n\(sha256)".utf8)).utf8.prefix(24), as: UTF8.self)
     }
 
     /// Stores a candidate's bytes and makes its sample. `bytes` is `.failure` when they could not be
@@ -313,17 +312,23 @@ public enum SampleCollector {
     /// no more than one archive member or row group is held at once. Order: files, archives, Parquet.
     /// `body` gets each candidate's index in `chosen` with it.
     static func forEachBytes(of chosen: [Candidate], dataset: String, limits: ArchiveLimits,
-                             _ body: (Int, Candidate, Result<[UInt8], ListingProblem>) throws -> Void) throws {
+                             _ body: (Int, Result<[UInt8], ListingProblem>) throws -> Void) throws {
         var byArchive: [String: [String: Int]] = [:]  // archive -> member -> index
         var cells: [Int] = []
-        for (index, candidate) in chosen.enumerated() {
-            switch candidate.locator {
+        for index in chosen.indices {
+            // By index, not by copy: a copy of a candidate retains its strings, which the candidates
+            // of one file share, and two threads collect datasets at once.
+            if chosen[index].locator.isParquetCell {
+                cells.append(index)
+                continue
+            }
+            switch chosen[index].locator {
             case let .file(path):
-                try body(index, candidate, .success(try readFile(path)))
+                try body(index, .success(try readFile(path)))
             case let .archiveMember(archive, member):
                 byArchive[archive, default: [:]][member] = index
             case .parquetCell:
-                cells.append(index)
+                break
             }
         }
         for (archive, members) in byArchive.sorted(by: { $0.key < $1.key }) {
@@ -331,7 +336,7 @@ public enum SampleCollector {
                 let reader = try ArchiveReader(path: archive, limits: limits)
                 try reader.forEachEntry { entry, readData in
                     guard entry.kind == .regular, let index = members[entry.path] else { return }
-                    try body(index, chosen[index], .success(try readData()))
+                    try body(index, .success(try readData()))
                 }
             } catch let error as MediaError {
                 throw DataError.unsafeArchive(dataset: dataset, reason: error.description)
@@ -343,8 +348,8 @@ public enum SampleCollector {
     /// The chosen candidates' bytes in memory (small datasets and tests).
     static func readBytes(of chosen: [Candidate], dataset: String, limits: ArchiveLimits) throws -> [String: [UInt8]] {
         var result: [String: [UInt8]] = [:]
-        try forEachBytes(of: chosen, dataset: dataset, limits: limits) { _, candidate, bytes in
-            if case .success(let b) = bytes { result[candidate.uri] = b }
+        try forEachBytes(of: chosen, dataset: dataset, limits: limits) { index, bytes in
+            if case .success(let b) = bytes { result[chosen[index].uri] = b }
         }
         return result
     }
