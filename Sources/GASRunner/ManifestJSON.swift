@@ -185,24 +185,10 @@ extension RunPlan {
     /// Writes the canonical JSON to `path` (beside it, then renamed into place) and returns its sha256.
     public func writeCanonicalJSON(to path: String) throws -> String {
         let partial = path + ".partial"
-        guard FileManager.default.createFile(atPath: partial, contents: nil), let handle = FileHandle(forWritingAtPath: partial) else {
-            throw RunnerError.outputs(path: partial, reason: "cannot create the file")
-        }
-        var hasher = SHA256()
-        do {
-            try ManifestJSON.write(self) { chunk in
-                hasher.update(bufferPointer: chunk)
-                try handle.write(contentsOf: Data(chunk))
-            }
-            try handle.close()
-        } catch {
-            try? handle.close()
-            try? FileManager.default.removeItem(atPath: partial)
-            throw error
-        }
+        let hash = try manifestHash(writingTo: partial, onAllCores: false)
         guard rename(partial, path) == 0 else {
             throw RunnerError.outputs(path: path, reason: "cannot move \(partial) into place: \(String(cString: strerror(errno)))")
         }
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        return hash
     }
 }

@@ -19,6 +19,9 @@ public enum RoundPlanner {
         var recordedProgress: BackgroundValue<RecordedProgress?>?
         /// The samples' `ExecutionOrder` when it came with reading them.
         var executionOrder: [Int]?
+        /// With `draftManifest`: the plan's manifest.json, written while it was hashed, in the
+        /// outputs folder for the runner to move into the run directory (`ManifestDraft`).
+        var manifestDraft: String?
     }
 
     /// What a reused run had committed when its plan was read, and the ledger's newest outcome row
@@ -37,8 +40,9 @@ public enum RoundPlanner {
     /// store: read from the generator store). A live source without media plans no samples.
     /// `reuse`: a run directory whose recorded plan is taken when the inputs' fingerprint equals
     /// the one recorded there (`PlanInputs`); otherwise the round is planned from the data.
+    /// `draftManifest`: the manifest is also written to a file while it is hashed (`Planned.manifestDraft`).
     public static func plan(_ loaded: LoadedSpec, outputsOverride: String? = nil, observer: any RunObserver = SilentObserver(),
-                            generatorMedia: [Int: [GeneratorMedia]]? = nil, reuse: String? = nil) throws -> Planned {
+                            generatorMedia: [Int: [GeneratorMedia]]? = nil, reuse: String? = nil, draftManifest: Bool = false) throws -> Planned {
         let spec = loaded.spec
         let catalog = try CatalogLoader.load(paths: spec.catalogs.map { loaded.resolve($0) })
         let outputs = outputsDirectory(loaded, outputsOverride: outputsOverride)
@@ -83,7 +87,15 @@ public enum RoundPlanner {
         if !report.skippedDatasets.isEmpty { plan.skippedDatasets = report.skippedDatasets }
         let warnings = (loaded.warnings + catalog.warnings).map(\.description) + planWarnings + report.warnings
             + report.skippedDatasets.map { "skipped dataset '\($0.name)': \($0.reason)" }
-        return Planned(plan: plan, manifestHash: try plan.manifestHash(), outputs: outputs, warnings: warnings, inputsFingerprint: fingerprint)
+        guard draftManifest else {
+            return Planned(plan: plan, manifestHash: try plan.manifestHash(), outputs: outputs, warnings: warnings, inputsFingerprint: fingerprint)
+        }
+        ManifestDraft.removeAbandoned(in: outputs)
+        let draft = ManifestDraft.path(in: outputs)
+        var planned = Planned(plan: plan, manifestHash: try plan.manifestHash(writingTo: draft), outputs: outputs, warnings: warnings,
+                              inputsFingerprint: fingerprint)
+        planned.manifestDraft = draft
+        return planned
     }
 
     /// The plan recorded in `directory` when its inputs had this fingerprint: samples from the
@@ -116,5 +128,27 @@ public enum RoundPlanner {
                            detectors: detectors, skippedDatasets: inputs.skippedDatasets)
         return Planned(plan: plan, manifestHash: inputs.manifestHash, outputs: outputs, warnings: inputs.warnings,
                        inputsFingerprint: fingerprint, reusedFrom: directory, recordedProgress: progress, executionOrder: order)
+    }
+}
+
+/// A manifest.json written while its plan was hashed, before the run directory (named after the
+/// hash) exists: a hidden file of the outputs folder named after the process, moved into the run
+/// directory by the runner. One left by a process that was killed is removed by the next plan.
+enum ManifestDraft {
+    static let prefix = ".manifest-draft-"
+
+    static func path(in outputs: String) -> String {
+        (outputs as NSString).appendingPathComponent("\(prefix)\(getpid()).json")
+    }
+
+    /// Drafts of processes that are no longer running.
+    static func removeAbandoned(in outputs: String) {
+        let fm = FileManager.default
+        for name in (try? fm.contentsOfDirectory(atPath: outputs)) ?? [] where name.hasPrefix(prefix) && name.hasSuffix(".json") {
+            guard let pid = Int32(name.dropFirst(prefix.count).dropLast(".json".count)) else { continue }
+            if pid != getpid() && kill(pid, 0) != 0 && errno == ESRCH {
+                try? fm.removeItem(atPath: (outputs as NSString).appendingPathComponent(name))
+            }
+        }
     }
 }

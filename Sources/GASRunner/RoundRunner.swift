@@ -100,7 +100,10 @@ public enum RoundRunner {
         }
         let early = reuse == nil ? nil : startPreload()
         let planned = try RoundPlanner.plan(loaded, outputsOverride: options.outputDirectory, observer: observer,
-                                            generatorMedia: snapshots.isEmpty ? nil : snapshots.mapValues(\.media), reuse: reuse)
+                                            generatorMedia: snapshots.isEmpty ? nil : snapshots.mapValues(\.media), reuse: reuse,
+                                            draftManifest: true)
+        // Moved into the run directory once it is known; whatever happens before, not left behind.
+        defer { if let draft = planned.manifestDraft { try? FileManager.default.removeItem(atPath: draft) } }
         let preloading = early ?? startPreload()
         if let from = planned.reusedFrom {
             observer.handle(.note("plan of \((from as NSString).lastPathComponent) reused: spec, catalogs, dataset files and detectors are unchanged since it was planned (--replan reads the data again)"))
@@ -162,12 +165,14 @@ public enum RoundRunner {
         } else {
             ledger = try RunLedger(path: file("run.sqlite"))
         }
-        // On disk before the run is recorded, so a recorded run always has its manifest: written on
-        // another thread while the samples are recorded, and waited for before their commit. A
-        // process joining a shared run on another machine writes its own copy (the same bytes: same hash).
+        // On disk before the run is recorded, so a recorded run always has its manifest: the copy
+        // written while the plan was hashed, moved here, or else written on another thread while
+        // the samples are recorded, and waited for before their commit. A process joining a shared
+        // run on another machine writes its own copy (the same bytes: same hash).
         let fm = FileManager.default
         let manifestPath = file("manifest.json")
-        let manifestWrite = fm.fileExists(atPath: manifestPath) ? nil
+        let moved = !fm.fileExists(atPath: manifestPath) && planned.manifestDraft.map { rename($0, manifestPath) == 0 } ?? false
+        let manifestWrite = moved || fm.fileExists(atPath: manifestPath) ? nil
             : BackgroundValue { Result<Void, any Error> { _ = try plan.writeCanonicalJSON(to: manifestPath) } }
         func manifestOnDisk() throws { try manifestWrite?.take()?.get() }  // once: later calls find it taken
         if !fm.fileExists(atPath: file("spec.yaml")) { try AtomicFile.write(Data(loaded.text.utf8), to: file("spec.yaml")) }

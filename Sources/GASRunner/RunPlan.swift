@@ -64,6 +64,27 @@ public struct RunPlan: Codable, Sendable {
         try ManifestJSON.write(self, onAllCores: true) { hasher.update(bufferPointer: $0) }
         return hasher.finalize().map { String(format: "%02x", $0) }.joined()
     }
+
+    /// The same hash, the JSON also written to `path` as it is hashed (the file is removed if
+    /// that fails): the manifest is serialised once, not again for the file.
+    public func manifestHash(writingTo path: String, onAllCores: Bool = true) throws -> String {
+        guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
+            throw RunnerError.outputs(path: path, reason: "cannot create the file")
+        }
+        var hasher = SHA256()
+        do {
+            try ManifestJSON.write(self, onAllCores: onAllCores) { chunk in
+                hasher.update(bufferPointer: chunk)
+                try handle.write(contentsOf: Data(chunk))
+            }
+            try handle.close()
+        } catch {
+            try? handle.close()
+            try? FileManager.default.removeItem(atPath: path)
+            throw error
+        }
+        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+    }
 }
 
 public enum ToolInfo {

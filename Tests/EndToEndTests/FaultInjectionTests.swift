@@ -122,6 +122,9 @@ import GASTestSupport
             #expect(!rerun.signaled && rerun.status == 0, "\(label): rerun failed: \(rerun.stderr)")
             let dirs = ResumeTests.runDirectories(outputs)
             #expect(dirs.count == 1, "\(label): one run directory, continued: \(dirs)")
+            // A manifest written while hashing and left by the killed process is removed by the rerun.
+            let drafts = (try? FileManager.default.contentsOfDirectory(atPath: outputs))?.filter { $0.hasPrefix(".manifest-draft-") }
+            #expect(drafts == [], "\(label): manifest drafts left in the outputs folder: \(drafts ?? [])")
             let got = try TestSupport.python(Self.digest, [outputs + "/" + (dirs.first ?? "")])
             #expect(got.status == 0, "\(label): \(got.stderr)")
             #expect(got.stdout == expected.stdout, "\(label): the rerun differs from the uninterrupted run")

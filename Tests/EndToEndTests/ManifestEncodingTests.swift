@@ -51,6 +51,9 @@ import Testing
                 let written = try plan.writeCanonicalJSON(to: dir + "/manifest.json")
                 #expect(hash == written)
                 #expect(FileManager.default.contents(atPath: dir + "/manifest.json") == expected)
+                // The draft the runner moves into the run directory: written on all cores while hashed.
+                #expect(try plan.manifestHash(writingTo: dir + "/draft.json") == hash)
+                #expect(FileManager.default.contents(atPath: dir + "/draft.json") == expected)
             }
         }
     }

@@ -25,6 +25,8 @@ import GASTestSupport
         for f in ["run.sqlite", "predictions.parquet", "metrics.parquet", "results.json", "manifest.json", "spec.yaml"] {
             #expect(FileManager.default.fileExists(atPath: runDir + "/" + f), "missing \(f)")
         }
+        // The manifest written while the plan was hashed was moved into the run, not left beside it.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: out).filter { $0.hasPrefix(".manifest-draft-") } == [])
 
         // Every value of both Parquet files, read by pyarrow and by DuckDB, equals the SQLite rows.
         let check = """
