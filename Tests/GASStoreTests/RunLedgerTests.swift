@@ -149,6 +149,49 @@ import GASTestSupport
         #expect(try ledger.queue.read { db in try Int.fetchOne(db, sql: "PRAGMA page_size") } == 4096, "an existing file keeps its page size")
     }
 
+    /// A ledger of the v3 layout (outcomes keyed by run id first) holding two runs moves every
+    /// outcome into the table keyed by sample id first; each run reads back its own outcomes in
+    /// sample-id order, and a pair already there is still committed only once.
+    @Test func outcomesKeyedByRunFirstMigrateToSampleFirst() throws {
+        let path = try TestSupport.temporaryDirectory("v3-layout") + "/run.sqlite"
+        let queue = try DatabaseQueue(path: path)
+        try LedgerSchema.migrator.migrate(queue, upTo: "v3-samples-outcomes-without-rowid")
+        func outcome(_ run: String, _ i: Int) -> DetectorOutcome {
+            DetectorOutcome(sampleID: "s\(i)", detector: "d", status: .ok, probs: [Double(i) / 4], pAI: Double(i) / 4,
+                            predicted: i > 1 ? 1 : 0, latencyMs: Double(i), batch: run == "r1" ? 1 : 2)
+        }
+        try queue.write { db in
+            for run in ["r1", "r2"] {
+                try db.execute(sql: "INSERT INTO runs VALUES (?, 't', '/s.yaml', 'version: 1', '{}', 'h', '0', 34, 'now', NULL, 'interrupted')",
+                               arguments: [run])
+                for i in [2, 0, 1, 3] {
+                    let s = sample(i)
+                    try db.execute(sql: "INSERT INTO samples VALUES (?, ?, ?, ?, ?, ?, ?, 'real', ?, 'image', ?, ?, 'png', ?, ?, NULL)",
+                                   arguments: [run, i, s.id, s.uri, s.sha256, s.byteCount, s.dataset, s.mediaType.rawValue, s.label,
+                                               Int64(bitPattern: s.seed), s.mediaPath, s.skipReason])
+                    let o = outcome(run, i)
+                    try db.execute(sql: "INSERT INTO outcomes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                   arguments: [run, o.sampleID, o.detector, o.status.rawValue, o.probs.map(RunLedger.jsonArray), o.pAI,
+                                               o.predicted, o.error, o.latencyMs, o.batch])
+                }
+                try db.execute(sql: "INSERT INTO detectors VALUES (?, 'd', 'builtin', '{}', NULL)", arguments: [run])
+            }
+            try db.execute(sql: "UPDATE outcome_commits SET count = 8")
+        }
+        let ledger = try RunLedger(path: path)
+        let table = try ledger.queue.read { db in try String.fetchOne(db, sql: "SELECT sql FROM sqlite_master WHERE name = 'outcomes'") }
+        #expect(table?.contains("PRIMARY KEY (sample_id, run_id, detector)") == true, "\(table ?? "no outcomes table")")
+        for run in ["r1", "r2"] {
+            #expect(try ledger.outcomes(runID: run) == (0..<4).map { outcome(run, $0) })
+            #expect(try ledger.count("outcomes", runID: run) == 4)
+        }
+        #expect(try ledger.outcomeWatermark() == 8)
+        try ledger.commit(runID: "r2", outcomes: [DetectorOutcome(sampleID: "s1", detector: "d", status: .error, error: "late")])
+        #expect(try ledger.outcomes(runID: "r2")[1] == outcome("r2", 1))
+        #expect(try ledger.lastBatch(runID: "r1") == ["d": 1])
+        #expect(try ledger.lastBatch(runID: "r2") == ["d": 2])
+    }
+
     /// A samples table whose positions have a gap is refused, naming the problem.
     @Test func samplesWithAPositionGapAreReportedAsCorrupt() throws {
         let (ledger, _) = try ledger()
