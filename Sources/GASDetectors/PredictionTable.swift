@@ -132,6 +132,10 @@ public struct PredictionTable: Sendable {
 public struct PredictionTables {
     private var ids = ByteKeyIndex()
     private var tables: [PredictionTable]
+    /// The id of the row before: checked (with the one after it) before the id is hashed. A file
+    /// written detector by detector names the ids again in the order the first detector did, one
+    /// written sample by sample names an id once per detector in a row.
+    private var lastID = -1
 
     /// `count` empty tables; `ids`: how many distinct ids (and entries per table) to expect.
     public init(count: Int, ids expected: Int = 0) {
@@ -142,7 +146,15 @@ public struct PredictionTables {
 
     /// Adds `probability` for the id to table `table`; false (nothing changed) when that table has it already.
     public mutating func insert(bytes: UnsafeBufferPointer<UInt8>, probability: Double, into table: Int) -> Bool {
-        let id = ids.insert(bytes).id
+        let id: Int
+        if lastID + 1 < ids.count && ids.key(lastID + 1, equals: bytes) {
+            id = lastID + 1
+        } else if lastID >= 0 && ids.key(lastID, equals: bytes) {
+            id = lastID
+        } else {
+            id = ids.insert(bytes).id
+        }
+        lastID = id
         return tables[table].insert(id: id, probability: probability)
     }
 

@@ -48,6 +48,35 @@ import Testing
         #expect(done[1].probabilities(for: "a") == nil && done[0].probabilities(for: "a") == [0.1])
     }
 
+    /// Rows in any order (detector by detector with rows missing here and there, sample by sample,
+    /// shuffled; ids that are prefixes of others, repeated rows) give the tables a dictionary gives:
+    /// the guess of the row's id from the row before never stands in for the id itself.
+    @Test func rowsInAnyOrderGiveTheSameTables() {
+        let ids = (0..<300).map { i in i % 50 == 0 ? "p\(i / 50)" : i % 50 == 1 ? "p\((i - 1) / 50)x" : String(format: "%06x", (i &* 2_654_435_761) & 0xFF_FFFF) }
+        var rows: [(id: String, table: Int, p: Double)] = []
+        for t in 0..<3 {
+            for (i, id) in ids.enumerated() where (i + t) % 37 != 0 { rows.append((id, t, Double(i * 3 + t) / 1000)) }
+        }
+        rows.append((ids[5], 1, 0.999))  // a second row for a pair: refused, as by a dictionary
+        let bySample = ids.indices.flatMap { i in rows.filter { $0.id == ids[i] } }
+        var random = SystemRandomNumberGenerator()
+        for (name, order) in [("by detector", rows), ("by sample", bySample), ("shuffled", rows.shuffled(using: &random))] {
+            var tables = PredictionTables(count: 3, ids: 10)
+            var reference = [[String: Double]](repeating: [:], count: 3)
+            for row in order {
+                var id = row.id
+                let inserted = id.withUTF8 { tables.insert(bytes: $0, probability: row.p, into: row.table) }
+                #expect(inserted == (reference[row.table][row.id] == nil), "\(name): \(row)")
+                if reference[row.table][row.id] == nil { reference[row.table][row.id] = row.p }
+            }
+            let done = tables.finished()
+            for t in 0..<3 {
+                #expect(done[t].count == reference[t].count, "\(name)")
+                for id in ids { #expect(done[t].probabilities(for: id) == reference[t][id].map { [$0] }, "\(name): \(id) in table \(t)") }
+            }
+        }
+    }
+
     /// Tables of one file answer the same through the cursor, whatever order the ids are asked in.
     @Test func lookupsWithACursorAnswerAsPlainLookups() {
         var tables = PredictionTables(count: 2, ids: 100)
