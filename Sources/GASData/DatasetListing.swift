@@ -10,32 +10,6 @@ public enum MediaLocator: Sendable, Hashable {
     /// One cell of a Parquet file: `row` is the row's index within row group `rowGroup`;
     /// `column` is the dotted leaf name; `base64` when the leaf is text holding base64 media.
     case parquetCell(file: String, rowGroup: Int, row: Int, column: String, base64: Bool)
-
-    // What planning asks of a Parquet cell per sample, read without copying its strings.
-    var isParquetCell: Bool {
-        if case .parquetCell = self { return true }
-        return false
-    }
-
-    var parquetRowGroup: Int? {
-        if case .parquetCell(_, let group, _, _, _) = self { return group }
-        return nil
-    }
-
-    var parquetRow: (row: Int, base64: Bool)? {
-        if case .parquetCell(_, _, let row, _, let base64) = self { return (row, base64) }
-        return nil
-    }
-
-    var parquetColumn: String? {
-        if case .parquetCell(_, _, _, let column, _) = self { return column }
-        return nil
-    }
-
-    static func sameParquetFile(_ a: MediaLocator, _ b: MediaLocator) -> Bool {
-        guard case .parquetCell(let x, _, _, _, _) = a, case .parquetCell(let y, _, _, _, _) = b else { return false }
-        return x == y
-    }
 }
 
 /// A file that could become a sample, before any bytes are read.

@@ -217,25 +217,13 @@ public enum ParquetSource {
 
     /// Reads the chosen cells, one row group of one file at a time, handing each cell's bytes to `body`.
     /// A cell that cannot be read becomes `.failure` with the reason; a file that cannot be opened
-    /// fails all of its cells.
-    /// The cells `chosen[indices]`, one row group read at a time; `body` gets each index with its candidate.
-    /// The bytes of the Parquet cells `chosen[indices]`, read a row group at a time. Candidates are
-    /// read in place (their strings are shared by every cell of a file, so copies would contend).
+    /// fails all of its cells. `body` gets the index in `chosen` of each cell.
     static func readCells(_ indices: [Int], of chosen: [Candidate], _ body: (Int, Result<[UInt8], ListingProblem>) throws -> Void) throws {
         var byFile: [String: [Int: [Int]]] = [:]
-        var run: (first: Int, cells: [Int: [Int]])?  // consecutive cells of one file
-        func endRun() {
-            guard let (first, groups) = run, case let .parquetCell(file, _, _, _, _) = chosen[first].locator else { return }
-            byFile[file, default: [:]].merge(groups) { $0 + $1 }
-            run = nil
-        }
         for i in indices {
-            guard let group = chosen[i].locator.parquetRowGroup else { continue }
-            if let first = run?.first, !MediaLocator.sameParquetFile(chosen[first].locator, chosen[i].locator) { endRun() }
-            if run == nil { run = (i, [:]) }
-            run?.cells[group, default: []].append(i)
+            guard case let .parquetCell(file, group, _, _, _) = chosen[i].locator else { continue }
+            byFile[file, default: [:]][group, default: []].append(i)
         }
-        endRun()
         for (file, groups) in byFile.sorted(by: { $0.key < $1.key }) {
             let reader: ParquetReader
             do {
@@ -258,10 +246,8 @@ public enum ParquetSource {
                 }
                 let byLeaf = Dictionary(uniqueKeysWithValues: zip(leaves, values))
                 for i in cells {
-                    // One media column (the common case): no lookup by name per cell.
-                    guard let (row, base64) = chosen[i].locator.parquetRow,
-                          let v = values.count == 1 ? values.first : chosen[i].locator.parquetColumn.flatMap({ byLeaf[$0] }) else { continue }
-                    try body(i, cell(v, row: row, column: leaves.count == 1 ? leaves[0] : chosen[i].locator.parquetColumn ?? "", base64: base64, file: file))
+                    guard case let .parquetCell(_, _, row, column, base64) = chosen[i].locator, let v = byLeaf[column] else { continue }
+                    try body(i, cell(v, row: row, column: column, base64: base64, file: file))
                 }
             }
         }

@@ -316,19 +316,13 @@ public enum SampleCollector {
         var byArchive: [String: [String: Int]] = [:]  // archive -> member -> index
         var cells: [Int] = []
         for index in chosen.indices {
-            // By index, not by copy: a copy of a candidate retains its strings, which the candidates
-            // of one file share, and two threads collect datasets at once.
-            if chosen[index].locator.isParquetCell {
-                cells.append(index)
-                continue
-            }
             switch chosen[index].locator {
             case let .file(path):
                 try body(index, .success(try readFile(path)))
             case let .archiveMember(archive, member):
                 byArchive[archive, default: [:]][member] = index
             case .parquetCell:
-                break
+                cells.append(index)
             }
         }
         for (archive, members) in byArchive.sorted(by: { $0.key < $1.key }) {

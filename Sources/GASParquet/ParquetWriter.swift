@@ -139,7 +139,7 @@ public final class ParquetWriter {
     }
 
     static func encode(_ values: ParquetColumnValues, column: ParquetColumn, codec: ParquetCodec, pageBytes: Int,
-                               dictionaryLimit: Int) -> Result<(ColumnChunk, [UInt8]), any Error> {
+                       dictionaryLimit: Int) -> Result<(ColumnChunk, [UInt8]), any Error> {
         let buffer = ChunkBuffer()
         var writer = ColumnChunkWriter(column: column, codec: codec, sink: buffer, pageBytes: pageBytes, dictionaryLimit: dictionaryLimit)
         return Result { (try writer.write(values), buffer.bytes) }
