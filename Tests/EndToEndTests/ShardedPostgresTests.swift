@@ -101,7 +101,7 @@ struct ShardedPostgresTests {
         try TestSupport.requirePythonModules(["pyarrow"])
         let server = try LocalPostgres.shared()
         let database = try server.createDatabase()
-        let f = try Self.round("pgkilled", slowSeconds: 0.4)
+        let f = try Self.round("pgkilled", slowSeconds: 1.0)  // 4 slow batches: seconds between the first commit and the last, even under load
         let id = "t-pgkilled"
         var r = try Gascli.run(["run", "spec.yaml", "--output", f.path("single"), "--run-id", id, "--quiet"], cwd: f.root)
         #expect(r.status == 0, "\(r.stderr)")
