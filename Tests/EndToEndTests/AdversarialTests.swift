@@ -185,9 +185,10 @@ struct AdversarialTests {
         first.standardOutput = FileHandle.nullDevice
         first.standardError = FileHandle.nullDevice
         try first.run()
-        // Kill -9 once some outcomes are committed (the collection is over by then).
+        // Kill -9 once some outcomes are committed (the collection is over by then). Up to 2 minutes:
+        // under the full suite's load the live collection alone can take most of a 30 s window.
         var killed = false
-        for _ in 0..<600 {
+        for _ in 0..<2400 {
             if let dir = ResumeTests.runDirectories(f.path("runs")).first,
                let ledger = try? RunLedger(path: f.path("runs/\(dir)/run.sqlite"), create: false, readOnly: true),
                let id = try? ledger.runIDs().first, (try? ledger.count("outcomes", runID: id)) ?? 0 >= 1 {
