@@ -169,6 +169,8 @@ public enum RoundRunner {
         // written while the plan was hashed, moved here, or else written on another thread while
         // the samples are recorded, and waited for before their commit. A process joining a shared
         // run on another machine writes its own copy (the same bytes: same hash).
+        // The order the samples are recorded in and go to the detectors in, sorted once.
+        let executionOrder = planned.executionOrder ?? ExecutionOrder.positions(of: plan.samples)
         let fm = FileManager.default
         let manifestPath = file("manifest.json")
         let moved = !fm.fileExists(atPath: manifestPath) && planned.manifestDraft.map { rename($0, manifestPath) == 0 } ?? false
@@ -190,7 +192,8 @@ public enum RoundRunner {
         let opened: OpenedRun
         do {
             if let sqlite = ledger as? RunLedger {
-                opened = try sqlite.openRun(record, samples: plan.samples, detectors: detectorRecords, beforeCommit: manifestOnDisk)
+                opened = try sqlite.openRun(record, samples: plan.samples, detectors: detectorRecords, executionOrder: executionOrder,
+                                            beforeCommit: manifestOnDisk)
             } else {
                 try manifestOnDisk()
                 opened = try await ledger.openRun(record, samples: plan.samples, detectors: detectorRecords)
@@ -264,7 +267,7 @@ public enum RoundRunner {
         do {
             try await RoundExecutor.run(jobs: jobs, samples: plan.samples, store: store, ledger: ledger, runID: runID,
                                         committed: committed, lastBatch: lastBatch, observer: observer,
-                                        shouldStop: options.shouldStop, executionOrder: planned.executionOrder, recorder: recorder)
+                                        shouldStop: options.shouldStop, executionOrder: executionOrder, recorder: recorder)
         } catch RunnerError.stopped {
             try? await ledger.finishRun(id: runID, status: "interrupted", finishedAt: timestamp(Date()))
             throw RunnerError.stopped

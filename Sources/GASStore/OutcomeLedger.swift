@@ -82,7 +82,8 @@ extension RunLedger: OutcomeLedger {
 
     /// `beforeCommit` runs when a new run's rows are written and before they are committed (the
     /// runner waits there for the run's manifest file, written meanwhile on another thread).
-    public func openRun(_ run: RunRecord, samples: [PlannedSample], detectors: [DetectorRecord],
+    /// `executionOrder`: the samples' `ExecutionOrder` when the caller has it already.
+    public func openRun(_ run: RunRecord, samples: [PlannedSample], detectors: [DetectorRecord], executionOrder: [Int]? = nil,
                         beforeCommit: () throws -> Void) throws -> OpenedRun {
         if let existing = try self.run(id: run.id) {
             guard existing.manifestHash == run.manifestHash else {
@@ -90,7 +91,7 @@ extension RunLedger: OutcomeLedger {
             }
             return .existing(existing)
         }
-        try createRun(run, samples: samples, detectors: detectors, beforeCommit: beforeCommit)
+        try createRun(run, samples: samples, detectors: detectors, executionOrder: executionOrder, beforeCommit: beforeCommit)
         return .created
     }
 }

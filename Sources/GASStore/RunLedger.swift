@@ -260,7 +260,9 @@ public final class RunLedger: Sendable {
         return ConfidenceInterval(lower: lower, upper: upper)
     }
 
-    public func createRun(_ run: RunRecord, samples: [PlannedSample], detectors: [DetectorRecord], beforeCommit: () throws -> Void = {}) throws {
+    /// `executionOrder`: the samples' `ExecutionOrder` (the order their rows are inserted in), when the caller has it.
+    public func createRun(_ run: RunRecord, samples: [PlannedSample], detectors: [DetectorRecord], executionOrder: [Int]? = nil,
+                          beforeCommit: () throws -> Void = {}) throws {
         try queue.writeWithoutTransaction { db in
             // The first run of a new ledger is written through a rollback journal: pages new to the
             // file are not journaled there, so the sample rows are written once instead of into the
@@ -269,7 +271,7 @@ public final class RunLedger: Sendable {
             let bulk = try !Self.holdsRuns(db) && Self.journalMode(db, "DELETE") == "delete"
             defer { if bulk { _ = try? Self.journalMode(db, "WAL") } }
             try db.inTransaction {
-                try insertRun(run, samples: samples, detectors: detectors, db: db)
+                try insertRun(run, samples: samples, order: executionOrder ?? ExecutionOrder.positions(of: samples), detectors: detectors, db: db)
                 try beforeCommit()
                 return .commit
             }
@@ -287,13 +289,13 @@ public final class RunLedger: Sendable {
         (try String.fetchOne(db, sql: "PRAGMA journal_mode = \(mode)") ?? "").lowercased()
     }
 
-    private func insertRun(_ run: RunRecord, samples: [PlannedSample], detectors: [DetectorRecord], db: Database) throws {
+    private func insertRun(_ run: RunRecord, samples: [PlannedSample], order: [Int], detectors: [DetectorRecord], db: Database) throws {
         try db.execute(sql: """
             INSERT INTO runs (id, round_name, spec_path, spec_text, resolved_spec_json, manifest_hash, tool_version, seed, started_at, finished_at, status)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, arguments: [run.id, run.roundName, run.specPath, run.specText, run.resolvedSpecJSON, run.manifestHash,
                              run.toolVersion, Int64(bitPattern: run.seed), run.startedAt, run.finishedAt, run.status])
-        try insertSamples(samples, runID: run.id, db: db)
+        try insertSamples(samples, order: order, runID: run.id, db: db)
         for d in detectors {
             try db.execute(sql: "INSERT INTO detectors (run_id, name, adapter, config_json, artifact_sha256) VALUES (?, ?, ?, ?, ?)",
                            arguments: [run.id, d.name, d.adapter, d.configJSON, d.artifactSHA256])
@@ -304,8 +306,7 @@ public final class RunLedger: Sendable {
     /// row lands next to the last; rows are read by position). A chunk's text is copied into one
     /// buffer that SQLite reads in place, and the plan's samples are read where they are, never
     /// copied (a copy retains every string of the sample).
-    private func insertSamples(_ samples: [PlannedSample], runID: String, db: Database) throws {
-        let order = ExecutionOrder.positions(of: samples)
+    private func insertSamples(_ samples: [PlannedSample], order: [Int], runID: String, db: Database) throws {
         let run = Array(runID.utf8)
         var rows = SampleRowText()
         var first = 0
