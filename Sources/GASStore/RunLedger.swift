@@ -263,42 +263,18 @@ public final class RunLedger: Sendable {
     /// `executionOrder`: the samples' `ExecutionOrder` (the order their rows are inserted in), when the caller has it.
     public func createRun(_ run: RunRecord, samples: [PlannedSample], detectors: [DetectorRecord], executionOrder: [Int]? = nil,
                           beforeCommit: () throws -> Void = {}) throws {
-        try queue.writeWithoutTransaction { db in
-            // The first run of a new ledger is written through a rollback journal: pages new to the
-            // file are not journaled there, so the sample rows are written once instead of into the
-            // WAL and again at its checkpoint. Back to WAL at once, so readers may follow the run (if
-            // that fails, the run goes on in rollback mode and the next opening returns it to WAL).
-            let bulk = try !Self.holdsRuns(db) && Self.journalMode(db, "DELETE") == "delete"
-            defer { if bulk { _ = try? Self.journalMode(db, "WAL") } }
-            try db.inTransaction {
-                try insertRun(run, samples: samples, order: executionOrder ?? ExecutionOrder.positions(of: samples), detectors: detectors, db: db)
-                try beforeCommit()
-                return .commit
+        try queue.write { db in
+            try db.execute(sql: """
+                INSERT INTO runs (id, round_name, spec_path, spec_text, resolved_spec_json, manifest_hash, tool_version, seed, started_at, finished_at, status)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [run.id, run.roundName, run.specPath, run.specText, run.resolvedSpecJSON, run.manifestHash,
+                                 run.toolVersion, Int64(bitPattern: run.seed), run.startedAt, run.finishedAt, run.status])
+            try insertSamples(samples, order: executionOrder ?? ExecutionOrder.positions(of: samples), runID: run.id, db: db)
+            for d in detectors {
+                try db.execute(sql: "INSERT INTO detectors (run_id, name, adapter, config_json, artifact_sha256) VALUES (?, ?, ?, ?, ?)",
+                               arguments: [run.id, d.name, d.adapter, d.configJSON, d.artifactSHA256])
             }
-        }
-    }
-
-    /// Whether the ledger holds any run yet.
-    private static func holdsRuns(_ db: Database) throws -> Bool {
-        try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM runs)") ?? false
-    }
-
-    /// Sets the journal mode and returns the mode SQLite is in afterwards (it keeps its mode when
-    /// it cannot change it, for example while another connection has the file open in WAL mode).
-    private static func journalMode(_ db: Database, _ mode: String) throws -> String {
-        (try String.fetchOne(db, sql: "PRAGMA journal_mode = \(mode)") ?? "").lowercased()
-    }
-
-    private func insertRun(_ run: RunRecord, samples: [PlannedSample], order: [Int], detectors: [DetectorRecord], db: Database) throws {
-        try db.execute(sql: """
-            INSERT INTO runs (id, round_name, spec_path, spec_text, resolved_spec_json, manifest_hash, tool_version, seed, started_at, finished_at, status)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [run.id, run.roundName, run.specPath, run.specText, run.resolvedSpecJSON, run.manifestHash,
-                             run.toolVersion, Int64(bitPattern: run.seed), run.startedAt, run.finishedAt, run.status])
-        try insertSamples(samples, order: order, runID: run.id, db: db)
-        for d in detectors {
-            try db.execute(sql: "INSERT INTO detectors (run_id, name, adapter, config_json, artifact_sha256) VALUES (?, ?, ?, ?, ?)",
-                           arguments: [run.id, d.name, d.adapter, d.configJSON, d.artifactSHA256])
+            try beforeCommit()
         }
     }
 
@@ -396,7 +372,7 @@ public final class RunLedger: Sendable {
         try batch.bytes.withUnsafeBufferPointer { bytes in
             try run.withUnsafeBufferPointer { run in
                 guard !batch.rows.isEmpty else { return }
-                guard bytes.baseAddress != nil, let runBase = run.baseAddress else {
+                guard let base = bytes.baseAddress, let runBase = run.baseAddress else {
                     throw StoreError.database(path: path, underlying: "cannot record outcomes without a run id or values")
                 }
                 func text(_ h: OpaquePointer, _ index: Int32, _ span: OutcomeRows.Span) { Self.bindText(h, index, span, in: bytes) }

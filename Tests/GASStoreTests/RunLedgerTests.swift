@@ -326,52 +326,6 @@ import GASTestSupport
         #expect(try ledger.samples(runID: "r-chunks") == samples)
     }
 
-    /// The first run of a new ledger is recorded through a rollback journal, and the ledger is in
-    /// WAL mode again once it is recorded, with no journal left; later runs are recorded in WAL mode.
-    /// A reader that has the file open while a later run is recorded sees it once it is committed.
-    @Test func theFirstRunIsRecordedThroughARollbackJournalThenTheLedgerIsInWALMode() throws {
-        let (ledger, dir) = try ledger()
-        func mode() throws -> String? { try ledger.queue.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") } }
-        #expect(try mode() == "wal")
-        #expect(!FileManager.default.fileExists(atPath: dir + "/run.sqlite-journal"))
-        #expect(try ledger.samples(runID: "r1").count == 3)
-        var config = Configuration()
-        config.readonly = true
-        let reader = try DatabaseQueue(path: dir + "/run.sqlite", configuration: config)
-        #expect(try reader.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM samples") } == 3)
-        var journaled: Bool?
-        try ledger.createRun(RunRecord(id: "r2", roundName: "t", specPath: "/s.yaml", specText: "version: 1", resolvedSpecJSON: "{}",
-                                       manifestHash: "h2", toolVersion: "0", seed: 34, startedAt: "now"),
-                             samples: (0..<5).map { sample($0) }, detectors: [],
-                             beforeCommit: { journaled = FileManager.default.fileExists(atPath: dir + "/run.sqlite-journal") })
-        #expect(journaled == false, "a ledger that holds a run keeps WAL mode")
-        #expect(try mode() == "wal")
-        #expect(try reader.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM samples") } == 8)
-        #expect(try RunLedger(path: dir + "/run.sqlite").samples(runID: "r2").count == 5)
-    }
-
-    /// A first run that fails while it is recorded leaves a ledger without it, in WAL mode.
-    @Test func aFirstRunThatFailsWhileRecordedLeavesNothingAndWALMode() throws {
-        let dir = try TestSupport.temporaryDirectory("ledger")
-        let ledger = try RunLedger(path: dir + "/run.sqlite")
-        struct ManifestMissing: Error {}
-        var journaled: Bool?
-        #expect(throws: ManifestMissing.self) {
-            try ledger.createRun(RunRecord(id: "r1", roundName: "t", specPath: "/s.yaml", specText: "version: 1", resolvedSpecJSON: "{}",
-                                           manifestHash: "h", toolVersion: "0", seed: 34, startedAt: "now"),
-                                 samples: (0..<3).map { sample($0) }, detectors: [],
-                                 beforeCommit: {
-                                     journaled = FileManager.default.fileExists(atPath: dir + "/run.sqlite-journal")
-                                     throw ManifestMissing()
-                                 })
-        }
-        #expect(journaled == true, "the first run is written through a rollback journal")
-        #expect(!FileManager.default.fileExists(atPath: dir + "/run.sqlite-journal"))
-        #expect(try ledger.queue.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") } == "wal")
-        #expect(try ledger.run(id: "r1") == nil)
-        #expect(try ledger.queue.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM samples") } == 0)
-    }
-
     @Test func reopeningKeepsData() throws {
         let (ledger, dir) = try ledger()
         #expect(try ledger.queue.read { db in try Int.fetchOne(db, sql: "PRAGMA page_size") } == 16384, "a new ledger has 16 KiB pages")
