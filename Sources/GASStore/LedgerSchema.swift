@@ -256,6 +256,59 @@ enum LedgerSchema {
                 ALTER TABLE outcomes_v4 RENAME TO outcomes;
                 """)
         }
+        // Outcomes keyed by (sample id, lane), where a lane is one detector of one run
+        // (`outcome_lanes`): the run id (30 bytes) and the detector name no longer repeat in every
+        // row and key, and the status CHECK, which SQLite evaluated per inserted row, is gone (the
+        // status comes from the runner's own enumeration). `outcomes` stays as a view with the old
+        // columns (writable through its triggers), so every query of a past ledger still reads the
+        // same rows. The declared foreign key to `samples` goes with the run id (`audit verify`
+        // checks coverage). Committing 4 M outcomes: 8.1-8.4 s -> 4.9-5.3 s in a whole round; the
+        // SQLite shell on the same pattern 7.8 s -> 3.5 s.
+        migrator.registerMigration("v5-outcomes-by-lane") { db in
+            try db.execute(sql: """
+                CREATE TABLE outcome_lanes (
+                    lane INTEGER PRIMARY KEY,
+                    run_id TEXT NOT NULL REFERENCES runs(id),
+                    detector TEXT NOT NULL,
+                    UNIQUE (run_id, detector)
+                );
+                CREATE TABLE outcome_rows (
+                    sample_id TEXT NOT NULL,
+                    lane INTEGER NOT NULL REFERENCES outcome_lanes(lane),
+                    status TEXT NOT NULL,
+                    probs_json TEXT,
+                    p_ai REAL,
+                    predicted INTEGER,
+                    error TEXT,
+                    latency_ms REAL NOT NULL,
+                    batch INTEGER NOT NULL,
+                    PRIMARY KEY (sample_id, lane)
+                ) WITHOUT ROWID;
+                INSERT INTO outcome_lanes (run_id, detector) SELECT DISTINCT run_id, detector FROM outcomes ORDER BY run_id, detector;
+                INSERT INTO outcome_rows SELECT o.sample_id, l.lane, o.status, o.probs_json, o.p_ai, o.predicted, o.error, o.latency_ms, o.batch
+                                         FROM outcomes o JOIN outcome_lanes l ON l.run_id = o.run_id AND l.detector = o.detector
+                                         ORDER BY o.sample_id, l.lane;
+                DROP TABLE outcomes;
+                CREATE VIEW outcomes (run_id, sample_id, detector, status, probs_json, p_ai, predicted, error, latency_ms, batch) AS
+                    SELECT l.run_id, o.sample_id, l.detector, o.status, o.probs_json, o.p_ai, o.predicted, o.error, o.latency_ms, o.batch
+                    FROM outcome_rows o JOIN outcome_lanes l ON l.lane = o.lane;
+                CREATE TRIGGER outcomes_insert INSTEAD OF INSERT ON outcomes BEGIN
+                    INSERT OR IGNORE INTO outcome_lanes (run_id, detector) VALUES (NEW.run_id, NEW.detector);
+                    INSERT INTO outcome_rows (sample_id, lane, status, probs_json, p_ai, predicted, error, latency_ms, batch)
+                    VALUES (NEW.sample_id, (SELECT lane FROM outcome_lanes WHERE run_id = NEW.run_id AND detector = NEW.detector),
+                            NEW.status, NEW.probs_json, NEW.p_ai, NEW.predicted, NEW.error, NEW.latency_ms, NEW.batch);
+                END;
+                CREATE TRIGGER outcomes_update INSTEAD OF UPDATE ON outcomes BEGIN
+                    UPDATE outcome_rows SET sample_id = NEW.sample_id, status = NEW.status, probs_json = NEW.probs_json, p_ai = NEW.p_ai,
+                                            predicted = NEW.predicted, error = NEW.error, latency_ms = NEW.latency_ms, batch = NEW.batch
+                    WHERE sample_id = OLD.sample_id AND lane = (SELECT lane FROM outcome_lanes WHERE run_id = OLD.run_id AND detector = OLD.detector);
+                END;
+                CREATE TRIGGER outcomes_delete INSTEAD OF DELETE ON outcomes BEGIN
+                    DELETE FROM outcome_rows
+                    WHERE sample_id = OLD.sample_id AND lane = (SELECT lane FROM outcome_lanes WHERE run_id = OLD.run_id AND detector = OLD.detector);
+                END;
+                """)
+        }
         return migrator
     }
 }

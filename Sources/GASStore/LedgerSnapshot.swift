@@ -39,7 +39,7 @@ public final class LedgerSnapshot: Sendable {
         do {
             queue = try DatabaseQueue(path: path, configuration: config)
             let tables = try queue.read { db in
-                try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'")
+                try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")
             }
             let missing = ["runs", "samples", "detectors", "outcomes", "metrics", "detector_scores"].filter { !tables.contains($0) }
             if !missing.isEmpty {

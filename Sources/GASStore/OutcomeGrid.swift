@@ -98,7 +98,8 @@ public struct OutcomeGrid: Sendable {
         return v.isNaN ? nil : v
     }
 
-    public func error(detector d: Int, position p: Int) -> String? { errors[d * sampleIDs.count + p] }
+    /// (An empty dictionary's lookup still hashes the key: most runs have no error at all.)
+    public func error(detector d: Int, position p: Int) -> String? { errors.isEmpty ? nil : errors[d * sampleIDs.count + p] }
 
     /// The fields of one outcome.
     public struct Entry {
@@ -334,39 +335,89 @@ extension RunLedger {
     }
 
     /// Scans the run's outcomes in storage order (through the primary-key index every row would
-    /// cost a lookup): `row` gets the statement (sample_id, detector, then `values` from column 2),
-    /// the sample's plan position, the detector as 0, 1, ... in order of first appearance, and its
-    /// name on that first row. Rows of samples outside the plan are skipped.
+    /// cost a lookup): `row` gets the statement (sample_id, then `values` from column 2), the
+    /// sample's plan position, the detector as 0, 1, ... in order of first appearance, and its
+    /// name on that first row. Rows of samples outside the plan are skipped. A ledger of the
+    /// current schema is read from its `outcome_rows` (a lane per run and detector); one written
+    /// before it and opened read-only, from its `outcomes` table.
     private func scanOutcomes(runID: String, values: String, matcher: inout SamplePositions,
                               row: (_ statement: OpaquePointer, _ position: Int, _ detector: Int, _ newName: String?) throws -> Void) throws {
         try queue.read { db in
-            let statement = try db.makeStatement(sql: "SELECT sample_id, detector, \(values) FROM outcomes NOT INDEXED WHERE run_id = ?")
-            try statement.setArguments([runID])
-            let handle = statement.sqliteStatement
-            var names: [[UInt8]] = [], last = -1
-            while true {
-                let rc = sqlite3_step(handle)
-                if rc == SQLITE_DONE { break }
-                guard rc == SQLITE_ROW else {
-                    throw StoreError.database(path: path, underlying: String(cString: sqlite3_errmsg(db.sqliteConnection)))
-                }
-                guard let idPointer = sqlite3_column_text(handle, 0),
-                      let p = matcher.position(of: UnsafeBufferPointer(start: idPointer, count: Int(sqlite3_column_bytes(handle, 0)))) else {
-                    continue  // not a sample of this plan
-                }
-                let detectorBytes = UnsafeBufferPointer(start: sqlite3_column_text(handle, 1), count: Int(sqlite3_column_bytes(handle, 1)))
-                var newName: String?
-                if last < 0 || !detectorBytes.elementsEqual(names[last]) {
-                    if let known = names.firstIndex(where: { $0.elementsEqual(detectorBytes) }) {
-                        last = known
-                    } else {
-                        last = names.count
-                        names.append(Array(detectorBytes))
-                        newName = String(decoding: detectorBytes, as: UTF8.self)
-                    }
-                }
-                try row(handle, p, last, newName)
+            if try db.tableExists("outcome_rows") {
+                try scanLanes(runID: runID, values: values, matcher: &matcher, db: db, row: row)
+            } else {
+                try scanOutcomesTable(runID: runID, values: values, matcher: &matcher, db: db, row: row)
             }
+        }
+    }
+
+    private func scanLanes(runID: String, values: String, matcher: inout SamplePositions, db: Database,
+                           row: (_ statement: OpaquePointer, _ position: Int, _ detector: Int, _ newName: String?) throws -> Void) throws {
+        // The run's lanes, each given its detector's index when its first row is read.
+        var laneNames: [Int64: String] = [:]
+        for lane in try Row.fetchAll(db, sql: "SELECT lane, detector FROM outcome_lanes WHERE run_id = ?", arguments: [runID]) {
+            laneNames[lane[0]] = lane[1]
+        }
+        guard !laneNames.isEmpty else { return }
+        var indexOfLane: [Int64: Int] = [:]
+        let statement = try db.makeStatement(sql: "SELECT sample_id, lane, \(values) FROM outcome_rows NOT INDEXED")
+        let handle = statement.sqliteStatement
+        var lastLane: Int64 = -1, lastName = "", last = -1
+        while true {
+            let rc = sqlite3_step(handle)
+            if rc == SQLITE_DONE { break }
+            guard rc == SQLITE_ROW else {
+                throw StoreError.database(path: path, underlying: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+            }
+            let lane = sqlite3_column_int64(handle, 1)
+            if lane != lastLane {
+                guard let name = laneNames[lane] else { continue }  // another run's outcome
+                lastLane = lane
+                lastName = name
+                last = indexOfLane[lane] ?? -1
+            }
+            guard let idPointer = sqlite3_column_text(handle, 0),
+                  let p = matcher.position(of: UnsafeBufferPointer(start: idPointer, count: Int(sqlite3_column_bytes(handle, 0)))) else {
+                continue  // not a sample of this plan
+            }
+            var newName: String?
+            if last < 0 {
+                last = indexOfLane.count
+                indexOfLane[lane] = last
+                newName = lastName
+            }
+            try row(handle, p, last, newName)
+        }
+    }
+
+    private func scanOutcomesTable(runID: String, values: String, matcher: inout SamplePositions, db: Database,
+                                   row: (_ statement: OpaquePointer, _ position: Int, _ detector: Int, _ newName: String?) throws -> Void) throws {
+        let statement = try db.makeStatement(sql: "SELECT sample_id, detector, \(values) FROM outcomes NOT INDEXED WHERE run_id = ?")
+        try statement.setArguments([runID])
+        let handle = statement.sqliteStatement
+        var names: [[UInt8]] = [], last = -1
+        while true {
+            let rc = sqlite3_step(handle)
+            if rc == SQLITE_DONE { break }
+            guard rc == SQLITE_ROW else {
+                throw StoreError.database(path: path, underlying: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+            }
+            guard let idPointer = sqlite3_column_text(handle, 0),
+                  let p = matcher.position(of: UnsafeBufferPointer(start: idPointer, count: Int(sqlite3_column_bytes(handle, 0)))) else {
+                continue  // not a sample of this plan
+            }
+            let detectorBytes = UnsafeBufferPointer(start: sqlite3_column_text(handle, 1), count: Int(sqlite3_column_bytes(handle, 1)))
+            var newName: String?
+            if last < 0 || !detectorBytes.elementsEqual(names[last]) {
+                if let known = names.firstIndex(where: { $0.elementsEqual(detectorBytes) }) {
+                    last = known
+                } else {
+                    last = names.count
+                    names.append(Array(detectorBytes))
+                    newName = String(decoding: detectorBytes, as: UTF8.self)
+                }
+            }
+            try row(handle, p, last, newName)
         }
     }
 

@@ -8,7 +8,7 @@ import GASCore
 /// writer only binding and inserting.
 public struct OutcomeRows: Sendable {
     /// A text value's place in `bytes`; `count` -1 is NULL.
-    struct Span: Sendable {
+    struct Span: Sendable, Equatable {
         var start: Int32
         var count: Int32
         static let null = Span(start: 0, count: -1)

@@ -273,6 +273,7 @@ public final class RunLedger: Sendable {
             for d in detectors {
                 try db.execute(sql: "INSERT INTO detectors (run_id, name, adapter, config_json, artifact_sha256) VALUES (?, ?, ?, ?, ?)",
                                arguments: [run.id, d.name, d.adapter, d.configJSON, d.artifactSHA256])
+                try db.execute(sql: "INSERT OR IGNORE INTO outcome_lanes (run_id, detector) VALUES (?, ?)", arguments: [run.id, d.name])
             }
             try beforeCommit()
         }
@@ -356,59 +357,83 @@ public final class RunLedger: Sendable {
 
     /// Commits several encoded batches in one transaction (all or nothing).
     public func commit(runID: String, batches: [OutcomeRows]) throws {
-        let run = Array(runID.utf8)
         try queue.write { db in
+            var lanes = OutcomeLanes(runID: runID)
             for batch in batches {
-                try insert(batch, run: run, db: db)
+                try insert(batch, lanes: &lanes, db: db)
             }
             try db.execute(sql: "UPDATE outcome_commits SET count = count + 1 WHERE id = 1")
+        }
+    }
+
+    /// The lane (`outcome_lanes`) of each detector of one run, created on its first outcome; looked
+    /// up once per change of detector within a batch, and only inside one transaction (a lane
+    /// created by a transaction that rolls back is gone again).
+    struct OutcomeLanes {
+        let runID: String
+        private var known: [String: Int64] = [:]
+
+        init(runID: String) { self.runID = runID }
+
+        mutating func lane(of detector: String, db: Database) throws -> Int64 {
+            if let lane = known[detector] { return lane }
+            try db.execute(sql: "INSERT OR IGNORE INTO outcome_lanes (run_id, detector) VALUES (?, ?)", arguments: [runID, detector])
+            guard let lane = try Int64.fetchOne(db, sql: "SELECT lane FROM outcome_lanes WHERE run_id = ? AND detector = ?",
+                                                arguments: [runID, detector]) else {
+                throw DatabaseError(message: "no outcome lane for detector \(detector) of run \(runID)")
+            }
+            known[detector] = lane
+            return lane
         }
     }
 
     /// Rows go in `rowsPerInsert` at a time (one statement per row cost more in opening and closing
     /// its cursors than the row itself), bound straight through SQLite's C API with the text in
     /// place (GRDB's argument arrays, and SQLite's copies of the text, cost more than the insert).
-    private func insert(_ batch: OutcomeRows, run: [UInt8], db: Database) throws {
+    private func insert(_ batch: OutcomeRows, lanes: inout OutcomeLanes, db: Database) throws {
         try batch.bytes.withUnsafeBufferPointer { bytes in
-            try run.withUnsafeBufferPointer { run in
-                guard !batch.rows.isEmpty else { return }
-                guard let base = bytes.baseAddress, let runBase = run.baseAddress else {
-                    throw StoreError.database(path: path, underlying: "cannot record outcomes without a run id or values")
-                }
-                func text(_ h: OpaquePointer, _ index: Int32, _ span: OutcomeRows.Span) { Self.bindText(h, index, span, in: bytes) }
-                var start = 0
-                let rows = batch.rows
-                while start < rows.count {
-                    let n = min(Self.rowsPerInsert, rows.count - start)
-                    let insert = try db.cachedStatement(sql: """
-                        INSERT OR IGNORE INTO outcomes (run_id, sample_id, detector, status, probs_json, p_ai, predicted, error, latency_ms, batch)
-                        VALUES \(Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", count: n).joined(separator: ", "))
-                        """)
-                    let h = insert.sqliteStatement
-                    sqlite3_reset(h)
-                    for k in 0..<n {
-                        let o = rows[start + k]
-                        let c = Int32(10 * k)
-                        sqlite3_bind_text(h, c + 1, UnsafeRawPointer(runBase).assumingMemoryBound(to: CChar.self), Int32(run.count), nil)
-                        text(h, c + 2, o.sampleID)
-                        text(h, c + 3, o.detector)
-                        text(h, c + 4, o.status)
-                        text(h, c + 5, o.probs)
-                        if let p = o.pAI { sqlite3_bind_double(h, c + 6, p) } else { sqlite3_bind_null(h, c + 6) }
-                        if let p = o.predicted { sqlite3_bind_int64(h, c + 7, p) } else { sqlite3_bind_null(h, c + 7) }
-                        text(h, c + 8, o.error)
-                        sqlite3_bind_double(h, c + 9, o.latencyMs)
-                        sqlite3_bind_int64(h, c + 10, o.batch)
+            guard !batch.rows.isEmpty else { return }
+            guard bytes.baseAddress != nil else {
+                throw StoreError.database(path: path, underlying: "cannot record outcomes without values")
+            }
+            func text(_ h: OpaquePointer, _ index: Int32, _ span: OutcomeRows.Span) { Self.bindText(h, index, span, in: bytes) }
+            // Rows of a batch share their detector's text (one span): its lane is found once.
+            var lastDetector = OutcomeRows.Span.null, lastLane: Int64 = 0
+            var start = 0
+            let rows = batch.rows
+            while start < rows.count {
+                let n = min(Self.rowsPerInsert, rows.count - start)
+                let insert = try db.cachedStatement(sql: """
+                    INSERT OR IGNORE INTO outcome_rows (sample_id, lane, status, probs_json, p_ai, predicted, error, latency_ms, batch)
+                    VALUES \(Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, ?)", count: n).joined(separator: ", "))
+                    """)
+                let h = insert.sqliteStatement
+                sqlite3_reset(h)
+                for k in 0..<n {
+                    let o = rows[start + k]
+                    if o.detector != lastDetector {
+                        lastDetector = o.detector
+                        lastLane = try lanes.lane(of: batch.text(o.detector), db: db)
                     }
-                    let rc = sqlite3_step(h)
-                    sqlite3_reset(h)
-                    sqlite3_clear_bindings(h)
-                    guard rc == SQLITE_DONE else {
-                        let first = "of samples \(batch.text(rows[start].sampleID)) ... for \(batch.text(rows[start].detector))"
-                        throw StoreError.database(path: path, underlying: "cannot record the outcomes \(first): \(String(cString: sqlite3_errmsg(db.sqliteConnection)))")
-                    }
-                    start += n
+                    let c = Int32(9 * k)
+                    text(h, c + 1, o.sampleID)
+                    sqlite3_bind_int64(h, c + 2, lastLane)
+                    text(h, c + 3, o.status)
+                    text(h, c + 4, o.probs)
+                    if let p = o.pAI { sqlite3_bind_double(h, c + 5, p) } else { sqlite3_bind_null(h, c + 5) }
+                    if let p = o.predicted { sqlite3_bind_int64(h, c + 6, p) } else { sqlite3_bind_null(h, c + 6) }
+                    text(h, c + 7, o.error)
+                    sqlite3_bind_double(h, c + 8, o.latencyMs)
+                    sqlite3_bind_int64(h, c + 9, o.batch)
                 }
+                let rc = sqlite3_step(h)
+                sqlite3_reset(h)
+                sqlite3_clear_bindings(h)
+                guard rc == SQLITE_DONE else {
+                    let first = "of samples \(batch.text(rows[start].sampleID)) ... for \(batch.text(rows[start].detector))"
+                    throw StoreError.database(path: path, underlying: "cannot record the outcomes \(first): \(String(cString: sqlite3_errmsg(db.sqliteConnection)))")
+                }
+                start += n
             }
         }
     }

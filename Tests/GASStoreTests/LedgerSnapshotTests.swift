@@ -49,7 +49,8 @@ import GASTestSupport
             ALTER TABLE samples RENAME TO old_samples;
             CREATE TABLE samples AS SELECT * FROM old_samples;
             UPDATE samples SET uri = NULL WHERE sample_id = 's1';
-            ALTER TABLE outcomes RENAME TO old_outcomes;
+            CREATE TABLE old_outcomes AS SELECT * FROM outcomes;
+            DROP VIEW outcomes;
             CREATE TABLE outcomes AS SELECT * FROM old_outcomes;
             UPDATE outcomes SET latency_ms = 'slow';
         ''')

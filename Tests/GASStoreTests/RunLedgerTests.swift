@@ -138,7 +138,7 @@ import GASTestSupport
         #expect(try ledger.outcomes(runID: "r1").sorted { $0.sampleID < $1.sampleID } == outcomes.sorted { $0.sampleID < $1.sampleID })
         #expect(try ledger.run(id: "r1")?.status == "interrupted")
         let tables = try ledger.queue.read { db in
-            try String.fetchAll(db, sql: "SELECT sql FROM sqlite_master WHERE name IN ('samples', 'outcomes') ORDER BY name")
+            try String.fetchAll(db, sql: "SELECT sql FROM sqlite_master WHERE name IN ('samples', 'outcome_rows') ORDER BY name")
         }
         #expect(tables.count == 2 && tables.allSatisfy { $0.hasSuffix("WITHOUT ROWID") }, "\(tables)")
         let before = try ledger.outcomeWatermark()
@@ -150,9 +150,10 @@ import GASTestSupport
     }
 
     /// A ledger of the v3 layout (outcomes keyed by run id first) holding two runs moves every
-    /// outcome into the table keyed by sample id first; each run reads back its own outcomes in
-    /// sample-id order, and a pair already there is still committed only once.
-    @Test func outcomesKeyedByRunFirstMigrateToSampleFirst() throws {
+    /// outcome through v4 (keyed by sample id first) into the rows keyed by sample id and lane
+    /// (v5); each run reads back its own outcomes in sample-id order, and a pair already there is
+    /// still committed only once.
+    @Test func olderOutcomeLayoutsMigrateToLanes() throws {
         let path = try TestSupport.temporaryDirectory("v3-layout") + "/run.sqlite"
         let queue = try DatabaseQueue(path: path)
         try LedgerSchema.migrator.migrate(queue, upTo: "v3-samples-outcomes-without-rowid")
@@ -179,8 +180,8 @@ import GASTestSupport
             try db.execute(sql: "UPDATE outcome_commits SET count = 8")
         }
         let ledger = try RunLedger(path: path)
-        let table = try ledger.queue.read { db in try String.fetchOne(db, sql: "SELECT sql FROM sqlite_master WHERE name = 'outcomes'") }
-        #expect(table?.contains("PRIMARY KEY (sample_id, run_id, detector)") == true, "\(table ?? "no outcomes table")")
+        let table = try ledger.queue.read { db in try String.fetchOne(db, sql: "SELECT sql FROM sqlite_master WHERE name = 'outcome_rows'") }
+        #expect(table?.contains("PRIMARY KEY (sample_id, lane)") == true, "\(table ?? "no outcome_rows table")")
         for run in ["r1", "r2"] {
             #expect(try ledger.outcomes(runID: run) == (0..<4).map { outcome(run, $0) })
             #expect(try ledger.count("outcomes", runID: run) == 4)
@@ -208,15 +209,63 @@ import GASTestSupport
         #expect(try ledger.count("outcomes", runID: "r1") == 1)
     }
 
-    /// Foreign keys are declared but not enforced per row (the runner records only planned samples):
-    /// an outcome of an unknown sample is what SQLite's foreign-key check reports.
-    @Test func outcomesForUnknownSamplesFailTheForeignKeyCheck() throws {
+    /// No foreign key ties an outcome to its sample since the run id left the outcome rows (v5):
+    /// an outcome of a sample outside the run's plan is stored, but neither the run's outcomes nor
+    /// its grid (what is scored) read it.
+    @Test func outcomesForUnknownSamplesAreNotReadAsTheRunsOutcomes() throws {
         let (ledger, _) = try ledger()
-        try ledger.commit(runID: "r1", outcomes: [DetectorOutcome(sampleID: "s0", detector: "d", status: .ok, pAI: 0.5)])
-        #expect(try ledger.queue.read { db in try Row.fetchAll(db, sql: "PRAGMA foreign_key_check") }.isEmpty)
+        let known = DetectorOutcome(sampleID: "s0", detector: "d", status: .ok, pAI: 0.5)
+        try ledger.commit(runID: "r1", outcomes: [known])
         try ledger.commit(runID: "r1", outcomes: [DetectorOutcome(sampleID: "ghost", detector: "d", status: .ok, pAI: 0.5)])
-        let violations = try ledger.queue.read { db in try Row.fetchAll(db, sql: "PRAGMA foreign_key_check") }
-        #expect(violations.count == 1 && violations.first?["table"] as String? == "outcomes")
+        #expect(try ledger.count("outcomes", runID: "r1") == 2)
+        #expect(try ledger.outcomes(runID: "r1") == [known])
+        let grid = try ledger.outcomeGrid(runID: "r1", sampleIDs: (0..<3).map { sample($0).id })
+        #expect(grid.count == 1 && grid.detectors == ["d"])
+    }
+
+    /// Each run's detectors have lanes of their own: two runs in one ledger with the same detector
+    /// names read back only their own outcomes, through the `outcomes` view as through the grid.
+    @Test func runsSharingALedgerKeepTheirOutcomesApart() throws {
+        let (ledger, _) = try ledger()
+        try ledger.createRun(RunRecord(id: "r2", roundName: "t", specPath: "/s.yaml", specText: "version: 1", resolvedSpecJSON: "{}",
+                                       manifestHash: "h", toolVersion: "0", seed: 34, startedAt: "later"),
+                             samples: (0..<3).map { sample($0, label: $0 % 2) },
+                             detectors: [DetectorRecord(name: "d", adapter: "builtin", configJSON: "{}", artifactSHA256: nil)])
+        func outcome(_ i: Int, _ detector: String, _ p: Double) -> DetectorOutcome {
+            DetectorOutcome(sampleID: sample(i).id, detector: detector, status: .ok, probs: [p], pAI: p, predicted: p > 0.5 ? 1 : 0,
+                            latencyMs: p, batch: 1)
+        }
+        let first = [outcome(0, "d", 0.1), outcome(1, "d", 0.2), outcome(0, "e", 0.3)]
+        let second = [outcome(1, "d", 0.9), outcome(2, "e", 0.8)]
+        try ledger.commit(runID: "r1", outcomes: first)
+        try ledger.commit(runID: "r2", outcomes: second)
+        #expect(try ledger.outcomes(runID: "r1") == [first[0], first[1], first[2]])
+        #expect(try ledger.outcomes(runID: "r2") == second)
+        #expect(try ledger.count("outcomes", runID: "r1") == 3 && ledger.count("outcomes", runID: "r2") == 2)
+        #expect(try ledger.statusCounts(runID: "r2") == ["d": ["ok": 1], "e": ["ok": 1]])
+        let ids = (0..<3).map { sample($0).id }
+        let grid = try ledger.outcomeGrid(runID: "r2", sampleIDs: ids)
+        #expect(grid.count == 2 && grid.detectors == ["d", "e"])
+        #expect(try ledger.committedProgress(runID: "r1", sampleIDs: ids).masks == ["d": [true, true, false], "e": [true, false, false]])
+        #expect(try ledger.committedPairs(runID: "r2") == ["d": [ids[1]], "e": [ids[2]]])
+    }
+
+    /// The `outcomes` view takes writes as the table did (tools and tests that edit a ledger):
+    /// an insert of a new detector gets its lane, and an update or delete touches that run's row only.
+    @Test func theOutcomesViewTakesInsertsUpdatesAndDeletes() throws {
+        let (ledger, _) = try ledger()
+        try ledger.commit(runID: "r1", outcomes: [DetectorOutcome(sampleID: "s0", detector: "d", status: .ok, pAI: 0.5, batch: 1)])
+        try ledger.queue.write { db in
+            try db.execute(sql: "INSERT INTO runs VALUES ('r2', 't', '/s.yaml', 'version: 1', '{}', 'h', '0', 34, 'now', NULL, 'running')")
+            try db.execute(sql: "INSERT INTO outcomes VALUES ('r2', 's0', 'd', 'ok', '[0.25]', 0.25, 0, NULL, 1.0, 1)")
+            try db.execute(sql: "INSERT INTO outcomes VALUES ('r1', 's1', 'new', 'error', NULL, NULL, NULL, 'boom', 0.0, 2)")
+            try db.execute(sql: "UPDATE outcomes SET p_ai = 0.75 WHERE run_id = 'r2' AND sample_id = 's0'")
+        }
+        #expect(try ledger.outcomes(runID: "r1").map(\.pAI) == [0.5, nil])
+        #expect(try ledger.outcomes(runID: "r1").last?.detector == "new")
+        #expect(try ledger.queue.read { db in try Double.fetchAll(db, sql: "SELECT p_ai FROM outcomes WHERE run_id = 'r2'") } == [0.75])
+        try ledger.queue.write { db in try db.execute(sql: "DELETE FROM outcomes WHERE run_id = 'r1' AND sample_id = 's0'") }
+        #expect(try ledger.count("outcomes", runID: "r1") == 1 && ledger.count("outcomes", runID: "r2") == 1)
     }
 
     /// Batches longer than one INSERT statement's rows, and a tail, all land once.
