@@ -132,7 +132,7 @@ public enum Scorer {
                                                          rows: (Int) -> Rows) -> [DetectorScore] {
         let prepared = UnsafeMutableBufferPointer<SliceScoring.Prepared?>.allocate(capacity: detectors.count)
         prepared.initialize(repeating: nil)
-        defer { prepared.deallocate() }
+        defer { prepared.deinitialize(); prepared.deallocate() }  // released on the way out: `deallocate` alone leaks what the slots hold
         nonisolated(unsafe) let slots = prepared
         withoutActuallyEscaping(rows) { rows in
             nonisolated(unsafe) let rows = rows

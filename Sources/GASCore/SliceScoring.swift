@@ -146,7 +146,7 @@ enum SliceScoring {
         let list = Array(groups.values)
         let results = UnsafeMutableBufferPointer<[ConfidenceInterval?]>.allocate(capacity: list.count)
         results.initialize(repeating: [])
-        defer { results.deallocate() }
+        defer { results.deinitialize(); results.deallocate() }  // released on the way out: `deallocate` alone leaks what the slots hold
         nonisolated(unsafe) let slots = results
         DispatchQueue.concurrentPerform(iterations: list.count) { g in
             let members = list[g]

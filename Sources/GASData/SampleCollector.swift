@@ -189,7 +189,7 @@ public enum SampleCollector {
             if count <= 1 { return try (0..<count).map(body) }
             let results = UnsafeMutableBufferPointer<Result<DatasetCollection, any Error>?>.allocate(capacity: count)
             results.initialize(repeating: nil)
-            defer { results.deallocate() }
+            defer { results.deinitialize(); results.deallocate() }  // released on the way out: `deallocate` alone leaks what the slots hold
             nonisolated(unsafe) let slots = results  // each iteration writes its own slot
             DispatchQueue.concurrentPerform(iterations: count) { i in
                 slots[i] = Result { try body(i) }

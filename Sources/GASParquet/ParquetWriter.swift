@@ -125,7 +125,7 @@ public final class ParquetWriter {
                                dictionaryLimit: Int) -> [Result<(ColumnChunk, [UInt8]), any Error>] {
         let results = UnsafeMutableBufferPointer<Result<(ColumnChunk, [UInt8]), any Error>?>.allocate(capacity: columns.count)
         results.initialize(repeating: nil)
-        defer { results.deallocate() }
+        defer { results.deinitialize(); results.deallocate() }  // released on the way out: `deallocate` alone leaks what the slots hold
         nonisolated(unsafe) let slots = results
         DispatchQueue.concurrentPerform(iterations: columns.count) { i in
             switch columns[i] {

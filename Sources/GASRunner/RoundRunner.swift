@@ -295,7 +295,7 @@ public enum RoundRunner {
         FaultInjection.reach(.finishing)
         try await ledger.finishRun(id: runID, status: "completed", finishedAt: finishedAt)
         var summary = RunSummary(runID: runID, runDirectory: runDirectory, manifestHash: planned.manifestHash, scores: RoundScoring.ranked(scores),
-                          sampleCount: plan.samples.count, skippedInputs: plan.samples.filter { $0.skipReason != nil }.count,
+                          sampleCount: plan.samples.count, skippedInputs: plan.samples.indices.reduce(0) { $0 + (plan.samples[$1].skipReason != nil ? 1 : 0) },
                           outcomeCounts: grid.statusCounts,
                           files: RunFinalizer.files(runDirectory), warnings: planned.warnings, durationSeconds: duration,
                           generators: generatorScores, challengeCounts: Dictionary(grouping: challenges, by: \.status).mapValues(\.count))

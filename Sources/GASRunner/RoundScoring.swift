@@ -23,7 +23,7 @@ public enum RoundScoring {
     public static func score(samples: [PlannedSample], grid: OutcomeGrid, detectors: [String], rule: ScoringRule,
                              seed: UInt64) -> [DetectorScore] {
         let bootstrap = bootstrapSettings(seed: seed)
-        let isCopy = samples.map { RobustnessAugmentation.baseID(of: $0.uri) != nil }
+        let isCopy = samples.indices.map { RobustnessAugmentation.baseID(of: samples[$0].uri) != nil }  // by index: no copy of each sample
         let indices = detectors.map { grid.detectorIndex($0) }
         // Each detector's rows as an array, built when its scoring starts (contiguous rows take the
         // scorer's specialised two-thread path; a lazy sequence went through generic code row by row).

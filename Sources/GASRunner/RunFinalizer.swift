@@ -40,7 +40,8 @@ enum RunFinalizer {
                            finishedAt: String, durationSeconds: Double, challenges: [ChallengeRecord]?) throws -> Finished {
         func file(_ name: String) -> String { (runDirectory as NSString).appendingPathComponent(name) }
         // Full outcome records only where they are needed: generator media and robustness copies.
-        let needsRecords = challenges != nil || plan.samples.contains { RobustnessAugmentation.baseID(of: $0.uri) != nil }
+        // By index: iterating the samples themselves copies each one, retaining every string in it.
+        let needsRecords = challenges != nil || plan.samples.indices.contains { RobustnessAugmentation.baseID(of: plan.samples[$0].uri) != nil }
         let outcomes = needsRecords ? grid.outcomes() : []
         var generatorScores: [GeneratorScore] = []
         if let challenges, let sqlite = ledger as? RunLedger {
