@@ -93,12 +93,7 @@ public struct PredictionTable: Sendable {
     /// order (a run's execution order) over a table from `PredictionTables` (ids sorted) reads
     /// the table front to back instead of one random place per id.
     public func probabilities(for id: String, cursor: inout Int) -> [Double]? {
-        var id = id
-        let key: Int? = id.withUTF8 { bytes in
-            if cursor < ids.count && ids.key(cursor, equals: bytes) { return cursor }
-            return ids.id(of: bytes)
-        }
-        guard let key else { return nil }
+        guard let key = Self.key(of: id, in: ids, from: cursor) else { return nil }
         cursor = key + 1
         return entry(key: key).map(probabilities(entry:))
     }
@@ -119,6 +114,19 @@ public struct PredictionTable: Sendable {
             table.count += 1
         }
         return table
+    }
+
+    /// The id's key, `from` tried first. The id's bytes are read in place and the index passed
+    /// as it is: a closure over `self` copied the whole table (retaining each of its arrays) per id.
+    @inline(__always)
+    private static func key(of id: String, in ids: ByteKeyIndex, from cursor: Int) -> Int? {
+        func find(_ bytes: UnsafeBufferPointer<UInt8>) -> Int? {
+            if cursor < ids.count && ids.key(cursor, equals: bytes) { return cursor }
+            return ids.id(of: bytes)
+        }
+        if let found = id.utf8.withContiguousStorageIfAvailable(find) { return found }
+        var copy = id
+        return copy.withUTF8(find)
     }
 
     public func contains(_ id: String) -> Bool {

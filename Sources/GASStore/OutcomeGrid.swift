@@ -243,16 +243,18 @@ public final class OutcomeGridRecorder: @unchecked Sendable {
         let recorded = columns[d]
         let c = recorded.filled
         let n = sampleIDs.count
-        for (p, o) in zip(positions, outcomes) {
+        // By index, field by field: iterating the outcomes copies each, retaining its strings.
+        for i in 0..<min(positions.count, outcomes.count) {
+            let p = positions[i]
             // The ledger keeps a pair's first commit and ignores any later one: so does the grid.
-            guard p >= 0 && p < n, c.status[p] == OutcomeGrid.none, let code = OutcomeGrid.code(o.status) else { continue }
+            guard p >= 0 && p < n, c.status[p] == OutcomeGrid.none, let code = OutcomeGrid.code(outcomes[i].status) else { continue }
             recorded.count += 1
             c.status[p] = code
-            c.pAI[p] = o.pAI ?? .nan
-            c.predicted[p] = o.predicted.map { Int8(clamping: $0) } ?? -1
-            c.latencyMs[p] = o.latencyMs
-            c.batch[p] = Int32(clamping: o.batch)
-            if let e = o.error { recorded.errors[p] = e }
+            c.pAI[p] = outcomes[i].pAI ?? .nan
+            c.predicted[p] = outcomes[i].predicted.map { Int8(clamping: $0) } ?? -1
+            c.latencyMs[p] = outcomes[i].latencyMs
+            c.batch[p] = Int32(clamping: outcomes[i].batch)
+            if outcomes[i].error != nil { recorded.errors[p] = outcomes[i].error }
         }
     }
 

@@ -40,18 +40,21 @@ public struct OutcomeRows: Sendable {
         rows.reserveCapacity(outcomes.count)
         bytes.reserveCapacity(outcomes.count * 64)
         var lastDetector: (name: String, span: Span)?
-        for o in outcomes {
+        // By index, field by field: iterating the outcomes copies each, retaining its strings.
+        for i in outcomes.indices {
             // Every row of a detector's batch names the same detector: stored once.
             let detector: Span
-            if let last = lastDetector, last.name == o.detector {
+            if let last = lastDetector, last.name == outcomes[i].detector {
                 detector = last.span
             } else {
-                detector = append(o.detector)
-                lastDetector = (o.detector, detector)
+                detector = append(outcomes[i].detector)
+                lastDetector = (outcomes[i].detector, detector)
             }
-            rows.append(Row(sampleID: append(o.sampleID), detector: detector, status: append(o.status.rawValue),
-                            probs: o.probs.map { appendJSON($0) } ?? .null, error: o.error.map { append($0) } ?? .null,
-                            pAI: o.pAI, predicted: o.predicted.map(Int64.init), latencyMs: o.latencyMs, batch: Int64(o.batch)))
+            let sampleID = append(outcomes[i].sampleID), status = append(outcomes[i].status.rawValue)
+            let probs = outcomes[i].probs.map { appendJSON($0) } ?? .null, error = outcomes[i].error.map { append($0) } ?? .null
+            rows.append(Row(sampleID: sampleID, detector: detector, status: status, probs: probs, error: error,
+                            pAI: outcomes[i].pAI, predicted: outcomes[i].predicted.map(Int64.init), latencyMs: outcomes[i].latencyMs,
+                            batch: Int64(outcomes[i].batch)))
         }
     }
 
