@@ -1,3 +1,4 @@
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -15,5 +16,20 @@ enum FreedMemory {
             _ = unsafeBitCast(symbol, to: Trim.self)(0)
         }
         #endif
+    }
+
+    /// Drops `value` on a thread of its own. Freeing a large round's plan (a million samples, each
+    /// with its strings) takes most of a second that the finished run need not wait for; a
+    /// process that exits first has lost nothing, and a long-lived one (the validator) frees it.
+    static func releaseInBackground<Value>(_ value: consuming Value) {
+        let box = ReleasedBox(value)
+        Thread.detachNewThread { box.drop() }
+    }
+
+    private final class ReleasedBox<Value>: @unchecked Sendable {
+        private var value: Value?
+        private let lock = NSLock()
+        init(_ value: consuming Value) { self.value = value }
+        func drop() { lock.withLock { value = nil } }
     }
 }

@@ -103,7 +103,8 @@ public enum RoundRunner {
                                             generatorMedia: snapshots.isEmpty ? nil : snapshots.mapValues(\.media), reuse: reuse,
                                             draftManifest: true)
         // Moved into the run directory once it is known; whatever happens before, not left behind.
-        defer { if let draft = planned.manifestDraft { try? FileManager.default.removeItem(atPath: draft) } }
+        let draft = planned.manifestDraft
+        defer { if let draft { try? FileManager.default.removeItem(atPath: draft) } }
         let preloading = early ?? startPreload()
         if let from = planned.reusedFrom {
             observer.handle(.note("plan of \((from as NSString).lastPathComponent) reused: spec, catalogs, dataset files and detectors are unchanged since it was planned (--replan reads the data again)"))
@@ -123,6 +124,7 @@ public enum RoundRunner {
             let summary = try await run(loaded: loaded, planned: planned, snapshots: snapshots, challenges: challenges, shared: shared,
                                         preloading: preloading, options: options, clock: clock, began: began, directory: &directory)
             await shared?.close()
+            FreedMemory.releaseInBackground(consume planned)
             return summary
         } catch {
             await shared?.close()
@@ -193,7 +195,7 @@ public enum RoundRunner {
         do {
             if let sqlite = ledger as? RunLedger {
                 opened = try sqlite.openRun(record, samples: plan.samples, detectors: detectorRecords, executionOrder: executionOrder,
-                                            beforeCommit: manifestOnDisk)
+                                            withSamples: false, beforeCommit: manifestOnDisk)
             } else {
                 try manifestOnDisk()
                 opened = try await ledger.openRun(record, samples: plan.samples, detectors: detectorRecords)
@@ -220,10 +222,39 @@ public enum RoundRunner {
                                   + (shared.map { ", ledger \($0.location)" } ?? "")))
         }
 
-        // What the plan was made from, so that resuming this run can take the plan back from the ledger.
+        // What the plan was made from, so that resuming this run can take the plan back from the
+        // ledger: written once every sample is recorded there.
+        var inputs: PlanInputs?
         if shared == nil, planned.reusedFrom == nil, let fingerprint = planned.inputsFingerprint {
-            try PlanInputs(fingerprint: fingerprint, manifestHash: planned.manifestHash, skippedDatasets: plan.skippedDatasets,
-                           warnings: planned.warnings, mediaStamp: PlanInputs.mediaStamp(outputs: planned.outputs)).write(directory: runDirectory)
+            inputs = PlanInputs(fingerprint: fingerprint, manifestHash: planned.manifestHash, skippedDatasets: plan.skippedDatasets,
+                                warnings: planned.warnings, mediaStamp: PlanInputs.mediaStamp(outputs: planned.outputs))
+        }
+        // A new run's samples (or those a killed recording left out) are recorded on a thread of
+        // their own while the detectors run: a million rows took 3 s of the one writer before the
+        // first batch. Every way out of the run waits for the recording to end.
+        var sampleRecording: BackgroundValue<Result<Void, any Error>>?
+        func samplesMissing(_ sqlite: RunLedger) throws -> Bool {
+            if !resumed { return true }
+            if planned.reusedFrom == runDirectory { return false }  // the plan was read back from them
+            return try sqlite.count("samples", runID: runID) < plan.samples.count
+        }
+        if shared == nil, let sqlite = ledger as? RunLedger, try samplesMissing(sqlite) {
+            let samples = plan.samples, inputs = inputs
+            sampleRecording = BackgroundValue {
+                Result {
+                    try sqlite.recordSamples(samples, order: executionOrder, runID: runID)
+                    try inputs?.write(directory: runDirectory)
+                }
+            }
+        } else {
+            try inputs?.write(directory: runDirectory)
+        }
+        defer { _ = sampleRecording?.take() }
+        /// Waits for the samples to be recorded and the plan's inputs noted (a failure fails the run).
+        func samplesRecorded() throws {
+            guard let recording = sampleRecording else { return }
+            sampleRecording = nil
+            try recording.take()?.get()
         }
         FaultInjection.reach(.recorded)
         // What is already committed, per detector, as a mask over the plan (a resumed run skips it).
@@ -268,13 +299,16 @@ public enum RoundRunner {
             try await RoundExecutor.run(jobs: jobs, samples: plan.samples, store: store, ledger: ledger, runID: runID,
                                         committed: committed, lastBatch: lastBatch, observer: observer,
                                         shouldStop: options.shouldStop, executionOrder: executionOrder, recorder: recorder)
+            try samplesRecorded()
         } catch RunnerError.stopped {
+            try? samplesRecorded()  // a stopped run resumes from its recorded plan
             try? await ledger.finishRun(id: runID, status: "interrupted", finishedAt: timestamp(Date()))
             throw RunnerError.stopped
         } catch let error as PostgresLedgerError {
             // The ledger cannot be reached to record the failure; a rerun resumes the run all the same.
             throw error
         } catch {
+            try? samplesRecorded()
             try? await ledger.finishRun(id: runID, status: "failed", finishedAt: timestamp(Date()))
             throw error
         }

@@ -83,15 +83,17 @@ extension RunLedger: OutcomeLedger {
     /// `beforeCommit` runs when a new run's rows are written and before they are committed (the
     /// runner waits there for the run's manifest file, written meanwhile on another thread).
     /// `executionOrder`: the samples' `ExecutionOrder` when the caller has it already.
+    /// `withSamples`: as `createRun`'s, for a run created now.
     public func openRun(_ run: RunRecord, samples: [PlannedSample], detectors: [DetectorRecord], executionOrder: [Int]? = nil,
-                        beforeCommit: () throws -> Void) throws -> OpenedRun {
+                        withSamples: Bool = true, beforeCommit: () throws -> Void) throws -> OpenedRun {
         if let existing = try self.run(id: run.id) {
             guard existing.manifestHash == run.manifestHash else {
                 throw ManifestMismatch(runID: run.id, location: path, recorded: existing.manifestHash, planned: run.manifestHash)
             }
             return .existing(existing)
         }
-        try createRun(run, samples: samples, detectors: detectors, executionOrder: executionOrder, beforeCommit: beforeCommit)
+        try createRun(run, samples: samples, detectors: detectors, executionOrder: executionOrder, withSamples: withSamples,
+                      beforeCommit: beforeCommit)
         return .created
     }
 }

@@ -261,15 +261,19 @@ public final class RunLedger: Sendable {
     }
 
     /// `executionOrder`: the samples' `ExecutionOrder` (the order their rows are inserted in), when the caller has it.
+    /// `withSamples` false: the samples are left to `recordSamples`, which the caller runs beside the detectors.
     public func createRun(_ run: RunRecord, samples: [PlannedSample], detectors: [DetectorRecord], executionOrder: [Int]? = nil,
-                          beforeCommit: () throws -> Void = {}) throws {
+                          withSamples: Bool = true, beforeCommit: () throws -> Void = {}) throws {
         try queue.write { db in
             try db.execute(sql: """
                 INSERT INTO runs (id, round_name, spec_path, spec_text, resolved_spec_json, manifest_hash, tool_version, seed, started_at, finished_at, status)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [run.id, run.roundName, run.specPath, run.specText, run.resolvedSpecJSON, run.manifestHash,
                                  run.toolVersion, Int64(bitPattern: run.seed), run.startedAt, run.finishedAt, run.status])
-            try insertSamples(samples, order: executionOrder ?? ExecutionOrder.positions(of: samples), runID: run.id, db: db)
+            if withSamples {
+                let order = executionOrder ?? ExecutionOrder.positions(of: samples)
+                try insertSamples(samples, order: order, range: order.indices, runID: run.id, db: db)
+            }
             for d in detectors {
                 try db.execute(sql: "INSERT INTO detectors (run_id, name, adapter, config_json, artifact_sha256) VALUES (?, ?, ?, ?, ?)",
                                arguments: [run.id, d.name, d.adapter, d.configJSON, d.artifactSHA256])
@@ -283,12 +287,12 @@ public final class RunLedger: Sendable {
     /// row lands next to the last; rows are read by position). A chunk's text is copied into one
     /// buffer that SQLite reads in place, and the plan's samples are read where they are, never
     /// copied (a copy retains every string of the sample).
-    private func insertSamples(_ samples: [PlannedSample], order: [Int], runID: String, db: Database) throws {
+    private func insertSamples(_ samples: [PlannedSample], order: [Int], range: Range<Int>, runID: String, db: Database) throws {
         let run = Array(runID.utf8)
         var rows = SampleRowText()
-        var first = 0
-        while first < order.count {
-            let n = min(Self.rowsPerInsert, order.count - first)
+        var first = range.lowerBound
+        while first < range.upperBound {
+            let n = min(Self.rowsPerInsert, range.upperBound - first)
             rows.removeAll()
             for k in 0..<n {
                 let p = order[first + k]
@@ -297,11 +301,7 @@ public final class RunLedger: Sendable {
                 rows.append(samples[p].format); rows.append(samples[p].mediaPath)
                 rows.appendOptional(samples[p].skipReason); rows.appendOptional(samples[p].generatorFamily)
             }
-            let insert = try db.cachedStatement(sql: """
-                INSERT INTO samples (run_id, position, sample_id, uri, sha256, bytes, dataset, source_kind, media_type, modality,
-                                     label, seed, format, media_path, skip_reason, generator_family)
-                VALUES \(Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", count: n).joined(separator: ", "))
-                """)
+            let insert = try db.cachedStatement(sql: n == Self.rowsPerInsert ? Self.fullSampleInsert : Self.sampleInsert(rows: n))
             let h = insert.sqliteStatement
             sqlite3_reset(h)
             let rc = rows.bytes.withUnsafeBufferPointer { bytes -> Int32 in
@@ -330,6 +330,19 @@ public final class RunLedger: Sendable {
                 throw StoreError.database(path: path, underlying: "cannot record samples \(ids): \(String(cString: sqlite3_errmsg(db.sqliteConnection)))")
             }
             first += n
+        }
+    }
+
+    /// Records the samples of a run created without them (`createRun(withSamples: false)`), or
+    /// those a run's interrupted recording left out, `chunk` rows per transaction in `order`:
+    /// the detectors' commits take turns with the chunks, so a fresh round's detectors start
+    /// without waiting for a million sample rows. A sample already recorded is left as it is.
+    public func recordSamples(_ samples: [PlannedSample], order: [Int], runID: String, chunk: Int = 16_384) throws {
+        var start = 0
+        while start < order.count {
+            let range = start..<min(start + max(chunk, 1), order.count)
+            try queue.write { db in try insertSamples(samples, order: order, range: range, runID: runID, db: db) }
+            start = range.upperBound
         }
     }
 
@@ -403,10 +416,7 @@ public final class RunLedger: Sendable {
             let rows = batch.rows
             while start < rows.count {
                 let n = min(Self.rowsPerInsert, rows.count - start)
-                let insert = try db.cachedStatement(sql: """
-                    INSERT OR IGNORE INTO outcome_rows (sample_id, lane, status, probs_json, p_ai, predicted, error, latency_ms, batch)
-                    VALUES \(Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, ?)", count: n).joined(separator: ", "))
-                    """)
+                let insert = try db.cachedStatement(sql: n == Self.rowsPerInsert ? Self.fullOutcomeInsert : Self.outcomeInsert(rows: n))
                 let h = insert.sqliteStatement
                 sqlite3_reset(h)
                 for k in 0..<n {
@@ -438,8 +448,26 @@ public final class RunLedger: Sendable {
         }
     }
 
-    /// Outcome rows per INSERT statement (10 parameters each, far below SQLite's limit of 32,766).
+    /// Outcome rows per INSERT statement (9 parameters each, far below SQLite's limit of 32,766).
     static let rowsPerInsert = 64
+
+    /// The INSERT statements' text, the full-size ones built once (not once per 64 rows).
+    static func outcomeInsert(rows n: Int) -> String {
+        """
+        INSERT OR IGNORE INTO outcome_rows (sample_id, lane, status, probs_json, p_ai, predicted, error, latency_ms, batch)
+        VALUES \(Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, ?)", count: n).joined(separator: ", "))
+        """
+    }
+    static let fullOutcomeInsert = outcomeInsert(rows: rowsPerInsert)
+
+    static func sampleInsert(rows n: Int) -> String {
+        """
+        INSERT OR IGNORE INTO samples (run_id, position, sample_id, uri, sha256, bytes, dataset, source_kind, media_type, modality,
+                             label, seed, format, media_path, skip_reason, generator_family)
+        VALUES \(Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", count: n).joined(separator: ", "))
+        """
+    }
+    static let fullSampleInsert = sampleInsert(rows: rowsPerInsert)
 
     /// SQLITE_TRANSIENT: SQLite copies the text before the call returns.
     private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import GASTestSupport
 @testable import GASRunner
+import GASStore
 import GASCore
 import GASSpec
 
@@ -16,6 +17,33 @@ import GASSpec
             Issue.record("the run finished instead of stopping")
         } catch RunnerError.stopped {}
         return try #require(ResumeTests.runDirectories(outputs).first)
+    }
+
+    /// A run whose sample recording was cut short (killed while the detectors ran beside it): the
+    /// plan inputs are not written yet, so the rerun plans from the data, records the samples that
+    /// are missing, and ends with the same ledger as an uninterrupted run.
+    @Test func aRunWhoseSamplesWereCutShortCompletesThemOnResume() async throws {
+        let f = try ShardingTests.round("samples-cut")
+        let reference = f.path("reference")
+        _ = try await RoundRunner.run(specPath: f.path("spec.yaml"), options: RunOptions(outputDirectory: reference))
+        let outputs = f.path("runs")
+        let id = try await interruptedRun(f, outputs: outputs)
+        let runDirectory = outputs + "/" + id
+        try FileManager.default.removeItem(atPath: runDirectory + "/" + PlanInputs.fileName)
+        let cut = "import sqlite3, sys; db = sqlite3.connect(sys.argv[1]); db.execute('DELETE FROM samples WHERE sample_id IN (SELECT sample_id FROM samples ORDER BY sample_id DESC LIMIT 5)'); db.commit()"
+        #expect(try TestSupport.python(cut, [runDirectory + "/run.sqlite"]).status == 0)
+        let before = try RunLedger(path: runDirectory + "/run.sqlite", create: false, readOnly: true)
+        let total = try before.count("samples", runID: id) + 5
+
+        let summary = try await RoundRunner.run(specPath: f.path("spec.yaml"), options: RunOptions(outputDirectory: outputs))
+        #expect(summary.runID == id)
+        let after = try RunLedger(path: runDirectory + "/run.sqlite", create: false, readOnly: true)
+        #expect(try after.count("samples", runID: id) == total)
+        #expect(PlanInputs.read(directory: runDirectory) != nil, "noted once every sample is recorded")
+        let referenceRun = try #require(ResumeTests.runDirectories(reference).first)
+        let a = try TestSupport.python(ResumeTests.digest, [reference + "/" + referenceRun])
+        let b = try TestSupport.python(ResumeTests.digest, [runDirectory])
+        #expect(a.status == 0 && b.status == 0 && a.stdout == b.stdout, "\(a.stderr) \(b.stderr)")
     }
 
     /// `gascli run` killed (SIGKILL) once its plan inputs are recorded and a batch or two is in.

@@ -193,6 +193,28 @@ import GASTestSupport
         #expect(try ledger.lastBatch(runID: "r2") == ["d": 2])
     }
 
+    /// A run created without its samples has them recorded chunk by chunk, in execution order; a
+    /// recording that stopped part way is completed by recording them all again (nothing twice).
+    @Test func samplesRecordedInChunksAfterTheRunEqualThoseRecordedWithIt() throws {
+        let dir = try TestSupport.temporaryDirectory("chunks")
+        let ledger = try RunLedger(path: dir + "/run.sqlite")
+        let samples = (0..<11).map { sample($0, label: $0 % 2) }
+        let order = ExecutionOrder.positions(of: samples)
+        try ledger.createRun(RunRecord(id: "r1", roundName: "t", specPath: "/s.yaml", specText: "version: 1", resolvedSpecJSON: "{}",
+                                       manifestHash: "h", toolVersion: "0", seed: 34, startedAt: "now"),
+                             samples: samples, detectors: [DetectorRecord(name: "d", adapter: "builtin", configJSON: "{}", artifactSHA256: nil)],
+                             executionOrder: order, withSamples: false)
+        #expect(try ledger.count("samples", runID: "r1") == 0)
+        // Interrupted after 4 of them: those are in execution order's first chunks.
+        try ledger.recordSamples(samples, order: Array(order.prefix(4)), runID: "r1", chunk: 3)
+        #expect(try ledger.count("samples", runID: "r1") == 4)
+        #expect(throws: StoreError.self) { try ledger.samples(runID: "r1") }  // positions with gaps: not a plan to take back
+        try ledger.recordSamples(samples, order: order, runID: "r1", chunk: 3)
+        #expect(try ledger.count("samples", runID: "r1") == samples.count)
+        let read = try ledger.samplesInStorageOrder(runID: "r1")
+        #expect(read.samples == samples && read.executionOrder == order)
+    }
+
     /// A samples table whose positions have a gap is refused, naming the problem.
     @Test func samplesWithAPositionGapAreReportedAsCorrupt() throws {
         let (ledger, _) = try ledger()
