@@ -314,6 +314,7 @@ public enum RoundRunner {
         }
 
         jobs.removeAll()  // the adapters (and predictions tables) are done; free them before finishing
+        (ledger as? RunLedger)?.checkpointSoon()
         // What the detectors' threads and the grid's scan freed goes back before scoring, the last peak.
         FreedMemory.release()
         let grid: OutcomeGrid

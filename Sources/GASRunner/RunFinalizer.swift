@@ -9,12 +9,29 @@ enum RunFinalizer {
     static func finalize(runID: String, runDirectory: String, plan: RunPlan, manifestHash: String, specPath: String,
                          ledger: any OutcomeLedger, grid: OutcomeGrid, startedAt: String, finishedAt: String,
                          durationSeconds: Double, challenges: [ChallengeRecord]? = nil) async throws -> Finished {
+        // predictions.parquet needs no score: it is written on a thread of its own while the
+        // detectors are scored (each of the two left a core mostly idle).
+        let predictions = BackgroundValue {
+            Result { try writePredictions(runID: runID, runDirectory: runDirectory, plan: plan, manifestHash: manifestHash, grid: grid) }
+        }
+        defer { _ = predictions.take() }  // every way out waits for the file
         // Scores come from what the ledger holds, so live runs and rescoring read the same rows.
         let scores = score(plan: plan, grid: grid)
         try await ledger.writeScores(runID: runID, scores: scores)
+        try predictions.take()?.get()
         return try writeFiles(runID: runID, runDirectory: runDirectory, plan: plan, manifestHash: manifestHash, specPath: specPath, ledger: ledger,
                               grid: grid, scores: scores, startedAt: startedAt, finishedAt: finishedAt,
-                              durationSeconds: durationSeconds, challenges: challenges)
+                              durationSeconds: durationSeconds, challenges: challenges, predictionsWritten: true)
+    }
+
+    static func writePredictions(runID: String, runDirectory: String, plan: RunPlan, manifestHash: String, grid: OutcomeGrid) throws {
+        try ResultFiles.writePredictions(path: (runDirectory as NSString).appendingPathComponent("predictions.parquet"), runID: runID,
+                                         samples: plan.samples, grid: grid, metadata: metadata(runID: runID, manifestHash: manifestHash))
+    }
+
+    /// Key-value metadata of the run's Parquet files.
+    static func metadata(runID: String, manifestHash: String) -> [(String, String)] {
+        [("gascli.run_id", runID), ("gascli.manifest_hash", manifestHash), ("gascli.tool_version", ToolInfo.version)]
     }
 
     typealias Finished = (detectors: [DetectorScore], generators: [GeneratorScore], robustness: [RoundScoring.Robustness])
@@ -37,7 +54,8 @@ enum RunFinalizer {
 
     static func writeFiles(runID: String, runDirectory: String, plan: RunPlan, manifestHash: String, specPath: String,
                            ledger: any OutcomeLedger, grid: OutcomeGrid, scores: [DetectorScore], startedAt: String,
-                           finishedAt: String, durationSeconds: Double, challenges: [ChallengeRecord]?) throws -> Finished {
+                           finishedAt: String, durationSeconds: Double, challenges: [ChallengeRecord]?,
+                           predictionsWritten: Bool = false) throws -> Finished {
         func file(_ name: String) -> String { (runDirectory as NSString).appendingPathComponent(name) }
         // Full outcome records only where they are needed: generator media and robustness copies.
         // By index: iterating the samples themselves copies each one, retaining every string in it.
@@ -49,9 +67,11 @@ enum RunFinalizer {
             try sqlite.writeGeneratorScores(runID: runID, scores: generatorScores)
         }
         let robustness = needsRecords ? RoundScoring.robustness(samples: plan.samples, outcomes: outcomes, scores: scores, rule: plan.spec.scoring) : []
-        let metadata = [("gascli.run_id", runID), ("gascli.manifest_hash", manifestHash), ("gascli.tool_version", ToolInfo.version)]
-        try ResultFiles.writePredictions(path: file("predictions.parquet"), runID: runID, samples: plan.samples, grid: grid, metadata: metadata)
-        try ResultFiles.writeMetrics(path: file("metrics.parquet"), runID: runID, scores: scores, metadata: metadata)
+        if !predictionsWritten {
+            try writePredictions(runID: runID, runDirectory: runDirectory, plan: plan, manifestHash: manifestHash, grid: grid)
+        }
+        try ResultFiles.writeMetrics(path: file("metrics.parquet"), runID: runID, scores: scores,
+                                     metadata: metadata(runID: runID, manifestHash: manifestHash))
         let document = ResultsDocument.make(
             run: .init(id: runID, round: plan.spec.round.name, manifestHash: manifestHash, toolVersion: ToolInfo.version,
                        spec: specPath, startedAt: startedAt, finishedAt: finishedAt, durationSeconds: durationSeconds, status: "completed"),

@@ -333,11 +333,19 @@ public final class RunLedger: Sendable {
         }
     }
 
+    /// Starts copying the write-ahead log into the database file without waiting for it (and
+    /// without waiting on readers: passive). A run's last commit can leave hundreds of MiB there,
+    /// which closing the ledger would otherwise copy while the process waits to exit; the copy
+    /// runs on the ledger's queue while the run is scored, before its scores are written.
+    public func checkpointSoon() {
+        queue.asyncWriteWithoutTransaction { db in _ = try? db.checkpoint(.passive) }
+    }
+
     /// Records the samples of a run created without them (`createRun(withSamples: false)`), or
     /// those a run's interrupted recording left out, `chunk` rows per transaction in `order`:
     /// the detectors' commits take turns with the chunks, so a fresh round's detectors start
     /// without waiting for a million sample rows. A sample already recorded is left as it is.
-    public func recordSamples(_ samples: [PlannedSample], order: [Int], runID: String, chunk: Int = 16_384) throws {
+    public func recordSamples(_ samples: [PlannedSample], order: [Int], runID: String, chunk: Int = 2048) throws {
         var start = 0
         while start < order.count {
             let range = start..<min(start + max(chunk, 1), order.count)
