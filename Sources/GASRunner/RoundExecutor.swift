@@ -24,6 +24,7 @@ enum RoundExecutor {
         // Each detector stops at its own batch boundary (never by cancellation, which would turn
         // its batch in flight into error outcomes); the run reports the stop once all have.
         let committer = GroupCommit(ledger: ledger, runID: runID)
+        defer { committer.finish() }
         let order = executionOrder ?? ExecutionOrder.positions(of: samples)
         let stopped = try await withThrowingTaskGroup(of: Bool.self) { group -> Bool in
             for job in jobs {
@@ -168,12 +169,16 @@ enum RoundExecutor {
 /// transaction is being written waits and is committed with the others in the next one. Each
 /// batch is still all or nothing and `commit` returns only once it is durable; fewer, larger
 /// transactions touch each index page once for several detectors' batches of the same samples.
+/// The transactions are written on a thread of the committer's own: written on a detector's task,
+/// they held one of the cooperative pool's threads (one of two on a 2-core machine) for as long
+/// as the ledger was busy, also with the samples recorded beside the detectors.
 final class GroupCommit: @unchecked Sendable {
     private let ledger: any OutcomeLedger
     private let runID: String
-    private let lock = NSLock()
+    private let condition = NSCondition()
     private var pending: [(OutcomeRows, CheckedContinuation<Void, any Error>)] = []
-    private var writing = false
+    private var writerRunning = false
+    private var finished = false
 
     init(ledger: any OutcomeLedger, runID: String) {
         self.ledger = ledger
@@ -190,27 +195,39 @@ final class GroupCommit: @unchecked Sendable {
         // Encoded here, on the detector's task: the writer only inserts.
         let rows = OutcomeRows(outcomes)
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            let becomeWriter = lock.withLock { () -> Bool in
-                pending.append((rows, continuation))
-                if writing { return false }
-                writing = true
-                return true
+            condition.lock()
+            pending.append((rows, continuation))
+            if !writerRunning {
+                writerRunning = true
+                Thread.detachNewThread { [self] in write(sqlite) }
             }
-            guard becomeWriter else { return }
-            while true {
-                let batches = lock.withLock { () -> [(OutcomeRows, CheckedContinuation<Void, any Error>)] in
-                    let taken = pending
-                    pending.removeAll()
-                    if taken.isEmpty { writing = false }
-                    return taken
-                }
-                if batches.isEmpty { return }
-                do {
-                    try sqlite.commit(runID: runID, batches: batches.map(\.0))
-                    for (_, c) in batches { c.resume() }
-                } catch {
-                    for (_, c) in batches { c.resume(throwing: error) }
-                }
+            condition.signal()
+            condition.unlock()
+        }
+    }
+
+    /// No more batches will come: the writer thread ends once it has committed what it holds.
+    func finish() {
+        condition.lock()
+        finished = true
+        condition.signal()
+        condition.unlock()
+    }
+
+    private func write(_ sqlite: RunLedger) {
+        while true {
+            condition.lock()
+            while pending.isEmpty && !finished { condition.wait() }
+            let batches = pending
+            pending.removeAll()
+            if batches.isEmpty { writerRunning = false }
+            condition.unlock()
+            if batches.isEmpty { return }
+            do {
+                try sqlite.commit(runID: runID, batches: batches.map(\.0))
+                for (_, c) in batches { c.resume() }
+            } catch {
+                for (_, c) in batches { c.resume(throwing: error) }
             }
         }
     }
