@@ -323,12 +323,7 @@ public final class RunLedger: Sendable {
                     return sqlite3_step(h)
                 }
             }
-            sqlite3_reset(h)
-            sqlite3_clear_bindings(h)
-            guard rc == SQLITE_DONE else {
-                let ids = "\(samples[order[first]].id) … \(samples[order[first + n - 1]].id)"
-                throw StoreError.database(path: path, underlying: "cannot record samples \(ids): \(String(cString: sqlite3_errmsg(db.sqliteConnection)))")
-            }
+            try finishInsert(h, rc, db: db, "samples \(samples[order[first]].id) … \(samples[order[first + n - 1]].id)")
             first += n
         }
     }
@@ -444,15 +439,19 @@ public final class RunLedger: Sendable {
                     sqlite3_bind_double(h, c + 8, o.latencyMs)
                     sqlite3_bind_int64(h, c + 9, o.batch)
                 }
-                let rc = sqlite3_step(h)
-                sqlite3_reset(h)
-                sqlite3_clear_bindings(h)
-                guard rc == SQLITE_DONE else {
-                    let first = "of samples \(batch.text(rows[start].sampleID)) ... for \(batch.text(rows[start].detector))"
-                    throw StoreError.database(path: path, underlying: "cannot record the outcomes \(first): \(String(cString: sqlite3_errmsg(db.sqliteConnection)))")
-                }
+                try finishInsert(h, sqlite3_step(h), db: db,
+                                 "the outcomes of samples \(batch.text(rows[start].sampleID)) ... for \(batch.text(rows[start].detector))")
                 start += n
             }
+        }
+    }
+
+    /// Readies a stepped INSERT for its next rows; a step that failed (`rc`) is an error naming `what`.
+    private func finishInsert(_ h: OpaquePointer, _ rc: Int32, db: Database, _ what: @autoclosure () -> String) throws {
+        sqlite3_reset(h)
+        sqlite3_clear_bindings(h)
+        guard rc == SQLITE_DONE else {
+            throw StoreError.database(path: path, underlying: "cannot record \(what()): \(String(cString: sqlite3_errmsg(db.sqliteConnection)))")
         }
     }
 
