@@ -169,7 +169,7 @@ public enum RoundRunner {
         }
         // On disk before the run is recorded, so a recorded run always has its manifest: the copy
         // written while the plan was hashed, moved here, or else written on another thread while
-        // the samples are recorded, and waited for before their commit. A process joining a shared
+        // the run is recorded, and waited for before its commit. A process joining a shared
         // run on another machine writes its own copy (the same bytes: same hash).
         // The order the samples are recorded in and go to the detectors in, sorted once.
         let executionOrder = planned.executionOrder ?? ExecutionOrder.positions(of: plan.samples)
