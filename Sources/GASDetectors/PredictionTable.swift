@@ -105,39 +105,18 @@ public struct PredictionTable: Sendable {
     fileprivate func renumbered(_ sorted: ByteKeyIndex, oldIDOfNew: [Int32]) -> PredictionTable {
         var table = PredictionTable()
         table.ids = sorted
-        // Filled through buffers, value by value: an append of each entry's slice (mostly one
-        // value) went through a copy call per entry, and this runs while the round waits.
-        var entries = 0, written = 0
-        var entryOfID = [Int32](repeating: -1, count: sorted.count)
-        var starts = [Int32](repeating: 0, count: count + 1)
-        var newValues = [Double](repeating: 0, count: values.count)
-        values.withUnsafeBufferPointer { oldValues in
-            valueStart.withUnsafeBufferPointer { oldStarts in
-                entryOfID.withUnsafeMutableBufferPointer { entryOfID in
-                    starts.withUnsafeMutableBufferPointer { starts in
-                        newValues.withUnsafeMutableBufferPointer { newValues in
-                            for new in 0..<entryOfID.count {
-                                guard let e = entry(key: Int(oldIDOfNew[new])) else { continue }
-                                for i in Int(oldStarts[e])..<Int(oldStarts[e + 1]) {
-                                    newValues[written] = oldValues[i]
-                                    written += 1
-                                }
-                                entryOfID[new] = Int32(entries)
-                                entries += 1
-                                starts[entries] = Int32(written)
-                            }
-                        }
-                    }
-                }
-            }
+        table.entryOfID = [Int32](repeating: -1, count: sorted.count)
+        table.valueStart.reserveCapacity(count + 1)
+        table.values.reserveCapacity(values.count)
+        for new in 0..<sorted.count {
+            guard let e = entry(key: Int(oldIDOfNew[new])) else { continue }
+            // Value by value: appending each entry's slice (mostly one value) went through a
+            // copy call per entry, and this runs while the round waits for its tables.
+            for i in Int(valueStart[e])..<Int(valueStart[e + 1]) { table.values.append(values[i]) }
+            table.valueStart.append(Int32(table.values.count))
+            table.entryOfID[new] = Int32(table.count)
+            table.count += 1
         }
-        // Every entry has an id in the shared index, so all are written; cut to size all the same.
-        if entries < count { starts.removeSubrange((entries + 1)...) }
-        if written < newValues.count { newValues.removeSubrange(written...) }
-        table.entryOfID = entryOfID
-        table.valueStart = starts
-        table.values = newValues
-        table.count = entries
         return table
     }
 

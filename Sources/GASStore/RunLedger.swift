@@ -393,11 +393,15 @@ public final class RunLedger: Sendable {
 
         mutating func lane(of detector: String, db: Database) throws -> Int64 {
             if let lane = known[detector] { return lane }
-            try db.execute(sql: "INSERT OR IGNORE INTO outcome_lanes (run_id, detector) VALUES (?, ?)", arguments: [runID, detector])
-            guard let lane = try Int64.fetchOne(db, sql: "SELECT lane FROM outcome_lanes WHERE run_id = ? AND detector = ?",
-                                                arguments: [runID, detector]) else {
-                throw DatabaseError(message: "no outcome lane for detector \(detector) of run \(runID)")
+            // Read first: the lane exists from `createRun` for every planned detector, so a
+            // commit writes no lane row unless a detector is new.
+            let select = "SELECT lane FROM outcome_lanes WHERE run_id = ? AND detector = ?"
+            var lane = try Int64.fetchOne(db, sql: select, arguments: [runID, detector])
+            if lane == nil {
+                try db.execute(sql: "INSERT INTO outcome_lanes (run_id, detector) VALUES (?, ?)", arguments: [runID, detector])
+                lane = db.lastInsertedRowID
             }
+            guard let lane else { throw DatabaseError(message: "no outcome lane for detector \(detector) of run \(runID)") }
             known[detector] = lane
             return lane
         }
