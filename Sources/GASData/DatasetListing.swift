@@ -105,7 +105,7 @@ public enum DatasetListing {
                 archivesUsed += 1
                 filesSeen += 1
                 let listed = ParquetSource.list(file: file, entry: entry)
-                candidates += listed.candidates
+                if candidates.isEmpty { candidates = listed.candidates } else { candidates += listed.candidates }
                 problems += listed.problems
             } else if wantsMedia, matchesMedia(fmt), keep(file.relative) {
                 filesSeen += 1

@@ -22,17 +22,33 @@ public struct MediaStore: Sendable {
         hex(SHA256.hash(data: bytes))
     }
 
-    private static let hexDigits = Array("0123456789abcdef".utf8)
-
-    /// Lowercase hex of a digest (one pass; String(format:) per byte was most of a sample's planning time).
+    /// Lowercase hex of a digest, written in place (String(format:) per byte was most of a
+    /// sample's planning time, and an intermediate array per digest still showed in profiles).
     public static func hex(_ digest: some Sequence<UInt8>) -> String {
-        var out = [UInt8]()
-        out.reserveCapacity(64)
-        for b in digest {
-            out.append(hexDigits[Int(b >> 4)])
-            out.append(hexDigits[Int(b & 15)])
+        let bytes = Array(digest)
+        return hex(bytes, count: bytes.count)
+    }
+
+    /// Lowercase hex of a SHA-256 digest, read in place.
+    public static func hex(_ digest: SHA256.Digest) -> String {
+        digest.withUnsafeBytes { hex($0.bindMemory(to: UInt8.self), count: $0.count) }
+    }
+
+    /// Lowercase hex of the first `count` bytes.
+    static func hex(_ bytes: some RandomAccessCollection<UInt8>, count: Int) -> String {
+        String(unsafeUninitializedCapacity: 2 * count) { out in
+            var o = 0
+            for b in bytes.prefix(count) {
+                out[o] = hexDigit(b >> 4)
+                out[o + 1] = hexDigit(b & 15)
+                o += 2
+            }
+            return o
         }
-        return String(decoding: out, as: UTF8.self)
+    }
+
+    private static func hexDigit(_ nibble: UInt8) -> UInt8 {
+        nibble < 10 ? UInt8(ascii: "0") &+ nibble : UInt8(ascii: "a") &+ nibble &- 10
     }
 
     /// Relative path of a blob: `media/ab/<sha256>.<ext>`.

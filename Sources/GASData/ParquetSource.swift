@@ -163,7 +163,10 @@ public enum ParquetSource {
             }
         }
         let multi = columns.count > 1
-        var rows: [[Candidate]] = []  // per kept row, its candidates (one per non-null media cell)
+        // Per kept row, its candidates (one per non-null media cell): rows[k] is the range of
+        // `cells` of the kth kept row (one flat array, not an array per row).
+        var cells: [Candidate] = []
+        var rows: [Range<Int>] = []
         var problems: [ListingProblem] = []
         var nullCells = 0
         var firstRow = 0
@@ -188,7 +191,7 @@ public enum ParquetSource {
                     }
                 }
                 for i in 0..<count where keep[i] {
-                    var cells: [Candidate] = []
+                    let start = cells.count
                     for (k, column) in columns.enumerated() {
                         guard present[k][i] else { nullCells += 1; continue }
                         let row = firstRow + i
@@ -196,7 +199,7 @@ public enum ParquetSource {
                         cells.append(Candidate(uri: uri, locator: .parquetCell(file: file.absolute, rowGroup: group, row: i, column: column.leaf,
                                                                                base64: column.base64), format: ""))
                     }
-                    if !cells.isEmpty { rows.append(cells) }
+                    if cells.count > start { rows.append(start..<cells.count) }
                 }
             } catch {
                 problems.append(ListingProblem(file: file.absolute, reason: "row group \(group): \(error)"))
@@ -210,44 +213,49 @@ public enum ParquetSource {
         if let perFile = entry.mediaPerArchive, perFile >= 0, rows.count > perFile {
             var rng = SplitMix64(seed: 0, label: "parquet-rows:" + file.relative)
             rng.shuffle(&rows)
-            rows = Array(rows.prefix(perFile))
+            cells = rows.prefix(perFile).flatMap { cells[$0] }
         }
-        return (rows.flatMap { $0 }.sorted { $0.uri < $1.uri }, problems)
+        cells.sort { $0.uri < $1.uri }
+        return (cells, problems)
     }
 
     /// Reads the chosen cells, one row group of one file at a time, handing each cell's bytes to `body`.
     /// A cell that cannot be read becomes `.failure` with the reason; a file that cannot be opened
     /// fails all of its cells. `body` gets the index in `chosen` of each cell.
     static func readCells(_ indices: [Int], of chosen: [Candidate], _ body: (Int, Result<[UInt8], ListingProblem>) throws -> Void) throws {
-        var byFile: [String: [Int: [Int]]] = [:]
+        // Each chosen cell's locator is read once, into its file's row group.
+        struct Cell {
+            var index: Int
+            var row: Int
+            var column: String
+            var base64: Bool
+        }
+        var byFile: [String: [Int: [Cell]]] = [:]
         for i in indices {
-            guard case let .parquetCell(file, group, _, _, _) = chosen[i].locator else { continue }
-            byFile[file, default: [:]][group, default: []].append(i)
+            guard case let .parquetCell(file, group, row, column, base64) = chosen[i].locator else { continue }
+            byFile[file, default: [:]][group, default: []].append(Cell(index: i, row: row, column: column, base64: base64))
         }
         for (file, groups) in byFile.sorted(by: { $0.key < $1.key }) {
             let reader: ParquetReader
             do {
                 reader = try ParquetReader(path: file)
             } catch {
-                for i in groups.values.joined() { try body(i, .failure(ListingProblem(file: file, reason: "\(error)"))) }
+                for cell in groups.values.joined() { try body(cell.index, .failure(ListingProblem(file: file, reason: "\(error)"))) }
                 continue
             }
             for (group, cells) in groups.sorted(by: { $0.key < $1.key }) {
-                let leaves = Array(Set(cells.compactMap { i -> String? in
-                    if case let .parquetCell(_, _, _, column, _) = chosen[i].locator { return column }
-                    return nil
-                })).sorted()
+                let leaves = Array(Set(cells.map(\.column))).sorted()
                 let values: [ParquetColumnValues]
                 do {
                     values = try reader.readRowGroup(group, columns: leaves)
                 } catch {
-                    for i in cells { try body(i, .failure(ListingProblem(file: file, reason: "row group \(group): \(error)"))) }
+                    for cell in cells { try body(cell.index, .failure(ListingProblem(file: file, reason: "row group \(group): \(error)"))) }
                     continue
                 }
                 let byLeaf = Dictionary(uniqueKeysWithValues: zip(leaves, values))
-                for i in cells {
-                    guard case let .parquetCell(_, _, row, column, base64) = chosen[i].locator, let v = byLeaf[column] else { continue }
-                    try body(i, cell(v, row: row, column: column, base64: base64, file: file))
+                for cell in cells {
+                    guard let v = byLeaf[cell.column] else { continue }
+                    try body(cell.index, Self.cell(v, row: cell.row, column: cell.column, base64: cell.base64, file: file))
                 }
             }
         }

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import GASCore
 import GASMedia
@@ -231,9 +232,14 @@ public enum SampleCollector {
         return result
     }
 
+    /// The first 24 hex digits of sha256("<uri>\n<sha256>"), hashed from the strings' bytes in place.
     public static func sampleID(uri: String, sha256: String) -> String {
-        // Hex is ASCII: the first 24 bytes are the first 24 characters, without walking characters.
-        String(decoding: MediaStore.sha256Hex(Array("\(uri)\n\(sha256)".utf8)).utf8.prefix(24), as: UTF8.self)
+        var hasher = SHA256()
+        var uri = uri, sha256 = sha256
+        uri.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
+        withUnsafeBytes(of: UInt8(ascii: "\n")) { hasher.update(bufferPointer: $0) }
+        sha256.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
+        return hasher.finalize().withUnsafeBytes { MediaStore.hex($0.bindMemory(to: UInt8.self), count: 12) }
     }
 
     /// Stores a candidate's bytes and makes its sample. `bytes` is `.failure` when they could not be

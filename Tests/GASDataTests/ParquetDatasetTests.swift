@@ -93,6 +93,9 @@ import Testing
         #expect(capped.count == 4)
         let cappedAgain: [String] = try DatasetListing.list(entry("hf", dir + "/hf", perFile: 2)).map { $0.uri }
         #expect(cappedAgain == capped.map { $0.uri })
+        // The rows each file keeps are pinned: the same shuffle of rows on every machine and version.
+        #expect(cappedAgain == ["dataset://hf/train-00000-of-00002.parquet#row=0", "dataset://hf/train-00000-of-00002.parquet#row=5",
+                               "dataset://hf/train-00001-of-00002.parquet#row=1", "dataset://hf/train-00001-of-00002.parquet#row=2"])
 
         // Bytes: every chosen cell reaches the media store; the undecodable one is a skipped sample.
         let spec = try SpecLoader.parse(text: """

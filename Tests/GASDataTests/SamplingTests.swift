@@ -111,4 +111,13 @@ import GASTestSupport
         #expect(again.relativePath == rel)
         #expect(FileManager.default.contents(atPath: store.absolutePath(rel)) == Data([1, 2, 3]))
     }
+
+    /// A sample id is the first 24 hex digits of sha256("<uri>\n<sha256>") (values from Python's
+    /// hashlib), whatever the strings hold.
+    @Test func sampleIDsAreTheHashOfURIAndContent() {
+        #expect(SampleCollector.sampleID(uri: "dataset://hf/train-00000-of-00002.parquet#row=4",
+                                         sha256: "039058c6f2c0cb492c533b0a4d14ef77cc0f78abccced5287d84a1a2011cfb81") == "9579b8ef4bb83530ea6e03d0")
+        #expect(SampleCollector.sampleID(uri: "dataset://ü/é.png", sha256: "") == "e2a797c9ce0b08887c88b6da")
+        #expect(MediaStore.hex([0x00, 0x0f, 0xa0, 0xff]) == "000fa0ff")
+    }
 }
