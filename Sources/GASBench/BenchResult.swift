@@ -122,6 +122,8 @@ public struct BenchReport: Codable, Sendable, Equatable {
             return String(format: "%.2f s", value)
         case "samples/s":
             return "\(grouped(Int(value.rounded()))) samples/s"
+        case "B/sample":
+            return "\(grouped(Int(value.rounded()))) B/sample"
         default:
             return String(format: "%.3g %@", value, unit)
         }

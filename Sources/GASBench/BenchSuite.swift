@@ -4,7 +4,7 @@ import Foundation
 /// the same invocation, and returns the table.
 public enum BenchSuite {
     /// Every benchmark, in the order they run.
-    public static let names = ["parquet", "scoring", "process", "resume", "e2e"]
+    public static let names = ["parquet", "scoring", "process", "resume", "e2e", "growth"]
 
     public static func run(_ selected: [String], options: BenchOptions, command: String) async throws -> BenchReport {
         let unknown = selected.filter { !names.contains($0) }
@@ -21,7 +21,8 @@ public enum BenchSuite {
             case "scoring": results.append(try ScoringBench.run(options))
             case "process": results.append(try await ProcessBench.run(options))
             case "resume": results.append(try await ResumeBench.run(options))
-            default: results.append(try EndToEndBench.run(options))
+            case "e2e": results.append(try EndToEndBench.run(options))
+            default: results.append(try GrowthBench.run(options))
             }
             options.log("\(name): done")
         }

@@ -128,37 +128,81 @@ public struct BenchRound: Sendable {
 enum EndToEndBench {
     static func run(_ options: BenchOptions) throws -> BenchResult {
         let samples = options.scaled(1_000_000, minimum: 1000)
-        let directory = (options.workDirectory as NSString).appendingPathComponent("e2e")
-        options.log("e2e: writing a \(samples)-sample round (datasets, catalog, spec)")
+        let r = try MeasuredRound.run(samples: samples, folder: "e2e", options: options)
+        let passed = r.seconds < 15 && r.peakBytes < 1 << 30 && r.outcomes == r.expectedOutcomes
+        return BenchResult(
+            name: "e2e", title: "gascli run: \(samples.formattedRows) samples (Parquet dataset) × \(r.detectors) predictions detectors, batch size 1024",
+            ours: r.seconds, unit: "s", target: "< 15 s and < 1 GiB peak memory", passed: passed,
+            notes: ["peak memory (\(r.peakSource)): \(r.peakBytes.formattedBytes); CPU time \(String(format: "%.2f", r.cpuSeconds)) s (user + system, both cores)",
+                    "\(r.outcomes.formattedRows) outcomes committed (expected \(r.expectedOutcomes.formattedRows)); \(r.files)",
+                    "media: \(BenchRound.distinctImages) distinct 8×8 PNGs shared by the rows (every row is still read, hashed, validated and planned)"])
+    }
+}
+
+/// Memory growth: the same round at two sizes, and what each further sample adds to the peak,
+/// against what the outcome rows alone take (the compact outcome grid the run keeps for scoring).
+/// The target is the issue's: memory must not grow with the samples beyond the outcome rows.
+enum GrowthBench {
+    static func run(_ options: BenchOptions) throws -> BenchResult {
+        let small = options.scaled(250_000, minimum: 1000), large = options.scaled(500_000, minimum: 2000)
+        let a = try MeasuredRound.run(samples: small, folder: "growth-small", options: options)
+        let b = try MeasuredRound.run(samples: large, folder: "growth-large", options: options)
+        guard a.outcomes == a.expectedOutcomes, b.outcomes == b.expectedOutcomes else {
+            throw BenchError("growth: a round committed \(a.outcomes) and \(b.outcomes) outcomes, expected \(a.expectedOutcomes) and \(b.expectedOutcomes)")
+        }
+        let perSample = Double(b.peakBytes - a.peakBytes) / Double(large - small)
+        let allowance = Double(b.detectors * OutcomeGrid.bytesPerOutcome)
+        return BenchResult(
+            name: "growth",
+            title: "peak memory added per sample between rounds of \(small.formattedRows) and \(large.formattedRows) samples × \(b.detectors) predictions detectors",
+            ours: perSample, unit: "B/sample",
+            target: "≤ the outcome rows: \(Int(allowance)) B/sample (\(b.detectors) outcomes × \(OutcomeGrid.bytesPerOutcome) B in the outcome grid)",
+            passed: perSample <= allowance,
+            notes: ["peak memory (\(b.peakSource)): \(a.peakBytes.formattedBytes) at \(small.formattedRows) samples, \(b.peakBytes.formattedBytes) at \(large.formattedRows); wall \(String(format: "%.2f", a.seconds)) s and \(String(format: "%.2f", b.seconds)) s",
+                    "at this slope a round of 2,000,000 samples would peak near \((b.peakBytes + Int(perSample * Double(2_000_000 - large))).formattedBytes)"])
+    }
+}
+
+/// One `gascli run` of a `BenchRound` in a child process: wall and CPU time, the run's own peak
+/// memory, what it committed and wrote.
+struct MeasuredRound {
+    var seconds: Double
+    var cpuSeconds: Double
+    var peakBytes: Int
+    var peakSource: String
+    var outcomes: Int
+    var expectedOutcomes: Int
+    var detectors: Int
+    /// The run's file sizes, in words.
+    var files: String
+
+    static func run(samples: Int, folder: String, options: BenchOptions) throws -> MeasuredRound {
+        let directory = (options.workDirectory as NSString).appendingPathComponent(folder)
+        options.log("\(folder): writing a \(samples)-sample round (datasets, catalog, spec)")
         let round = try BenchRound.create(in: directory, samples: samples)
-        options.log("e2e: planning once to write the predictions file (untimed)")
+        options.log("\(folder): planning once to write the predictions file (untimed)")
         try round.writePredictions()
         let outputs = (directory as NSString).appendingPathComponent("runs")
         // The files just written go to disk first: their writeback is the setup's cost, not the run's.
         sync()
-        options.log("e2e: gascli run (timed, in a child process)")
+        options.log("\(folder): gascli run (timed, in a child process)")
         let peakFile = (directory as NSString).appendingPathComponent("peak-memory")
         let r = try ChildRunner.run([options.executable, "run", round.specPath, "--output", outputs, "--quiet"], in: options.workDirectory,
                                     extra: [PeakMemory.variable: peakFile])
         guard r.status == 0 else { throw BenchError("gascli run failed (exit \(r.status)): \(r.stderr.suffix(3000))") }
         let runDirectory = r.stdout.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "\n").last.map(String.init) ?? ""
         let ledger = try RunLedger(path: (runDirectory as NSString).appendingPathComponent("run.sqlite"), create: false, readOnly: true)
-        let runID = (runDirectory as NSString).lastPathComponent
-        let outcomes = try ledger.count("outcomes", runID: runID)
-        let expected = samples * round.detectors.count
+        let outcomes = try ledger.count("outcomes", runID: (runDirectory as NSString).lastPathComponent)
         func size(_ name: String) -> Int {
             ((try? FileManager.default.attributesOfItem(atPath: (runDirectory as NSString).appendingPathComponent(name)))?[.size] as? Int) ?? 0
         }
         // The run's own VmHWM; wait4's figure counts the benchmark process's memory too (see PeakMemory).
         let reported = (try? String(contentsOfFile: peakFile, encoding: .utf8)).flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
-        let peak = reported ?? r.maxRSSBytes
-        let passed = r.seconds < 15 && peak < 1 << 30 && outcomes == expected
-        return BenchResult(
-            name: "e2e", title: "gascli run: \(samples.formattedRows) samples (Parquet dataset) × \(round.detectors.count) predictions detectors, batch size 1024",
-            ours: r.seconds, unit: "s", target: "< 15 s and < 1 GiB peak memory", passed: passed,
-            notes: ["peak memory (\(reported == nil ? "max RSS from wait4, which includes the benchmark process's own" : "VmHWM of the gascli process")): \(peak.formattedBytes); CPU time \(String(format: "%.2f", r.cpuSeconds)) s (user + system, both cores)",
-                    "\(outcomes.formattedRows) outcomes committed (expected \(expected.formattedRows)); run.sqlite \(size("run.sqlite").formattedBytes), predictions.parquet \(size("predictions.parquet").formattedBytes), manifest.json \(size("manifest.json").formattedBytes)",
-                    "media: \(BenchRound.distinctImages) distinct 8×8 PNGs shared by the rows (every row is still read, hashed, validated and planned)"])
+        return MeasuredRound(
+            seconds: r.seconds, cpuSeconds: r.cpuSeconds, peakBytes: reported ?? r.maxRSSBytes,
+            peakSource: reported == nil ? "max RSS from wait4, which includes the benchmark process's own" : "VmHWM of the gascli process",
+            outcomes: outcomes, expectedOutcomes: samples * round.detectors.count, detectors: round.detectors.count,
+            files: "run.sqlite \(size("run.sqlite").formattedBytes), predictions.parquet \(size("predictions.parquet").formattedBytes), manifest.json \(size("manifest.json").formattedBytes)")
     }
 }
 

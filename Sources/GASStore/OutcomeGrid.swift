@@ -27,6 +27,10 @@ public struct OutcomeGrid: Sendable {
     static let statuses = OutcomeStatus.allCases
     static let none: UInt8 = 255
 
+    /// What one outcome takes in the grid (status, p_ai, predicted label, latency, batch), errors aside.
+    public static let bytesPerOutcome = MemoryLayout<UInt8>.size + MemoryLayout<Double>.size + MemoryLayout<Int8>.size
+        + MemoryLayout<Double>.size + MemoryLayout<Int32>.size
+
     /// A status's index in `statuses` (what the status column holds).
     @inline(__always)
     static func code(_ status: OutcomeStatus) -> UInt8? {

@@ -15,11 +15,12 @@ struct BenchCommand: AsyncParsableCommand {
             (sn34 with all breakdowns over 10,000,000 predictions vs numpy), process (no-op Python
             detector at batch size 64), resume (a run with 1,000,000 committed outcomes), e2e
             (gascli run of a 1,000,000-sample round with 4 predictions detectors; time and peak
-            memory). The references run with .venv/bin/python (pyarrow, numpy) and the scripts in
+            memory), growth (the same round at 250,000 and 500,000 samples: peak memory added per
+            sample, against what the outcome rows take). The references run with .venv/bin/python (pyarrow, numpy) and the scripts in
             Benchmarks/python. Exit status 1 when a target is missed.
             """)
 
-    @Argument(help: "Benchmarks to run (default: all): parquet, scoring, process, resume, e2e.")
+    @Argument(help: "Benchmarks to run (default: all): parquet, scoring, process, resume, e2e, growth.")
     var names: [String] = []
 
     @Option(help: "Multiply every benchmark's size (1 = the sizes the targets are stated for; 0.1 for a quick look).")

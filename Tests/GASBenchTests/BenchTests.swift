@@ -46,11 +46,13 @@ import Testing
                                   target: "≤ pyarrow", passed: true, notes: ["size"]),
                       BenchResult(name: "process", title: "p", ours: 25_000, unit: "samples/s", reference: 10_000,
                                   target: "≥ 20,000 samples/s", passed: true),
-                      BenchResult(name: "e2e", title: "e", ours: 20, unit: "s", target: "< 15 s", passed: false)])
+                      BenchResult(name: "e2e", title: "e", ours: 20, unit: "s", target: "< 15 s", passed: false),
+                      BenchResult(name: "growth", title: "g", ours: 706.6, unit: "B/sample", target: "≤ 88 B/sample", passed: false)])
         #expect(report.results[0].speedup == 2 && report.results[1].speedup == 2.5 && report.results[2].speedup == nil)
         let md = report.markdown()
         #expect(md.contains("| parquet: t | 500 ms | 1.00 s (pyarrow) | 2.00× faster | ≤ pyarrow | pass |"))
         #expect(md.contains("25,000 samples/s") && md.contains("**fail**") && md.contains("2 cores"))
+        #expect(md.contains("| growth: g | 707 B/sample | — | — | ≤ 88 B/sample | **fail** |"))
         #expect(report.text().contains("FAIL") && !report.allPassed)
         let back = try JSONDecoder().decode(BenchReport.self, from: Data(try report.json().utf8))
         #expect(back == report)
