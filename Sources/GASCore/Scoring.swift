@@ -1,4 +1,5 @@
 import Dispatch
+import Synchronization
 /// What happens to a sample whose detector failed (error or timeout).
 ///
 /// Why `count_wrong` is the default: gasbench excluded failed samples from every metric, so a
@@ -27,6 +28,35 @@ public struct ScoringRule: Codable, Sendable, Hashable {
         case rule, parameters
         case onFailure = "on_failure"
     }
+}
+
+/// A detector's scoring rows made one at a time from where they are kept (row `i` of `count`,
+/// callable from two threads at once), so that scoring a million outcomes does not first copy them
+/// into a million `ScoringRow`s. The scorer reads it in halves on two threads, as it reads an array.
+public struct ScoringRowSource: Sequence, @unchecked Sendable {
+    public let count: Int
+    public let row: (Int) -> ScoringRow
+
+    public init(count: Int, row: @escaping (Int) -> ScoringRow) {
+        self.count = count
+        self.row = row
+    }
+
+    /// Rows that are already in an array.
+    public init(_ rows: [ScoringRow]) {
+        self.init(count: rows.count) { rows[$0] }
+    }
+
+    public func makeIterator() -> AnyIterator<ScoringRow> {
+        var i = 0
+        return AnyIterator {
+            guard i < count else { return nil }
+            defer { i += 1 }
+            return row(i)
+        }
+    }
+
+    public var underestimatedCount: Int { count }
 }
 
 /// One (sample, detector) outcome with the sample attributes the breakdowns need.
@@ -134,15 +164,33 @@ public enum Scorer {
         prepared.initialize(repeating: nil)
         defer { prepared.deinitialize(); prepared.deallocate() }  // released on the way out: `deallocate` alone leaks what the slots hold
         nonisolated(unsafe) let slots = prepared
+        let shared = SharedOrdinals()
         withoutActuallyEscaping(rows) { rows in
             nonisolated(unsafe) let rows = rows
             DispatchQueue.concurrentPerform(iterations: detectors.count) { i in
-                slots[i] = SliceScoring.prepare(detector: detectors[i], rows: rows(i), rule: rule, memberships: bootstrap != nil)
+                var p = SliceScoring.prepare(detector: detectors[i], rows: rows(i), rule: rule, memberships: bootstrap != nil)
+                shared.share(&p)
+                slots[i] = p
             }
         }
         let all = prepared.map { $0! }
         let intervals = bootstrap.map { SliceScoring.intervalsBySlice(all, parameters: rule.parameters, settings: $0) }
         return all.enumerated().map { SliceScoring.assemble($1, intervals: intervals?[$0]) }
+    }
+
+    /// One copy of each distinct slice membership for all the detectors being scored: detectors
+    /// that answered the same samples have the same memberships (a million ordinals each for the
+    /// overall slice and every scope), and each kept its own until the bootstrap was done.
+    final class SharedOrdinals: Sendable {
+        private let arrays = Mutex(Set<[Int32]>())
+
+        func share(_ prepared: inout SliceScoring.Prepared) {
+            arrays.withLock { arrays in
+                for m in prepared.memberships.indices {
+                    prepared.memberships[m].ordinals = arrays.insert(prepared.memberships[m].ordinals).memberAfterInsert
+                }
+            }
+        }
     }
 
     /// The reference definition, slice by slice through `BinaryMetricsAccumulator` (kept to check

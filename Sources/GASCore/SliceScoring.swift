@@ -189,21 +189,28 @@ enum SliceScoring {
     ///    (score, combo, label) packed into 64 bits when they fit, then one sequential walk).
     static func prepare(detector: String, rows: some Sequence<ScoringRow>, rule: ScoringRule, memberships wanted: Bool) -> Prepared {
         var builder = ColumnBuilder(rule: rule, keepOrdinals: wanted)
-        let contiguous: Bool? = rows.withContiguousStorageIfAvailable { buffer in
-            // Two halves on two threads, the second merged into the first (the same ids as one pass).
-            let half = buffer.count >= 100_000 ? buffer.count / 2 : buffer.count
+        /// Two halves on two threads, the second merged into the first (the same ids as one pass).
+        func inHalves(count: Int, row: (Int) -> ScoringRow) {
+            let half = count >= 100_000 ? count / 2 : count
             let (first, second) = inParallel({ () -> ColumnBuilder in
                 var b = ColumnBuilder(rule: rule, keepOrdinals: wanted)
-                for ordinal in 0..<half { b.add(buffer[ordinal], ordinal: ordinal) }
+                for ordinal in 0..<half { b.add(row(ordinal), ordinal: ordinal) }
                 return b
             }, { () -> ColumnBuilder in
                 var b = ColumnBuilder(rule: rule, keepOrdinals: wanted)
-                for ordinal in half..<buffer.count { b.add(buffer[ordinal], ordinal: ordinal) }
+                for ordinal in half..<count { b.add(row(ordinal), ordinal: ordinal) }
                 return b
             })
             builder = first
             builder.append(second)
+        }
+        var contiguous: Bool? = rows.withContiguousStorageIfAvailable { buffer in
+            inHalves(count: buffer.count) { buffer[$0] }
             return true
+        }
+        if contiguous == nil, let source = rows as? ScoringRowSource {
+            inHalves(count: source.count, row: source.row)
+            contiguous = true
         }
         if contiguous == nil {
             var ordinal = 0

@@ -25,22 +25,23 @@ public enum RoundScoring {
         let bootstrap = bootstrapSettings(seed: seed)
         let isCopy = samples.indices.map { RobustnessAugmentation.baseID(of: samples[$0].uri) != nil }  // by index: no copy of each sample
         let indices = detectors.map { grid.detectorIndex($0) }
-        // Each detector's rows as an array, built when its scoring starts (contiguous rows take the
-        // scorer's specialised two-thread path; a lazy sequence went through generic code row by row).
-        return Scorer.score(detectors: detectors, rule: rule, bootstrap: bootstrap) { i -> [ScoringRow] in
-            guard let d = indices[i] else { return [] }
-            // Sized once: grown by doubling, the array of a million rows passed through twice its size.
-            var rows: [ScoringRow] = []
-            rows.reserveCapacity(samples.count)
-            for p in samples.indices where !isCopy[p] {
-                guard let status = grid.status(detector: d, position: p) else { continue }
+        // Each detector's rows made as the scorer reads them, from the grid and the plan (an array
+        // of a million rows per detector, two detectors at a time, was most of the run's peak).
+        return Scorer.score(detectors: detectors, rule: rule, bootstrap: bootstrap) { i -> ScoringRowSource in
+            guard let d = indices[i] else { return ScoringRowSource([]) }
+            // The positions this detector has an outcome for, robustness copies aside.
+            var positions: [Int32] = []
+            positions.reserveCapacity(samples.count)
+            for p in samples.indices where !isCopy[p] && grid.status(detector: d, position: p) != nil { positions.append(Int32(p)) }
+            return ScoringRowSource(count: positions.count) { k in
+                let p = Int(positions[k])
+                let status = grid.status(detector: d, position: p) ?? .skipped  // every position here has a status
                 // Field by field: copying the whole sample retained every one of its strings.
                 let unhandled = status == .skipped && (grid.error(detector: d, position: p) ?? "").hasPrefix(unhandledModalityPrefix)
-                rows.append(ScoringRow(label: samples[p].label, dataset: samples[p].dataset, mediaType: samples[p].mediaType,
-                                       sourceKind: samples[p].sourceKind, modality: samples[p].modality, status: status,
-                                       pAI: grid.pAI(detector: d, position: p), inputSkipped: samples[p].skipReason != nil || unhandled))
+                return ScoringRow(label: samples[p].label, dataset: samples[p].dataset, mediaType: samples[p].mediaType,
+                                  sourceKind: samples[p].sourceKind, modality: samples[p].modality, status: status,
+                                  pAI: grid.pAI(detector: d, position: p), inputSkipped: samples[p].skipReason != nil || unhandled)
             }
-            return rows
         }
     }
 

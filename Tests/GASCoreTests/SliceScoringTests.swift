@@ -58,6 +58,9 @@ import Testing
             #expect(Scorer.score(detector: "x", rows: r, rule: rule) == Scorer.scoreBySlices(detector: "x", rows: r, rule: rule))
             // The same rows through a sequence without contiguous storage (one pass).
             #expect(Scorer.score(detector: "x", rows: r.lazy.map { $0 }, rule: rule) == Scorer.score(detector: "x", rows: r, rule: rule))
+            // And made one at a time by a row source (in halves, as an array is read).
+            #expect(Scorer.score(detector: "x", rows: ScoringRowSource(count: r.count) { r[$0] }, rule: rule)
+                    == Scorer.score(detector: "x", rows: r, rule: rule))
         }
     }
 
@@ -89,6 +92,7 @@ import Testing
         let sets = [a, b, c]
         let settings = BootstrapSettings(resamples: 40, seed: 77)
         let together = Scorer.score(detectors: ["a", "b", "c"], rule: ScoringRule(), bootstrap: settings) { sets[$0] }
+        #expect(Scorer.score(detectors: ["a", "b", "c"], rule: ScoringRule(), bootstrap: settings) { ScoringRowSource(sets[$0]) } == together)
         for (i, name) in ["a", "b", "c"].enumerated() {
             #expect(together[i] == Scorer.scoreBySlices(detector: name, rows: sets[i], rule: ScoringRule(), bootstrap: settings))
         }
