@@ -204,15 +204,9 @@ enum SliceScoring {
             builder = first
             builder.append(second)
         }
-        var contiguous: Bool? = rows.withContiguousStorageIfAvailable { buffer in
-            inHalves(count: buffer.count) { buffer[$0] }
-            return true
-        }
-        if contiguous == nil, let source = rows as? ScoringRowSource {
+        if let source = rows as? ScoringRowSource {
             inHalves(count: source.count, row: source.row)
-            contiguous = true
-        }
-        if contiguous == nil {
+        } else if rows.withContiguousStorageIfAvailable({ buffer in inHalves(count: buffer.count) { buffer[$0] } }) == nil {
             var ordinal = 0
             for row in rows {
                 builder.add(row, ordinal: ordinal)

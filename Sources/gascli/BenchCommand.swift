@@ -16,8 +16,9 @@ struct BenchCommand: AsyncParsableCommand {
             detector at batch size 64), resume (a run with 1,000,000 committed outcomes), e2e
             (gascli run of a 1,000,000-sample round with 4 predictions detectors; time and peak
             memory), growth (the same round at 250,000 and 500,000 samples: peak memory added per
-            sample, against what the outcome rows take). The references run with .venv/bin/python (pyarrow, numpy) and the scripts in
-            Benchmarks/python. Exit status 1 when a target is missed.
+            sample, against what the outcome rows take). The references run with .venv/bin/python
+            (pyarrow, numpy) and the scripts in Benchmarks/python. Exit status 1 when a target is
+            missed.
             """)
 
     @Argument(help: "Benchmarks to run (default: all): parquet, scoring, process, resume, e2e, growth.")
