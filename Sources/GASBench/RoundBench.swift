@@ -144,7 +144,9 @@ enum EndToEndBench {
 /// The target is the issue's: memory must not grow with the samples beyond the outcome rows.
 enum GrowthBench {
     static func run(_ options: BenchOptions) throws -> BenchResult {
-        let small = options.scaled(250_000, minimum: 1000), large = options.scaled(500_000, minimum: 2000)
+        // Half a million samples apart: the peak of one run moves by 10-20 MiB with the timing of
+        // its phases, which over a smaller step would swamp the per-sample figure.
+        let small = options.scaled(500_000, minimum: 1000), large = options.scaled(1_000_000, minimum: 2000)
         let a = try MeasuredRound.run(samples: small, folder: "growth-small", options: options)
         let b = try MeasuredRound.run(samples: large, folder: "growth-large", options: options)
         guard a.outcomes == a.expectedOutcomes, b.outcomes == b.expectedOutcomes else {

@@ -15,7 +15,7 @@ struct BenchCommand: AsyncParsableCommand {
             (sn34 with all breakdowns over 10,000,000 predictions vs numpy), process (no-op Python
             detector at batch size 64), resume (a run with 1,000,000 committed outcomes), e2e
             (gascli run of a 1,000,000-sample round with 4 predictions detectors; time and peak
-            memory), growth (the same round at 250,000 and 500,000 samples: peak memory added per
+            memory), growth (the same round at 500,000 and 1,000,000 samples: peak memory added per
             sample, against what the outcome rows take). The references run with .venv/bin/python
             (pyarrow, numpy) and the scripts in Benchmarks/python. Exit status 1 when a target is
             missed.
