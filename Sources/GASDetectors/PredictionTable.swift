@@ -100,23 +100,45 @@ public struct PredictionTable: Sendable {
         return probabilities(entry: entry)
     }
 
-    /// This table over `sorted` (its ids renumbered, `oldIDOfNew[new]` = old id), its entries
-    /// laid out in the new id order.
-    fileprivate func renumbered(_ sorted: ByteKeyIndex, oldIDOfNew: [Int32]) -> PredictionTable {
+    /// This table over `sorted` (its ids renumbered, `newIDOfOld[old]` = new id), its entries
+    /// laid out in the new id order. The old entries are read front to back and each written to
+    /// its new place: reading them in the new order instead was a chain of cache misses per entry.
+    fileprivate func renumbered(_ sorted: ByteKeyIndex, newIDOfOld: [Int32]) -> PredictionTable {
         var table = PredictionTable()
         table.ids = sorted
-        table.entryOfID = [Int32](repeating: -1, count: sorted.count)
-        table.valueStart.reserveCapacity(count + 1)
-        table.values.reserveCapacity(values.count)
-        for new in 0..<sorted.count {
-            guard let e = entry(key: Int(oldIDOfNew[new])) else { continue }
-            // Value by value: appending each entry's slice (mostly one value) went through a
-            // copy call per entry, and this runs while the round waits for its tables.
-            for i in Int(valueStart[e])..<Int(valueStart[e + 1]) { table.values.append(values[i]) }
-            table.valueStart.append(Int32(table.values.count))
-            table.entryOfID[new] = Int32(table.count)
-            table.count += 1
+        // Per new id, its entry: the ids with one, numbered in the new order.
+        var entryOfNew = [Int32](repeating: -1, count: sorted.count)
+        for old in entryOfID.indices where entryOfID[old] >= 0 { entryOfNew[Int(newIDOfOld[old])] = 0 }
+        var next: Int32 = 0
+        for new in entryOfNew.indices where entryOfNew[new] == 0 {
+            entryOfNew[new] = next
+            next += 1
         }
+        // Where each new entry's values start: one value each (a predictions file), or else the
+        // running sum of their counts.
+        var start = [Int32](repeating: 0, count: count + 1)
+        if values.count == count {
+            for e in start.indices { start[e] = Int32(e) }
+        } else {
+            for old in entryOfID.indices where entryOfID[old] >= 0 {
+                let e = Int(entryOfID[old])
+                start[Int(entryOfNew[Int(newIDOfOld[old])]) + 1] = valueStart[e + 1] - valueStart[e]
+            }
+            for e in 0..<count { start[e + 1] += start[e] }
+        }
+        var moved = [Double](repeating: 0, count: values.count)
+        for old in entryOfID.indices where entryOfID[old] >= 0 {
+            let e = Int(entryOfID[old])
+            var to = Int(start[Int(entryOfNew[Int(newIDOfOld[old])])])
+            for i in Int(valueStart[e])..<Int(valueStart[e + 1]) {
+                moved[to] = values[i]
+                to += 1
+            }
+        }
+        table.entryOfID = entryOfNew
+        table.valueStart = start
+        table.values = moved
+        table.count = count
         return table
     }
 
@@ -175,11 +197,9 @@ public struct PredictionTables {
     public consuming func finished() -> [PredictionTable] {
         let (sorted, newID) = ids.sortedByBytes()
         ids = ByteKeyIndex()
-        var oldIDOfNew = [Int32](repeating: 0, count: newID.count)
-        for (old, new) in newID.enumerated() { oldIDOfNew[Int(new)] = Int32(old) }
         var result: [PredictionTable] = []
         for t in tables.indices {
-            result.append(tables[t].renumbered(sorted, oldIDOfNew: oldIDOfNew))
+            result.append(tables[t].renumbered(sorted, newIDOfOld: newID))
             tables[t] = PredictionTable()  // each old table freed as soon as it is renumbered
         }
         return result

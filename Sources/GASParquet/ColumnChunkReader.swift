@@ -38,10 +38,89 @@ struct ColumnChunkReader {
         var out: [T?] = []
         out.reserveCapacity(min(rowCount, 1 << 20))
         var dictionary: [T]?
+        try forEachPage(chunk, dictionaryPage: { page, count in
+            dictionary = try T.decodePlain(page, count: count)
+        }, dataPage: { levels, values, count, encoding in
+            try append(levels: levels, values: values, count: count, encoding: encoding, dictionary: dictionary, to: &out)
+        })
+        return out
+    }
+
+    /// Hands each row's bytes (nil for a null) to `body` in row order, without making a value per
+    /// row: for a byte-array column read only to look its values up (a predictions file's ids).
+    func forEachByteArray(_ chunk: [UInt8], _ body: (_ row: Int, _ bytes: UnsafeBufferPointer<UInt8>?) throws -> Void) throws {
+        guard column.type == .byteArray else { throw FormatIssue.corrupt("column is \(column.type), not a byte array") }
+        var dictionary: [UInt8] = []
+        var entries: [Range<Int>] = []
+        var haveDictionary = false
+        var row = 0
+        let present = UInt32(maxDefinitionLevel)
+        try forEachPage(chunk, dictionaryPage: { page, count in
+            haveDictionary = true
+            try forEachPlainByteArray(page, count: count) { bytes in
+                entries.append(dictionary.count..<(dictionary.count + bytes.count))
+                dictionary.append(contentsOf: bytes)
+            }
+        }, dataPage: { levels, values, count, encoding in
+            // Levels before each value: the nulls in front of it are handed on first.
+            var level = 0
+            func emit(_ bytes: UnsafeBufferPointer<UInt8>) throws {
+                if let levels {
+                    while level < levels.count && levels[level] != present {
+                        guard levels[level] < present else { throw FormatIssue.corrupt("definition level \(levels[level]) above the column's maximum \(present)") }
+                        try body(row, nil)
+                        row += 1
+                        level += 1
+                    }
+                    guard level < levels.count else { throw FormatIssue.corrupt("more values than the page's levels allow") }
+                    level += 1
+                }
+                try body(row, bytes)
+                row += 1
+            }
+            let nonNull = levels.map { $0.reduce(0) { $0 + ($1 == present ? 1 : 0) } } ?? count
+            switch encoding {
+            case EncodingID.plain:
+                try forEachPlainByteArray(values, count: nonNull, emit)
+            case EncodingID.plainDictionary, EncodingID.rleDictionary:
+                guard haveDictionary else { throw FormatIssue.corrupt("dictionary-encoded page before any dictionary page") }
+                guard nonNull > 0 else { break }
+                guard values.count >= 1 else { throw FormatIssue.truncated("dictionary index bit width") }
+                let bitWidth = Int(values[0])
+                guard bitWidth <= 32 else { throw FormatIssue.corrupt("dictionary index bit width \(bitWidth)") }
+                let indices = try RLEHybrid.decode(UnsafeRawBufferPointer(rebasing: values[1...]), bitWidth: bitWidth, count: nonNull)
+                try dictionary.withUnsafeBufferPointer { d in
+                    for index in indices {
+                        guard Int(index) < entries.count else {
+                            throw FormatIssue.corrupt("dictionary index \(index) but the dictionary has \(entries.count) entries")
+                        }
+                        try emit(UnsafeBufferPointer(rebasing: d[entries[Int(index)]]))
+                    }
+                }
+            default:
+                throw FormatIssue.unsupportedEncoding(EncodingID.name(encoding))
+            }
+            if let levels {  // nulls after the page's last value
+                while level < levels.count {
+                    guard levels[level] < present else { throw FormatIssue.corrupt("definition level \(levels[level]) above the column's maximum \(present)") }
+                    try body(row, nil)
+                    row += 1
+                    level += 1
+                }
+            }
+        })
+    }
+
+    /// Walks the chunk's pages in order: each dictionary page's bytes and entry count, then each
+    /// data page's definition levels (nil for a required column), values, value count and encoding.
+    private func forEachPage(_ chunk: [UInt8], dictionaryPage: (UnsafeRawBufferPointer, Int) throws -> Void,
+                             dataPage: (_ levels: [UInt32]?, _ values: UnsafeRawBufferPointer, _ count: Int, _ encoding: Int32) throws -> Void) throws {
+        var produced = 0
+        var sawDictionary = false
         var position = 0
-        while out.count < rowCount {
+        while produced < rowCount {
             guard position < chunk.count else {
-                throw FormatIssue.truncated("column chunk ends after \(out.count) of \(rowCount) values")
+                throw FormatIssue.truncated("column chunk ends after \(produced) of \(rowCount) values")
             }
             var reader = ThriftReader(chunk, start: position)
             let header = try PageHeader.decode(&reader)
@@ -57,18 +136,19 @@ struct ColumnChunkReader {
             switch header.type {
             case PageTypeID.dictionaryPage:
                 guard let dictionaryHeader = header.dictionaryPage else { throw FormatIssue.corrupt("dictionary page without its header") }
-                guard dictionary == nil else { throw FormatIssue.corrupt("second dictionary page in one column chunk") }
+                guard !sawDictionary else { throw FormatIssue.corrupt("second dictionary page in one column chunk") }
+                sawDictionary = true
                 guard dictionaryHeader.encoding == EncodingID.plain || dictionaryHeader.encoding == EncodingID.plainDictionary else {
                     throw FormatIssue.unsupportedEncoding("\(EncodingID.name(dictionaryHeader.encoding)) dictionary page")
                 }
                 let page = try decompress(chunk, body, uncompressedSize)
                 let count = Int(dictionaryHeader.numValues)
                 guard count >= 0 else { throw FormatIssue.corrupt("negative dictionary size \(count)") }
-                dictionary = try page.withUnsafeBytes { try T.decodePlain($0, count: count) }
+                try page.withUnsafeBytes { try dictionaryPage($0, count) }
 
             case PageTypeID.dataPage:
                 guard let dataHeader = header.dataPage else { throw FormatIssue.corrupt("data page without its header") }
-                let count = try checkedValueCount(dataHeader.numValues, produced: out.count)
+                let count = try checkedValueCount(dataHeader.numValues, produced: produced)
                 let page = try decompress(chunk, body, uncompressedSize)
                 try page.withUnsafeBytes { p in
                     var offset = 0
@@ -85,13 +165,13 @@ struct ColumnChunkReader {
                         levels = try RLEHybrid.decode(UnsafeRawBufferPointer(rebasing: p[4..<(4 + length)]), bitWidth: levelBitWidth, count: count)
                         offset = 4 + length
                     }
-                    try append(levels: levels, values: UnsafeRawBufferPointer(rebasing: p[offset...]), count: count,
-                               encoding: dataHeader.encoding, dictionary: dictionary, to: &out)
+                    try dataPage(levels, UnsafeRawBufferPointer(rebasing: p[offset...]), count, dataHeader.encoding)
                 }
+                produced += count
 
             case PageTypeID.dataPageV2:
                 guard let dataHeader = header.dataPageV2 else { throw FormatIssue.corrupt("data page v2 without its header") }
-                let count = try checkedValueCount(dataHeader.numValues, produced: out.count)
+                let count = try checkedValueCount(dataHeader.numValues, produced: produced)
                 let repetitionBytes = Int(dataHeader.repetitionLevelsByteLength)
                 let definitionBytes = Int(dataHeader.definitionLevelsByteLength)
                 guard repetitionBytes >= 0, definitionBytes >= 0, repetitionBytes + definitionBytes <= size,
@@ -116,16 +196,13 @@ struct ColumnChunkReader {
                 } else {
                     values = Array(chunk[valuesStart..<body.upperBound])
                 }
-                try values.withUnsafeBytes {
-                    try append(levels: levels, values: $0, count: count, encoding: dataHeader.encoding,
-                               dictionary: dictionary, to: &out)
-                }
+                try values.withUnsafeBytes { try dataPage(levels, $0, count, dataHeader.encoding) }
+                produced += count
 
             default:
                 continue  // Index pages and unknown page types carry no values.
             }
         }
-        return out
     }
 
     private func checkedValueCount(_ declared: Int32, produced: Int) throws -> Int {

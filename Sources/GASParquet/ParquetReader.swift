@@ -237,12 +237,50 @@ public final class ParquetReader: Sendable {
         return try indices.map { try readColumn($0, of: group) }
     }
 
+    /// Hands each row's bytes of a byte-array (string or binary) column of one row group to
+    /// `body`, nil for a null, without a value per row: for columns read only to look values up.
+    public func forEachByteArray(inRowGroup index: Int, column name: String,
+                                 _ body: (_ row: Int, _ bytes: UnsafeBufferPointer<UInt8>?) throws -> Void) throws {
+        guard rowGroups.indices.contains(index) else {
+            throw ParquetError.rowGroupOutOfRange(path: path, index: index, count: rowGroups.count)
+        }
+        let group = rowGroups[index]
+        guard group.numRows <= Int64(Self.maxRowsPerRowGroup) else {
+            throw ParquetError.limitExceeded(path: path, what: "rows in row group \(index)", value: group.numRows, limit: Int64(Self.maxRowsPerRowGroup))
+        }
+        guard let columnIndex = schema.index(of: name) else {
+            if let reason = unsupportedColumns[name] { throw ParquetError.unsupportedSchema(path: path, column: name, reason: reason) }
+            throw ParquetError.unknownColumn(path: path, column: name, available: schema.columns.map(\.name))
+        }
+        guard let (reader, bytes) = try chunk(columnIndex, of: group) else { return }
+        do {
+            try reader.forEachByteArray(bytes, body)
+        } catch let issue as FormatIssue {
+            throw issue.parquetError(path: path, column: name)
+        }
+    }
+
     /// The first component of a dotted column name.
     static func topLevel(_ name: String) -> String {
         String(name.split(separator: ".", maxSplits: 1).first ?? Substring(name))
     }
 
     private func readColumn(_ columnIndex: Int, of group: RowGroup) throws -> ParquetColumnValues {
+        guard let (reader, bytes) = try chunk(columnIndex, of: group) else {
+            // pyarrow writes zero-row groups with empty, offset-0 column chunks: nothing to read.
+            let leaf = readableLeaves[columnIndex]
+            return try ColumnChunkReader(column: schema.columns[columnIndex], codec: 0, rowCount: 0, maxDefinitionLevel: leaf.maxDefinitionLevel).decode([])
+        }
+        do {
+            return try reader.decode(bytes)
+        } catch let issue as FormatIssue {
+            throw issue.parquetError(path: path, column: schema.columns[columnIndex].name)
+        }
+    }
+
+    /// A column chunk's bytes, checked against the file, and the reader for them; nil for a row
+    /// group without rows.
+    private func chunk(_ columnIndex: Int, of group: RowGroup) throws -> (ColumnChunkReader, [UInt8])? {
         let column = schema.columns[columnIndex]
         let leaf = readableLeaves[columnIndex]
         guard let meta = group.columns[leaf.chunkIndex].metaData else {
@@ -251,10 +289,7 @@ public final class ParquetReader: Sendable {
         guard meta.numValues == group.numRows else {
             throw ParquetError.corrupt(path: path, column: column.name, detail: "column chunk has \(meta.numValues) values, row group has \(group.numRows) rows")
         }
-        if group.numRows == 0 {
-            // pyarrow writes zero-row groups with empty, offset-0 column chunks: nothing to read.
-            return try ColumnChunkReader(column: column, codec: meta.codec, rowCount: 0, maxDefinitionLevel: leaf.maxDefinitionLevel).decode([])
-        }
+        if group.numRows == 0 { return nil }
         var start = meta.dataPageOffset
         if let dictionaryOffset = meta.dictionaryPageOffset, dictionaryOffset > 0, dictionaryOffset < start {
             start = dictionaryOffset
@@ -267,11 +302,6 @@ public final class ParquetReader: Sendable {
             throw ParquetError.corrupt(path: path, column: column.name, detail: "column chunk bytes \(start)..<\(start &+ length) lie outside the data region 4..<\(footerStart)")
         }
         let bytes = try file.read(offset: start, count: Int(length))
-        do {
-            return try ColumnChunkReader(column: column, codec: meta.codec, rowCount: Int(group.numRows),
-                                  maxDefinitionLevel: leaf.maxDefinitionLevel).decode(bytes)
-        } catch let issue as FormatIssue {
-            throw issue.parquetError(path: path, column: column.name)
-        }
+        return (ColumnChunkReader(column: column, codec: meta.codec, rowCount: Int(group.numRows), maxDefinitionLevel: leaf.maxDefinitionLevel), bytes)
     }
 }

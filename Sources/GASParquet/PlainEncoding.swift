@@ -129,8 +129,8 @@ extension Bool: PlainDecodable {
 }
 
 /// Walks `count` length-prefixed byte arrays, handing each one's bytes to `body`.
-private func forEachByteArray(_ p: UnsafeRawBufferPointer, count: Int,
-                              _ body: (UnsafeBufferPointer<UInt8>) -> Void) throws {
+func forEachPlainByteArray(_ p: UnsafeRawBufferPointer, count: Int,
+                           _ body: (UnsafeBufferPointer<UInt8>) throws -> Void) throws {
     guard count >= 0, count <= p.count / 4 else {
         throw FormatIssue.truncated("\(count) PLAIN byte arrays need at least \(count) x 4 bytes, page has \(p.count)")
     }
@@ -143,7 +143,7 @@ private func forEachByteArray(_ p: UnsafeRawBufferPointer, count: Int,
         guard length <= p.count - offset else {
             throw FormatIssue.truncated("byte array \(i) of \(count) declares \(length) bytes, \(p.count - offset) left")
         }
-        body(UnsafeBufferPointer(start: base + offset, count: length))
+        try body(UnsafeBufferPointer(start: base + offset, count: length))
         offset += length
     }
 }
@@ -152,7 +152,7 @@ extension String: PlainDecodable {
     static func decodePlain(_ p: UnsafeRawBufferPointer, count: Int) throws -> [String] {
         var out: [String] = []
         out.reserveCapacity(Swift.min(count, p.count / 4))
-        try forEachByteArray(p, count: count) { out.append(String(decoding: $0, as: UTF8.self)) }
+        try forEachPlainByteArray(p, count: count) { out.append(String(decoding: $0, as: UTF8.self)) }
         return out
     }
 }
@@ -161,7 +161,7 @@ extension Array: PlainDecodable where Element == UInt8 {
     static func decodePlain(_ p: UnsafeRawBufferPointer, count: Int) throws -> [[UInt8]] {
         var out: [[UInt8]] = []
         out.reserveCapacity(Swift.min(count, p.count / 4))
-        try forEachByteArray(p, count: count) { out.append(Array($0)) }
+        try forEachPlainByteArray(p, count: count) { out.append(Array($0)) }
         return out
     }
 }

@@ -186,21 +186,19 @@ enum PredictionsTable {
         guard names.contains("sample_id"), let probColumn = ["p_ai", "prob_ai"].first(where: names.contains) else {
             throw RunnerError.detectorSetup(name: path, reason: "a predictions Parquet file needs columns sample_id and p_ai (found: \(names.joined(separator: ", ")))")
         }
+        guard reader.schema.columns.contains(where: { $0.name == "sample_id" && $0.type == .byteArray && $0.logical == .string }) else {
+            throw RunnerError.detectorSetup(name: path, reason: "column sample_id must be a string column")
+        }
         let hasDetector = names.contains("detector")
         var tables = PredictionTables(count: selections.count, ids: reader.rowCount / max(1, selections.count))
         var seenDetectors: Set<String> = []
         for group in 0..<reader.rowGroupCount {
-            let columns = try reader.readRowGroup(group, columns: ["sample_id", probColumn] + (hasDetector ? ["detector"] : []))
-            guard case let .string(ids) = columns[0] else {
-                throw RunnerError.detectorSetup(name: path, reason: "column sample_id must be a string column")
-            }
+            // The ids are read as bytes in place (a string per row cost more than the table).
+            let columns = try reader.readRowGroup(group, columns: [probColumn] + (hasDetector ? ["detector"] : []))
             var rowDetectors: [String?] = []
-            if hasDetector, case let .string(detectors) = columns[2] {
-                rowDetectors = detectors
-                for d in detectors { if let d { seenDetectors.insert(d) } }
-            }
+            if hasDetector, case let .string(detectors) = columns[1] { rowDetectors = detectors }
             let probs: [Double?]
-            switch columns[1] {
+            switch columns[0] {
             case let .double(v): probs = v
             case let .float(v): probs = v.map { $0.map(Double.init) }
             default: throw RunnerError.detectorSetup(name: path, reason: "column \(probColumn) must be float or double")
@@ -208,15 +206,16 @@ enum PredictionsTable {
             // The tables a row goes to, worked out once per run of rows with the same detector.
             var lastDetector: String?? = .none
             var targets: [Int] = []
-            for (row, (id, p)) in zip(ids, probs).enumerated() {
-                guard var id, let p else { continue }
-                let detector = hasDetector ? rowDetectors[row] : nil
+            try reader.forEachByteArray(inRowGroup: group, column: "sample_id") { row, id in
+                guard let id, row < probs.count, let p = probs[row] else { return }
+                let detector = hasDetector && row < rowDetectors.count ? rowDetectors[row] : nil
                 if lastDetector != .some(detector) {
                     targets = selections.indices.filter { selections[$0] == nil || !hasDetector || selections[$0] == detector }
                     lastDetector = .some(detector)
+                    if let detector { seenDetectors.insert(detector) }
                 }
-                for t in targets where !id.withUTF8({ tables.insert(bytes: $0, probability: p, into: t) }) {
-                    throw RunnerError.detectorSetup(name: path, reason: "sample_id \(id) appears more than once (a file with several detectors needs 'detector:' to choose one)")
+                for t in targets where !tables.insert(bytes: id, probability: p, into: t) {
+                    throw RunnerError.detectorSetup(name: path, reason: "sample_id \(String(decoding: id, as: UTF8.self)) appears more than once (a file with several detectors needs 'detector:' to choose one)")
                 }
             }
         }

@@ -288,6 +288,15 @@ public final class RunLedger: Sendable {
     /// buffer that SQLite reads in place, and the plan's samples are read where they are, never
     /// copied (a copy retains every string of the sample).
     private func insertSamples(_ samples: [PlannedSample], order: [Int], range: Range<Int>, runID: String, db: Database) throws {
+        // Read in place: copying a sample out of the array retained each of its strings, which
+        // the detectors' threads retain and release at the same time (a contended atomic each).
+        try samples.withUnsafeBufferPointer { samples in
+            try insertSamples(samples, order: order, range: range, runID: runID, db: db)
+        }
+    }
+
+    private func insertSamples(_ samples: UnsafeBufferPointer<PlannedSample>, order: [Int], range: Range<Int>, runID: String,
+                               db: Database) throws {
         let run = Array(runID.utf8)
         var rows = SampleRowText()
         var first = range.lowerBound
