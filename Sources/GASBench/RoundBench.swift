@@ -126,14 +126,27 @@ public struct BenchRound: Sendable {
 /// process: planning (reading, hashing, validating every sample), 4 M outcomes committed to SQLite,
 /// predictions.parquet and metrics.parquet, every metric with its bootstrap interval, results.json.
 enum EndToEndBench {
+    /// Timed runs of the round: the figure is their median, as for the other benchmarks (one run
+    /// on a shared 2-core machine moves by a quarter with the machine's own speed).
+    static let repeats = 3
+
     static func run(_ options: BenchOptions) throws -> BenchResult {
         let samples = options.scaled(1_000_000, minimum: 1000)
-        let r = try MeasuredRound.run(samples: samples, folder: "e2e", options: options)
-        let passed = r.seconds < 15 && r.peakBytes < 1 << 30 && r.outcomes == r.expectedOutcomes
+        let round = try MeasuredRound.prepare(samples: samples, folder: "e2e", options: options)
+        var runs: [MeasuredRound] = []
+        for i in 1...repeats {
+            options.log("e2e: gascli run \(i) of \(repeats) (timed, in a child process)")
+            runs.append(try MeasuredRound.measure(round, samples: samples, outputs: "runs-\(i)", options: options))
+        }
+        let byTime = runs.sorted { $0.seconds < $1.seconds }
+        let r = byTime[byTime.count / 2]
+        let peak = runs.map(\.peakBytes).max() ?? r.peakBytes
+        let passed = r.seconds < 15 && peak < 1 << 30 && runs.allSatisfy { $0.outcomes == $0.expectedOutcomes }
         return BenchResult(
             name: "e2e", title: "gascli run: \(samples.formattedRows) samples (Parquet dataset) × \(r.detectors) predictions detectors, batch size 1024",
             ours: r.seconds, unit: "s", target: "< 15 s and < 1 GiB peak memory", passed: passed,
-            notes: ["peak memory (\(r.peakSource)): \(r.peakBytes.formattedBytes); CPU time \(String(format: "%.2f", r.cpuSeconds)) s (user + system, both cores)",
+            notes: ["median of \(repeats) runs: \(byTime.map { String(format: "%.2f", $0.seconds) }.joined(separator: ", ")) s",
+                    "peak memory (\(r.peakSource)), the highest of the runs: \(peak.formattedBytes); CPU time of the median run \(String(format: "%.2f", r.cpuSeconds)) s (user + system, both cores)",
                     "\(r.outcomes.formattedRows) outcomes committed (expected \(r.expectedOutcomes.formattedRows)); \(r.files)",
                     "media: \(BenchRound.distinctImages) distinct 8×8 PNGs shared by the rows (every row is still read, hashed, validated and planned)"])
     }
@@ -179,15 +192,33 @@ struct MeasuredRound {
     var files: String
 
     static func run(samples: Int, folder: String, options: BenchOptions) throws -> MeasuredRound {
+        let round = try prepare(samples: samples, folder: folder, options: options)
+        options.log("\(folder): gascli run (timed, in a child process)")
+        return try measure(round, samples: samples, outputs: "runs", options: options)
+    }
+
+    /// The round's datasets, catalog, spec and predictions file, written once (untimed).
+    static func prepare(samples: Int, folder: String, options: BenchOptions) throws -> BenchRound {
         let directory = (options.workDirectory as NSString).appendingPathComponent(folder)
         options.log("\(folder): writing a \(samples)-sample round (datasets, catalog, spec)")
         let round = try BenchRound.create(in: directory, samples: samples)
         options.log("\(folder): planning once to write the predictions file (untimed)")
         try round.writePredictions()
-        let outputs = (directory as NSString).appendingPathComponent("runs")
-        // The files just written go to disk first: their writeback is the setup's cost, not the run's.
+        return round
+    }
+
+    /// One timed `gascli run` of `round` into a new outputs folder `outputs` of the round's
+    /// directory (media store included, so every run plans and stores from nothing). The folder
+    /// of the run before is removed first.
+    static func measure(_ round: BenchRound, samples: Int, outputs name: String, options: BenchOptions) throws -> MeasuredRound {
+        let directory = round.directory
+        let fm = FileManager.default
+        for entry in (try? fm.contentsOfDirectory(atPath: directory)) ?? [] where entry == "runs" || entry.hasPrefix("runs-") {
+            try? fm.removeItem(atPath: (directory as NSString).appendingPathComponent(entry))
+        }
+        let outputs = (directory as NSString).appendingPathComponent(name)
+        // The files just written (or removed) go to disk first: their writeback is the setup's cost, not the run's.
         sync()
-        options.log("\(folder): gascli run (timed, in a child process)")
         let peakFile = (directory as NSString).appendingPathComponent("peak-memory")
         let r = try ChildRunner.run([options.executable, "run", round.specPath, "--output", outputs, "--quiet"], in: options.workDirectory,
                                     extra: [PeakMemory.variable: peakFile])
