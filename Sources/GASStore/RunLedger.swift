@@ -284,57 +284,46 @@ public final class RunLedger: Sendable {
         }
     }
 
-    /// Sample rows go in `rowsPerInsert` at a time, in sample-id order (the primary key's: each
-    /// row lands next to the last; rows are read by position). A chunk's text is copied into one
-    /// buffer that SQLite reads in place, and the plan's samples are read where they are, never
-    /// copied (a copy retains every string of the sample).
+    /// Sample rows in sample-id order (the primary key's: each row lands next to the last),
+    /// `rowsPerInsert` to a statement.
     private func insertSamples(_ samples: [PlannedSample], order: [Int], range: Range<Int>, runID: String, db: Database) throws {
-        // Read in place: copying a sample out of the array retained each of its strings, which
-        // the detectors' threads retain and release at the same time (a contended atomic each).
-        try samples.withUnsafeBufferPointer { samples in
-            try insertSamples(samples, order: order, range: range, runID: runID, db: db)
+        for start in stride(from: range.lowerBound, to: range.upperBound, by: 2048) {
+            try insertSamples(SampleRows(samples, order: order, range: start..<min(start + 2048, range.upperBound)), runID: runID, db: db)
         }
     }
 
-    private func insertSamples(_ samples: UnsafeBufferPointer<PlannedSample>, order: [Int], range: Range<Int>, runID: String,
-                               db: Database) throws {
+    /// Rows made by `SampleRows` (before the transaction), bound from its buffer in place.
+    private func insertSamples(_ rows: SampleRows, runID: String, db: Database) throws {
         let run = Array(runID.utf8)
-        var rows = SampleRowText()
-        var first = range.lowerBound
-        while first < range.upperBound {
-            let n = min(Self.rowsPerInsert, range.upperBound - first)
-            rows.removeAll()
-            for k in 0..<n {
-                let p = order[first + k]
-                rows.append(samples[p].id); rows.append(samples[p].uri); rows.append(samples[p].sha256); rows.append(samples[p].dataset)
-                rows.append(samples[p].sourceKind.rawValue); rows.append(samples[p].mediaType.rawValue); rows.append(samples[p].modality.rawValue)
-                rows.append(samples[p].format); rows.append(samples[p].mediaPath)
-                rows.appendOptional(samples[p].skipReason); rows.appendOptional(samples[p].generatorFamily)
-            }
-            let insert = try db.cachedStatement(sql: n == Self.rowsPerInsert ? Self.fullSampleInsert : Self.sampleInsert(rows: n))
-            let h = insert.sqliteStatement
-            sqlite3_reset(h)
-            let rc = rows.bytes.withUnsafeBufferPointer { bytes -> Int32 in
-                run.withUnsafeBufferPointer { run -> Int32 in
-                    func bind(_ index: Int32, _ span: OutcomeRows.Span) { Self.bindText(h, index, span, in: bytes) }
-                    let runSpan = OutcomeRows.Span(start: 0, count: Int32(run.count))
+        try rows.text.bytes.withUnsafeBufferPointer { bytes in
+            try run.withUnsafeBufferPointer { run in
+                func bind(_ h: OpaquePointer, _ index: Int32, _ span: OutcomeRows.Span) { Self.bindText(h, index, span, in: bytes) }
+                let runSpan = OutcomeRows.Span(start: 0, count: Int32(run.count))
+                var first = 0
+                while first < rows.count {
+                    let n = min(Self.rowsPerInsert, rows.count - first)
+                    let insert = try db.cachedStatement(sql: n == Self.rowsPerInsert ? Self.fullSampleInsert : Self.sampleInsert(rows: n))
+                    let h = insert.sqliteStatement
+                    sqlite3_reset(h)
                     for k in 0..<n {
-                        let p = order[first + k]
-                        let c = Int32(16 * k), t = 11 * k
+                        let r = first + k
+                        let numbers = rows.numbers[r]
+                        let c = Int32(16 * k), t = 11 * r
                         Self.bindText(h, c + 1, runSpan, in: run)
-                        sqlite3_bind_int64(h, c + 2, Int64(p))
-                        bind(c + 3, rows.spans[t]); bind(c + 4, rows.spans[t + 1]); bind(c + 5, rows.spans[t + 2])
-                        sqlite3_bind_int64(h, c + 6, Int64(samples[p].byteCount))
-                        bind(c + 7, rows.spans[t + 3]); bind(c + 8, rows.spans[t + 4]); bind(c + 9, rows.spans[t + 5]); bind(c + 10, rows.spans[t + 6])
-                        sqlite3_bind_int64(h, c + 11, Int64(samples[p].label))
-                        sqlite3_bind_int64(h, c + 12, Int64(bitPattern: samples[p].seed))
-                        bind(c + 13, rows.spans[t + 7]); bind(c + 14, rows.spans[t + 8]); bind(c + 15, rows.spans[t + 9]); bind(c + 16, rows.spans[t + 10])
+                        sqlite3_bind_int64(h, c + 2, numbers.position)
+                        bind(h, c + 3, rows.text.spans[t]); bind(h, c + 4, rows.text.spans[t + 1]); bind(h, c + 5, rows.text.spans[t + 2])
+                        sqlite3_bind_int64(h, c + 6, numbers.byteCount)
+                        bind(h, c + 7, rows.text.spans[t + 3]); bind(h, c + 8, rows.text.spans[t + 4])
+                        bind(h, c + 9, rows.text.spans[t + 5]); bind(h, c + 10, rows.text.spans[t + 6])
+                        sqlite3_bind_int64(h, c + 11, numbers.label)
+                        sqlite3_bind_int64(h, c + 12, numbers.seed)
+                        bind(h, c + 13, rows.text.spans[t + 7]); bind(h, c + 14, rows.text.spans[t + 8])
+                        bind(h, c + 15, rows.text.spans[t + 9]); bind(h, c + 16, rows.text.spans[t + 10])
                     }
-                    return sqlite3_step(h)
+                    try finishInsert(h, sqlite3_step(h), db: db, "samples \(rows.text.text(t: 11 * first)) … \(rows.text.text(t: 11 * (first + n - 1)))")
+                    first += n
                 }
             }
-            try finishInsert(h, rc, db: db, "samples \(samples[order[first]].id) … \(samples[order[first + n - 1]].id)")
-            first += n
         }
     }
 
@@ -354,7 +343,10 @@ public final class RunLedger: Sendable {
         var start = 0
         while start < order.count {
             let range = start..<min(start + max(chunk, 1), order.count)
-            try queue.write { db in try insertSamples(samples, order: order, range: range, runID: runID, db: db) }
+            // Made before the transaction: reading the samples in id order is a cache miss per
+            // string, which inside it held the ledger from the detectors' commits.
+            let rows = SampleRows(samples, order: order, range: range)
+            try queue.write { db in try insertSamples(rows, runID: runID, db: db) }
             start = range.upperBound
         }
     }
@@ -762,6 +754,37 @@ public final class RunLedger: Sendable {
 }
 
 /// The text of a chunk of sample rows in one buffer, for binding in place (see `insertSamples`).
+/// Sample rows ready to bind: the text of each (11 values a row, `SampleRowText`) and its numbers.
+struct SampleRows {
+    struct Numbers {
+        var position: Int64
+        var byteCount: Int64
+        var label: Int64
+        var seed: Int64
+    }
+    var text = SampleRowText()
+    var numbers: [Numbers] = []
+    var count: Int { numbers.count }
+
+    /// The rows of `samples[order[range]]`, the samples read in place (a copy retains every string of one).
+    init(_ samples: [PlannedSample], order: [Int], range: Range<Int>) {
+        numbers.reserveCapacity(range.count)
+        text.bytes.reserveCapacity(range.count * 256)
+        text.spans.reserveCapacity(range.count * 11)
+        samples.withUnsafeBufferPointer { samples in
+            for k in range {
+                let p = order[k]
+                text.append(samples[p].id); text.append(samples[p].uri); text.append(samples[p].sha256); text.append(samples[p].dataset)
+                text.append(samples[p].sourceKind.rawValue); text.append(samples[p].mediaType.rawValue); text.append(samples[p].modality.rawValue)
+                text.append(samples[p].format); text.append(samples[p].mediaPath)
+                text.appendOptional(samples[p].skipReason); text.appendOptional(samples[p].generatorFamily)
+                numbers.append(Numbers(position: Int64(p), byteCount: Int64(samples[p].byteCount), label: Int64(samples[p].label),
+                                       seed: Int64(bitPattern: samples[p].seed)))
+            }
+        }
+    }
+}
+
 struct SampleRowText {
     typealias Span = OutcomeRows.Span
     var bytes: [UInt8] = []
@@ -789,5 +812,11 @@ struct SampleRowText {
     @inline(__always)
     mutating func appendOptional(_ value: String?) {
         if let value { append(value) } else { spans.append(.null) }
+    }
+
+    /// The text of span `t` (error messages).
+    func text(t: Int) -> String {
+        let span = spans[t]
+        return span.count < 0 ? "NULL" : String(decoding: bytes[Int(span.start)..<Int(span.start + span.count)], as: UTF8.self)
     }
 }
