@@ -219,15 +219,7 @@ public final class ParquetReader: Sendable {
         }
         let indices: [Int]
         if let names {
-            indices = try names.map { name in
-                guard let i = schema.index(of: name) else {
-                    if let reason = unsupportedColumns[name] ?? unsupportedColumns.first(where: { $0.key.hasPrefix(name + ".") })?.value {
-                        throw ParquetError.unsupportedSchema(path: path, column: name, reason: reason)
-                    }
-                    throw ParquetError.unknownColumn(path: path, column: name, available: schema.columns.map(\.name))
-                }
-                return i
-            }
+            indices = try names.map(index(ofColumn:))
         } else {
             if let (name, reason) = unsupportedColumns.min(by: { $0.key < $1.key }) {
                 throw ParquetError.unsupportedSchema(path: path, column: Self.topLevel(name), reason: reason)
@@ -248,16 +240,24 @@ public final class ParquetReader: Sendable {
         guard group.numRows <= Int64(Self.maxRowsPerRowGroup) else {
             throw ParquetError.limitExceeded(path: path, what: "rows in row group \(index)", value: group.numRows, limit: Int64(Self.maxRowsPerRowGroup))
         }
-        guard let columnIndex = schema.index(of: name) else {
-            if let reason = unsupportedColumns[name] { throw ParquetError.unsupportedSchema(path: path, column: name, reason: reason) }
-            throw ParquetError.unknownColumn(path: path, column: name, available: schema.columns.map(\.name))
-        }
+        let columnIndex = try self.index(ofColumn: name)
         guard let (reader, bytes) = try chunk(columnIndex, of: group) else { return }
         do {
             try reader.forEachByteArray(bytes, body)
         } catch let issue as FormatIssue {
             throw issue.parquetError(path: path, column: name)
         }
+    }
+
+    /// A readable column's index, or why the column cannot be read.
+    private func index(ofColumn name: String) throws -> Int {
+        guard let i = schema.index(of: name) else {
+            if let reason = unsupportedColumns[name] ?? unsupportedColumns.first(where: { $0.key.hasPrefix(name + ".") })?.value {
+                throw ParquetError.unsupportedSchema(path: path, column: name, reason: reason)
+            }
+            throw ParquetError.unknownColumn(path: path, column: name, available: schema.columns.map(\.name))
+        }
+        return i
     }
 
     /// The first component of a dotted column name.

@@ -207,13 +207,13 @@ enum PredictionsTable {
             var lastDetector: String?? = .none
             var targets: [Int] = []
             try reader.forEachByteArray(inRowGroup: group, column: "sample_id") { row, id in
-                guard let id, row < probs.count, let p = probs[row] else { return }
                 let detector = hasDetector && row < rowDetectors.count ? rowDetectors[row] : nil
                 if lastDetector != .some(detector) {
                     targets = selections.indices.filter { selections[$0] == nil || !hasDetector || selections[$0] == detector }
                     lastDetector = .some(detector)
                     if let detector { seenDetectors.insert(detector) }
                 }
+                guard let id, row < probs.count, let p = probs[row] else { return }
                 for t in targets where !tables.insert(bytes: id, probability: p, into: t) {
                     throw RunnerError.detectorSetup(name: path, reason: "sample_id \(String(decoding: id, as: UTF8.self)) appears more than once (a file with several detectors needs 'detector:' to choose one)")
                 }

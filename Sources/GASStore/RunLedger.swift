@@ -287,8 +287,8 @@ public final class RunLedger: Sendable {
     /// Sample rows in sample-id order (the primary key's: each row lands next to the last),
     /// `rowsPerInsert` to a statement.
     private func insertSamples(_ samples: [PlannedSample], order: [Int], range: Range<Int>, runID: String, db: Database) throws {
-        for start in stride(from: range.lowerBound, to: range.upperBound, by: 2048) {
-            try insertSamples(SampleRows(samples, order: order, range: start..<min(start + 2048, range.upperBound)), runID: runID, db: db)
+        for start in stride(from: range.lowerBound, to: range.upperBound, by: Self.sampleChunk) {
+            try insertSamples(SampleRows(samples, order: order, range: start..<min(start + Self.sampleChunk, range.upperBound)), runID: runID, db: db)
         }
     }
 
@@ -339,7 +339,7 @@ public final class RunLedger: Sendable {
     /// those a run's interrupted recording left out, `chunk` rows per transaction in `order`:
     /// the detectors' commits take turns with the chunks, so a fresh round's detectors start
     /// without waiting for a million sample rows. A sample already recorded is left as it is.
-    public func recordSamples(_ samples: [PlannedSample], order: [Int], runID: String, chunk: Int = 2048) throws {
+    public func recordSamples(_ samples: [PlannedSample], order: [Int], runID: String, chunk: Int = sampleChunk) throws {
         var start = 0
         while start < order.count {
             let range = start..<min(start + max(chunk, 1), order.count)
@@ -463,6 +463,8 @@ public final class RunLedger: Sendable {
 
     /// Outcome rows per INSERT statement (9 parameters each, far below SQLite's limit of 32,766).
     static let rowsPerInsert = 64
+    /// Sample rows made (and, recording beside the detectors, committed) at a time.
+    public static let sampleChunk = 2048
 
     /// The INSERT statements' text, the full-size ones built once (not once per 64 rows).
     static func outcomeInsert(rows n: Int) -> String {
@@ -753,7 +755,6 @@ public final class RunLedger: Sendable {
     }
 }
 
-/// The text of a chunk of sample rows in one buffer, for binding in place (see `insertSamples`).
 /// Sample rows ready to bind: the text of each (11 values a row, `SampleRowText`) and its numbers.
 struct SampleRows {
     struct Numbers {
@@ -785,6 +786,7 @@ struct SampleRows {
     }
 }
 
+/// The text of a chunk of sample rows in one buffer, for binding in place (see `insertSamples`).
 struct SampleRowText {
     typealias Span = OutcomeRows.Span
     var bytes: [UInt8] = []
