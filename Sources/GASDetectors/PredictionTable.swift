@@ -103,7 +103,9 @@ public struct PredictionTable: Sendable {
     /// This table over `sorted` (its ids renumbered, `newIDOfOld[old]` = new id), its entries
     /// laid out in the new id order. The old entries are read front to back and each written to
     /// its new place: reading them in the new order instead was a chain of cache misses per entry.
+    /// For the tables of `PredictionTables`, which hold one probability per entry.
     fileprivate func renumbered(_ sorted: ByteKeyIndex, newIDOfOld: [Int32]) -> PredictionTable {
+        precondition(values.count == count, "a table of PredictionTables holds one probability per entry")
         var table = PredictionTable()
         table.ids = sorted
         // Per new id, its entry: the ids with one, numbered in the new order.
@@ -114,29 +116,12 @@ public struct PredictionTable: Sendable {
             entryOfNew[new] = next
             next += 1
         }
-        // Where each new entry's values start: one value each (a predictions file), or else the
-        // running sum of their counts.
-        var start = [Int32](repeating: 0, count: count + 1)
-        if values.count == count {
-            for e in start.indices { start[e] = Int32(e) }
-        } else {
-            for old in entryOfID.indices where entryOfID[old] >= 0 {
-                let e = Int(entryOfID[old])
-                start[Int(entryOfNew[Int(newIDOfOld[old])]) + 1] = valueStart[e + 1] - valueStart[e]
-            }
-            for e in 0..<count { start[e + 1] += start[e] }
-        }
-        var moved = [Double](repeating: 0, count: values.count)
+        var moved = [Double](repeating: 0, count: count)
         for old in entryOfID.indices where entryOfID[old] >= 0 {
-            let e = Int(entryOfID[old])
-            var to = Int(start[Int(entryOfNew[Int(newIDOfOld[old])])])
-            for i in Int(valueStart[e])..<Int(valueStart[e + 1]) {
-                moved[to] = values[i]
-                to += 1
-            }
+            moved[Int(entryOfNew[Int(newIDOfOld[old])])] = values[Int(entryOfID[old])]
         }
         table.entryOfID = entryOfNew
-        table.valueStart = start
+        table.valueStart = (0...count).map { Int32($0) }
         table.values = moved
         table.count = count
         return table
