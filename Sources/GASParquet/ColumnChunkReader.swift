@@ -64,14 +64,19 @@ struct ColumnChunkReader {
         }, dataPage: { levels, values, count, encoding in
             // Levels before each value: the nulls in front of it are handed on first.
             var level = 0
+            /// The nulls from `level` up to the next value's level (or the page's end).
+            func emitNulls() throws {
+                guard let levels else { return }
+                while level < levels.count && levels[level] != present {
+                    guard levels[level] < present else { throw FormatIssue.corrupt("definition level \(levels[level]) above the column's maximum \(present)") }
+                    try body(row, nil)
+                    row += 1
+                    level += 1
+                }
+            }
             func emit(_ bytes: UnsafeBufferPointer<UInt8>) throws {
+                try emitNulls()
                 if let levels {
-                    while level < levels.count && levels[level] != present {
-                        guard levels[level] < present else { throw FormatIssue.corrupt("definition level \(levels[level]) above the column's maximum \(present)") }
-                        try body(row, nil)
-                        row += 1
-                        level += 1
-                    }
                     guard level < levels.count else { throw FormatIssue.corrupt("more values than the page's levels allow") }
                     level += 1
                 }
@@ -100,14 +105,8 @@ struct ColumnChunkReader {
             default:
                 throw FormatIssue.unsupportedEncoding(EncodingID.name(encoding))
             }
-            if let levels {  // nulls after the page's last value
-                while level < levels.count {
-                    guard levels[level] < present else { throw FormatIssue.corrupt("definition level \(levels[level]) above the column's maximum \(present)") }
-                    try body(row, nil)
-                    row += 1
-                    level += 1
-                }
-            }
+            try emitNulls()  // after the page's last value
+            if let levels, level < levels.count { throw FormatIssue.corrupt("fewer values than the page's levels call for") }
         })
     }
 
