@@ -109,7 +109,7 @@ let package = Package(
 
         .target(name: "GASTestSupport", dependencies: ["GASCore"], path: "Tests/GASTestSupport"),
         .testTarget(name: "GASCoreTests", dependencies: ["GASCore", "GASTestSupport"]),
-        .testTarget(name: "GASSpecTests", dependencies: ["GASSpec"]),
+        .testTarget(name: "GASSpecTests", dependencies: ["GASSpec", "GASTestSupport"]),
         .testTarget(name: "GASParquetTests", dependencies: ["GASParquet", "GASTestSupport"]),
         .testTarget(name: "GASMediaTests", dependencies: ["GASMedia", "GASTestSupport"]),
         .testTarget(name: "GASDataTests", dependencies: ["GASData", "GASTestSupport"]),

@@ -1,4 +1,5 @@
 import Foundation
+import GASTestSupport
 import GASMedia
 import GASParquet
 import GASSpec
@@ -29,7 +30,7 @@ struct HostileCorpusTests {
         let path: String
 
         init(_ relative: String) throws {
-            outer = NSTemporaryDirectory() + "gas-hostile-\(UUID().uuidString)"
+            outer = try TestSupport.temporaryDirectory("gas-hostile")
             dir = outer + "/run"
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
             path = dir + "/" + (relative as NSString).lastPathComponent
@@ -130,7 +131,7 @@ struct HostileCorpusTests {
                 #expect(error.description.contains("not a regular file"), "\(error)")
             }
         }
-        let dir = NSTemporaryDirectory() + "gas-fifo-\(UUID().uuidString)"
+        let dir = try TestSupport.temporaryDirectory("gas-fifo")
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         #expect(mkfifo(dir + "/catalog.yaml", 0o600) == 0)

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import GASTestSupport
 import Testing
 @testable import GASNetwork
 
@@ -110,7 +111,7 @@ struct EpistulaTests {
 
     @Test("Key files: mode 0600, no overwrite without force, load round-trip")
     func keyFiles() throws {
-        let dir = NSTemporaryDirectory() + "gas-keys-\(UUID().uuidString)"
+        let dir = try TestSupport.temporaryDirectory("gas-keys")
         let path = dir + "/k.json"
         let key = KeyFile.generate()
         try key.write(to: path, force: false)

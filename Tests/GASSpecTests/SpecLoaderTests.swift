@@ -1,4 +1,5 @@
 import Foundation
+import GASTestSupport
 import Testing
 @testable import GASCore
 @testable import GASSpec
@@ -8,7 +9,7 @@ struct SpecFixture {
     let directory: String
 
     init() throws {
-        directory = NSTemporaryDirectory() + "gas-spec-\(UUID().uuidString)"
+        directory = try TestSupport.temporaryDirectory("gas-spec")
         try FileManager.default.createDirectory(atPath: directory + "/data/photos", withIntermediateDirectories: true)
         try "datasets:\n  - {name: photos-real, path: data/photos, modality: image, media_type: real, source_format: png}\n"
             .write(toFile: directory + "/catalog.yaml", atomically: true, encoding: .utf8)

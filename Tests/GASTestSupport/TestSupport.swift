@@ -9,11 +9,24 @@ public enum TestSupport {
         return url.path
     }()
 
+    /// A new folder for one test, inside `temporaryRoot`.
     public static func temporaryDirectory(_ label: String = "gas") throws -> String {
-        let path = (NSTemporaryDirectory() as NSString).appendingPathComponent("\(label)-\(UUID().uuidString.prefix(8))")
+        let path = (temporaryRoot as NSString).appendingPathComponent("\(label)-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         return path
     }
+
+    /// The one folder of this test process (`gas-tests-<pid>` in the system's temporary folder),
+    /// holding every test's folders and removed when the process exits, so a run of the suite
+    /// leaves nothing behind. Set GAS_KEEP_TEST_DIRS=1 to keep it for a look after a failure.
+    public static let temporaryRoot: String = {
+        let root = (NSTemporaryDirectory() as NSString).appendingPathComponent("gas-tests-\(getpid())")
+        try? FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        if ProcessInfo.processInfo.environment["GAS_KEEP_TEST_DIRS"] != "1" {
+            atexit { removeTemporaryRoot() }
+        }
+        return root
+    }()
 
     public struct Result: Sendable {
         public var status: Int32
@@ -93,4 +106,8 @@ extension SplitMix64 {
 
     /// In [0, bound); plain modulo, fine for test mutations.
     public mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
+}
+
+private func removeTemporaryRoot() {
+    try? FileManager.default.removeItem(atPath: TestSupport.temporaryRoot)
 }
