@@ -15,11 +15,23 @@ public enum MediaLocator: Sendable, Hashable {
 /// A file that could become a sample, before any bytes are read.
 public struct Candidate: Sendable, Hashable {
     /// `dataset://<name>/<relative path>` or `dataset://<name>/<archive>#<member>`: stable across
-    /// machines because it never contains the absolute location of the dataset.
-    public var uri: String
+    /// machines because it never contains the absolute location of the dataset. Kept split (the
+    /// part up to `#` shared by the file's candidates), as the samples made from them keep it.
+    public var sampleURI: SampleURI
+    public var uri: String { sampleURI.description }
     public var locator: MediaLocator
     /// The extension the bytes are stored under; "" when only the bytes can tell (Parquet cells).
     public var format: String
+
+    public init(uri: SampleURI, locator: MediaLocator, format: String) {
+        self.sampleURI = uri
+        self.locator = locator
+        self.format = format
+    }
+
+    public init(uri: String, locator: MediaLocator, format: String) {
+        self.init(uri: SampleURI(uri), locator: locator, format: format)
+    }
 }
 
 /// Lists the candidate media of a catalog dataset in a canonical (sorted) order, so that sampling
@@ -115,13 +127,14 @@ public enum DatasetListing {
                 archivesUsed += 1
                 filesSeen += 1
                 var members: [Candidate] = []
+                let head = "dataset://\(entry.name)/\(file.relative)#"
                 do {
                     let reader = try ArchiveReader(path: file.absolute, limits: limits)
                     try reader.forEachEntry { item, _ in
                         guard item.kind == .regular else { return }
                         let mfmt = format(of: item.path)
                         guard matchesMedia(mfmt), keep(file.relative + "/" + item.path) else { return }
-                        members.append(Candidate(uri: "dataset://\(entry.name)/\(file.relative)#\(item.path)",
+                        members.append(Candidate(uri: SampleURI(head: head, tail: item.path),
                                                  locator: .archiveMember(archive: file.absolute, member: item.path), format: normalized(mfmt)))
                     }
                 } catch let error as MediaError {
@@ -131,11 +144,11 @@ public enum DatasetListing {
                     }
                     throw DataError.unsafeArchive(dataset: entry.name, reason: error.description)
                 }
-                members.sort { $0.uri < $1.uri }
+                members.sort { $0.sampleURI < $1.sampleURI }
                 if let perArchive = entry.mediaPerArchive, perArchive >= 0, members.count > perArchive {
                     var rng = SplitMix64(seed: 0, label: "archive:" + file.relative)
                     rng.shuffle(&members)
-                    members = Array(members.prefix(perArchive)).sorted { $0.uri < $1.uri }
+                    members = Array(members.prefix(perArchive)).sorted { $0.sampleURI < $1.sampleURI }
                 }
                 candidates += members
             }
@@ -151,7 +164,7 @@ public enum Sampler {
     public static func select(_ candidates: [Candidate], count: Int?, seed: UInt64, dataset: String) -> [Candidate] {
         // Indices are sorted and shuffled (the same permutation as shuffling the candidates, without
         // moving them), then the chosen candidates are taken once.
-        var pool = candidates.indices.sorted { candidates[$0].uri < candidates[$1].uri }
+        var pool = candidates.indices.sorted { candidates[$0].sampleURI < candidates[$1].sampleURI }
         var rng = SplitMix64(seed: seed, label: "dataset:" + dataset)
         rng.shuffle(&pool)
         return pool.prefix(count ?? pool.count).map { candidates[$0] }

@@ -170,6 +170,8 @@ public enum ParquetSource {
         var problems: [ListingProblem] = []
         var nullCells = 0
         var firstRow = 0
+        // Every cell of the file shares this head; its tail (`row=48213`) is short enough to be kept inline.
+        let head = "dataset://\(entry.name)/\(file.relative)#"
         for group in 0..<reader.rowGroupCount {
             do {
                 let count = try reader.rowCount(ofRowGroup: group)
@@ -195,7 +197,7 @@ public enum ParquetSource {
                     for (k, column) in columns.enumerated() {
                         guard present[k][i] else { nullCells += 1; continue }
                         let row = firstRow + i
-                        let uri = "dataset://\(entry.name)/\(file.relative)#row=\(row)" + (multi ? "&column=\(column.field)" : "")
+                        let uri = SampleURI(head: head, tail: "row=\(row)" + (multi ? "&column=\(column.field)" : ""))
                         cells.append(Candidate(uri: uri, locator: .parquetCell(file: file.absolute, rowGroup: group, row: i, column: column.leaf,
                                                                                base64: column.base64), format: ""))
                     }
@@ -215,7 +217,7 @@ public enum ParquetSource {
             rng.shuffle(&rows)
             cells = rows.prefix(perFile).flatMap { cells[$0] }
         }
-        cells.sort { $0.uri < $1.uri }
+        cells.sort { $0.sampleURI < $1.sampleURI }
         return (cells, problems)
     }
 

@@ -33,6 +33,9 @@ public enum RobustnessAugmentation {
         uri.hasPrefix(uriPrefix) ? String(uri.dropFirst(uriPrefix.count)) : nil
     }
 
+    /// Whether a sample is an augmented copy (its URI read in place).
+    public static func isCopy(_ uri: SampleURI) -> Bool { uri.hasPrefix(uriPrefix) }
+
     public static func apply(_ image: RGBImage) throws -> [UInt8] {
         var current = image
         let w = image.width, h = image.height

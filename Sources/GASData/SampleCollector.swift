@@ -234,9 +234,13 @@ public enum SampleCollector {
 
     /// The first 24 hex digits of sha256("<uri>\n<sha256>"), hashed from the strings' bytes in place.
     public static func sampleID(uri: String, sha256: String) -> String {
+        sampleID(uri: SampleURI(uri), sha256: sha256)
+    }
+
+    public static func sampleID(uri: SampleURI, sha256: String) -> String {
         var hasher = SHA256()
-        var uri = uri, sha256 = sha256
-        uri.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
+        var sha256 = sha256
+        uri.forEachPiece { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
         withUnsafeBytes(of: UInt8(ascii: "\n")) { hasher.update(bufferPointer: $0) }
         sha256.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
         return hasher.finalize().withUnsafeBytes { MediaStore.hex($0.bindMemory(to: UInt8.self), count: 12) }
@@ -276,7 +280,7 @@ public enum SampleCollector {
         var format = candidate.format
         if format.isEmpty { format = skip == nil ? (MediaFormat.sniff(bytes) ?? "bin") : "txt" }
         let (sha, relative) = try store.put(bytes, format: format)
-        let id = sampleID(uri: candidate.uri, sha256: sha)
+        let id = sampleID(uri: candidate.sampleURI, sha256: sha)
         if skip == nil {
             let key = ValidationCache.Key(sha256: sha, format: format, modality: entry.modality)
             let problem: MediaValidation.Problem?
@@ -288,7 +292,7 @@ public enum SampleCollector {
             }
             skip = problem.map { "unreadable \($0.kind) (\(candidate.uri)): \($0.reason)" }
         }
-        return PlannedSample(id: id, uri: candidate.uri, sha256: sha, byteCount: bytes.count, dataset: entry.name,
+        return PlannedSample(id: id, sampleURI: candidate.sampleURI, sha256: sha, byteCount: bytes.count, dataset: entry.name,
                              sourceKind: .real, mediaType: entry.mediaType, modality: entry.modality,
                              seed: SampleSeed.derive(roundSeed: roundSeed, sampleID: id), format: format,
                              mediaPath: relative, skipReason: skip, generatorFamily: entry.generatorFamily)

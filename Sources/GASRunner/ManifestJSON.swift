@@ -112,7 +112,7 @@ enum ManifestJSON {
         out.append(UInt8(ascii: ",")); key("sha256"); appendString(s.sha256, to: &out)
         if let r = s.skipReason { out.append(UInt8(ascii: ",")); key("skip_reason"); appendString(r, to: &out) }
         out.append(UInt8(ascii: ",")); key("source_kind"); appendString(s.sourceKind.rawValue, to: &out)
-        out.append(UInt8(ascii: ",")); key("uri"); appendString(s.uri, to: &out)
+        out.append(UInt8(ascii: ",")); key("uri"); appendString(s.sampleURI, to: &out)
         out.append(UInt8(ascii: "}"))
     }
 
@@ -148,28 +148,37 @@ enum ManifestJSON {
     static func appendString(_ string: String, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         var s = string
-        s.withUTF8 { bytes in
-            var plainStart = 0
-            for (i, b) in bytes.enumerated() where b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") {
-                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[plainStart..<i]))
-                plainStart = i + 1
-                switch b {
-                case UInt8(ascii: "\""): out.append(contentsOf: "\\\"".utf8)
-                case UInt8(ascii: "\\"): out.append(contentsOf: "\\\\".utf8)
-                case 0x08: out.append(contentsOf: "\\b".utf8)
-                case 0x0C: out.append(contentsOf: "\\f".utf8)
-                case 0x0A: out.append(contentsOf: "\\n".utf8)
-                case 0x0D: out.append(contentsOf: "\\r".utf8)
-                case 0x09: out.append(contentsOf: "\\t".utf8)
-                default:
-                    out.append(contentsOf: "\\u00".utf8)
-                    out.append(hexDigits[Int(b >> 4)])
-                    out.append(hexDigits[Int(b & 15)])
-                }
-            }
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[plainStart...]))
-        }
+        s.withUTF8 { appendEscaped($0, to: &out) }
         out.append(UInt8(ascii: "\""))
+    }
+
+    /// A split URI as one JSON string (escaping works byte by byte, so the pieces escape as the whole).
+    static func appendString(_ uri: SampleURI, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        uri.forEachPiece { appendEscaped($0, to: &out) }
+        out.append(UInt8(ascii: "\""))
+    }
+
+    static func appendEscaped(_ bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+        var plainStart = 0
+        for (i, b) in bytes.enumerated() where b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") {
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[plainStart..<i]))
+            plainStart = i + 1
+            switch b {
+            case UInt8(ascii: "\""): out.append(contentsOf: "\\\"".utf8)
+            case UInt8(ascii: "\\"): out.append(contentsOf: "\\\\".utf8)
+            case 0x08: out.append(contentsOf: "\\b".utf8)
+            case 0x0C: out.append(contentsOf: "\\f".utf8)
+            case 0x0A: out.append(contentsOf: "\\n".utf8)
+            case 0x0D: out.append(contentsOf: "\\r".utf8)
+            case 0x09: out.append(contentsOf: "\\t".utf8)
+            default:
+                out.append(contentsOf: "\\u00".utf8)
+                out.append(hexDigits[Int(b >> 4)])
+                out.append(hexDigits[Int(b & 15)])
+            }
+        }
+        out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[plainStart...]))
     }
 }
 

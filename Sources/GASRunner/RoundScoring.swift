@@ -23,7 +23,7 @@ public enum RoundScoring {
     public static func score(samples: [PlannedSample], grid: OutcomeGrid, detectors: [String], rule: ScoringRule,
                              seed: UInt64) -> [DetectorScore] {
         let bootstrap = bootstrapSettings(seed: seed)
-        let isCopy = samples.indices.map { RobustnessAugmentation.baseID(of: samples[$0].uri) != nil }  // by index: no copy of each sample
+        let isCopy = samples.indices.map { RobustnessAugmentation.isCopy(samples[$0].sampleURI) }  // by index: no copy of each sample
         let indices = detectors.map { grid.detectorIndex($0) }
         // Each detector's rows made as the scorer reads them, from the grid and the plan (an array
         // of a million rows per detector, two detectors at a time, was most of the run's peak).
@@ -52,7 +52,7 @@ public enum RoundScoring {
         var positioned: [String: [(Int, ScoringRow)]] = [:]
         for o in outcomes {
             // Robustness copies are scored apart (`robustness`), never in the base metrics.
-            guard let (position, s) = byID[o.sampleID], RobustnessAugmentation.baseID(of: s.uri) == nil else { continue }
+            guard let (position, s) = byID[o.sampleID], !RobustnessAugmentation.isCopy(s.sampleURI) else { continue }
             // Samples of a modality the detector does not handle are not its to judge (a round of
             // several modalities scores each detector on its own modality).
             let unhandled = o.status == .skipped && (o.error ?? "").hasPrefix(unhandledModalityPrefix)
@@ -98,7 +98,7 @@ public enum RoundScoring {
 
     /// Robustness of every detector that answered augmented samples; empty without augmentation.
     public static func robustness(samples: [PlannedSample], outcomes: [DetectorOutcome], scores: [DetectorScore], rule: ScoringRule) -> [Robustness] {
-        guard samples.contains(where: { RobustnessAugmentation.baseID(of: $0.uri) != nil }) else { return [] }
+        guard samples.contains(where: { RobustnessAugmentation.isCopy($0.sampleURI) }) else { return [] }
         let byID = Dictionary(samples.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         let grouped = Dictionary(grouping: outcomes, by: \.detector)
         var result: [Robustness] = []

@@ -59,7 +59,7 @@ enum RunFinalizer {
         func file(_ name: String) -> String { (runDirectory as NSString).appendingPathComponent(name) }
         // Full outcome records only where they are needed: generator media and robustness copies.
         // By index: iterating the samples themselves copies each one, retaining every string in it.
-        let needsRecords = challenges != nil || plan.samples.indices.contains { RobustnessAugmentation.baseID(of: plan.samples[$0].uri) != nil }
+        let needsRecords = challenges != nil || plan.samples.indices.contains { RobustnessAugmentation.isCopy(plan.samples[$0].sampleURI) }
         let outcomes = needsRecords ? grid.outcomes() : []
         var generatorScores: [GeneratorScore] = []
         if let challenges, let sqlite = ledger as? RunLedger {

@@ -589,6 +589,11 @@ public final class RunLedger: Sendable {
                 return recent.value(UnsafeBufferPointer(start: pointer, count: Int(sqlite3_column_bytes(h, column))), make)
             }
             func common(_ column: Int32) -> String? { common(column, &strings) { $0 } }
+            var uris = SampleURISplitter()
+            func uri(_ column: Int32) -> SampleURI? {
+                guard let pointer = sqlite3_column_text(h, column) else { return nil }
+                return uris.split(UnsafeBufferPointer(start: pointer, count: Int(sqlite3_column_bytes(h, column))))
+            }
             // Rows in the order read, then moved to their positions (counting first would be one more
             // scan of the whole table: the rows are the key's b-tree, there is no smaller index).
             var scanned: [PlannedSample] = [], positions: [Int] = []
@@ -597,7 +602,7 @@ public final class RunLedger: Sendable {
                 let rc = sqlite3_step(h)
                 if rc == SQLITE_DONE { break }
                 guard rc == SQLITE_ROW else { throw StoreError.database(path: path, underlying: String(cString: sqlite3_errmsg(db.sqliteConnection))) }
-                guard let id = text(1), let uri = text(2), let sha = text(3), let dataset = common(5),
+                guard let id = text(1), let uri = uri(2), let sha = text(3), let dataset = common(5),
                       let kind = common(6, &kinds, SourceKind.init(rawValue:)), let media = common(7, &mediaTypes, MediaType.init(rawValue:)),
                       let modality = common(8, &modalities, Modality.init(rawValue:)), let format = common(10), let mediaPath = text(11) else {
                     throw StoreError.corrupt(path: path, what: "sample \(text(1) ?? "NULL") has a missing field or an unknown kind, media type or modality")
@@ -607,7 +612,7 @@ public final class RunLedger: Sendable {
                 if let idPointer = sqlite3_column_text(h, 1) {
                     order.add(position, id: UnsafeBufferPointer(start: idPointer, count: Int(sqlite3_column_bytes(h, 1))))
                 }
-                scanned.append(PlannedSample(id: id, uri: uri, sha256: sha, byteCount: Int(sqlite3_column_int64(h, 4)), dataset: dataset,
+                scanned.append(PlannedSample(id: id, sampleURI: uri, sha256: sha, byteCount: Int(sqlite3_column_int64(h, 4)), dataset: dataset,
                                                   sourceKind: kind, mediaType: media, modality: modality,
                                                   seed: UInt64(bitPattern: sqlite3_column_int64(h, 9)), format: format, mediaPath: mediaPath,
                                                   skipReason: text(12), generatorFamily: common(13)))
@@ -775,7 +780,7 @@ struct SampleRows {
         samples.withUnsafeBufferPointer { samples in
             for k in range {
                 let p = order[k]
-                text.append(samples[p].id); text.append(samples[p].uri); text.append(samples[p].sha256); text.append(samples[p].dataset)
+                text.append(samples[p].id); text.append(samples[p].sampleURI); text.append(samples[p].sha256); text.append(samples[p].dataset)
                 text.append(samples[p].sourceKind.rawValue); text.append(samples[p].mediaType.rawValue); text.append(samples[p].modality.rawValue)
                 text.append(samples[p].format); text.append(samples[p].mediaPath)
                 text.appendOptional(samples[p].skipReason); text.appendOptional(samples[p].generatorFamily)
@@ -808,6 +813,14 @@ struct SampleRowText {
         if value.utf8.withContiguousStorageIfAvailable({ bytes.append(contentsOf: $0) }) == nil {
             bytes.append(contentsOf: Array(value.utf8))
         }
+        spans.append(Span(start: start, count: Int32(bytes.count) - start))
+    }
+
+    /// A split URI as one value.
+    @inline(__always)
+    mutating func append(_ uri: SampleURI) {
+        let start = Int32(bytes.count)
+        uri.forEachPiece { bytes.append(contentsOf: $0) }
         spans.append(Span(start: start, count: Int32(bytes.count) - start))
     }
 
