@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif
+
 /// A sample's URI as a head shared by the samples of one file (`dataset://name/shard.parquet#`)
 /// and a tail of its own (`row=48213`).
 ///
@@ -39,8 +45,12 @@ public struct SampleURI: Sendable, Hashable, Comparable, CustomStringConvertible
         if !tail.isEmpty { try tail.withUTF8 { try body($0) } }
     }
 
+    /// Whether the whole URI's UTF-8 bytes start with `prefix`'s (a scheme such as `robustness://`),
+    /// read in place.
     public func hasPrefix(_ prefix: String) -> Bool {
-        head.utf8.count >= prefix.utf8.count ? head.hasPrefix(prefix) : description.hasPrefix(prefix)
+        let p = prefix.utf8, h = head.utf8
+        if h.count >= p.count { return h.starts(with: p) }
+        return p.starts(with: h) && tail.utf8.starts(with: p.dropFirst(h.count))
     }
 
     public static func == (a: SampleURI, b: SampleURI) -> Bool {
@@ -87,9 +97,15 @@ public struct SampleURI: Sendable, Hashable, Comparable, CustomStringConvertible
 
 /// Splits whole URIs read back (from a ledger) after their last `#`, keeping one `String` per
 /// distinct head, so samples read back hold their URIs as compactly as the planner made them.
+/// A head is matched by its bytes (a hash of them, then memcmp): no string is made for a head seen
+/// before.
 public struct SampleURISplitter {
-    private var heads: Set<String> = []
-    private var last = ""
+    private struct Head {
+        var bytes: [UInt8]
+        var text: String
+    }
+    private var heads: [UInt64: [Head]] = [:]
+    private var last = Head(bytes: [], text: "")
 
     public init() {}
 
@@ -97,14 +113,29 @@ public struct SampleURISplitter {
         guard let mark = bytes.lastIndex(of: UInt8(ascii: "#")) else { return SampleURI(String(decoding: bytes, as: UTF8.self)) }
         let head = UnsafeBufferPointer(rebasing: bytes[...mark])
         let tail = String(decoding: UnsafeBufferPointer(rebasing: bytes[(mark + 1)...]), as: UTF8.self)
-        if !last.utf8.elementsEqual(head) {
-            last = heads.insert(String(decoding: head, as: UTF8.self)).memberAfterInsert
-        }
-        return SampleURI(head: last, tail: tail)
+        if !Self.equal(last.bytes, head) { last = known(head) }
+        return SampleURI(head: last.text, tail: tail)
     }
 
     public mutating func split(_ uri: String) -> SampleURI {
         var uri = uri
         return uri.withUTF8 { split($0) }
+    }
+
+    private mutating func known(_ head: UnsafeBufferPointer<UInt8>) -> Head {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325  // FNV-1a
+        for b in head { hash = (hash ^ UInt64(b)) &* 0x100_0000_01b3 }
+        if let found = heads[hash]?.first(where: { Self.equal($0.bytes, head) }) { return found }
+        let made = Head(bytes: Array(head), text: String(decoding: head, as: UTF8.self))
+        heads[hash, default: []].append(made)
+        return made
+    }
+
+    private static func equal(_ a: [UInt8], _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard a.count == b.count else { return false }
+        return a.withUnsafeBufferPointer { a in
+            guard let x = a.baseAddress, let y = b.baseAddress else { return true }  // both empty
+            return memcmp(x, y, a.count) == 0
+        }
     }
 }

@@ -43,7 +43,7 @@ import GASTestSupport
         let f = try RoundFixture("readers")
         try f.copyPhotos(8)
         try f.write("catalog.yaml", "datasets:\n  - {name: p-real, path: photos, modality: image, media_type: real}\n")
-        try f.writeSlowDetector(seconds: 0.5)
+        try f.writeSlowDetector(seconds: 1.0)  // a run of 8 s or more: time for the readers below on a slow machine
         try f.write("spec.yaml", f.spec(real: "samples: 8", synthetic: 8, detectors: """
           - {name: base, adapter: builtin, model: image-baseline, batch_size: 4}
           - {name: slow, adapter: process, command: [python3, slow.py], batch_size: 2, timeout: 30s}
@@ -85,7 +85,10 @@ import GASTestSupport
         while !pythonThread.isFinished { usleep(20_000) }
 
         #expect(run.terminationStatus == 0, "\(runStderr)")
-        #expect(commands >= 6, "readers ran while the run wrote: \(commands)")
+        // At least one round of the three readers while the run wrote (each is a gascli process of
+        // its own: over a second apiece on a slow, loaded machine); the Python reader's snapshots are
+        // counted below.
+        #expect(commands >= 3, "readers ran while the run wrote: \(commands)")
         #expect(failures.isEmpty, "\(failures)")
         let out = try #require(python)
         #expect(out.status == 0, "\(out.stderr)")

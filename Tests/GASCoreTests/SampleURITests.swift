@@ -37,7 +37,9 @@ import Testing
         let all = Self.texts.flatMap { t in Self.splits(t).map { (t, $0) } }
         for (text, uri) in all {
             #expect(uri.description == text)
-            #expect(uri.hasPrefix("dataset://a/") == text.hasPrefix("dataset://a/"), "\(text)")
+            for prefix in ["dataset://a/", "dataset://a/x.parquet#row=1", "synthetic:", "dataset://a/cafe", ""] {
+                #expect(uri.hasPrefix(prefix) == text.utf8.starts(with: prefix.utf8), "\(uri.head)|\(uri.tail) \(prefix)")
+            }
         }
         var checked = 0
         for (a, x) in all {
