@@ -2,7 +2,13 @@
 ///
 /// Identity is the source URI plus the sha256 of the bytes (`id` is derived from both), so two
 /// different files never share an id and the same file is the same sample on every machine.
-public struct PlannedSample: Codable, Sendable, Hashable {
+///
+/// A plan holds one of these per sample for the whole run, so the layout is kept small (144 bytes
+/// inline): the sha256 is kept as its 32 bytes, the media path is derived from it (`media/ab/<sha256>.<ext>`),
+/// and the fields most samples leave empty share one optional box. Values that do not fit that form
+/// (a sha256 that is not 64 lowercase hex digits, a media path elsewhere) are kept as given, so
+/// every property reads back exactly what was set.
+public struct PlannedSample: Sendable, Hashable {
     public var id: String
     /// The source URI, kept as a head shared with the other samples of its file and a short tail
     /// (see `SampleURI`); `uri` is its text.
@@ -11,22 +17,52 @@ public struct PlannedSample: Codable, Sendable, Hashable {
         get { sampleURI.description }
         set { sampleURI = SampleURI(newValue) }
     }
-    public var sha256: String
+    /// The sha256's bytes when it is 64 lowercase hex digits; zero when its text is kept in `rare`.
+    private var digest: PackedSHA256
     public var byteCount: Int
     public var dataset: String
+    public var seed: UInt64
+    private var formatText: String
     public var sourceKind: SourceKind
     public var mediaType: MediaType
     public var modality: Modality
-    public var label: Int
-    public var seed: UInt64
+    private var labelValue: Int32
+    private var rare: RareSampleFields?
+
+    public var sha256: String {
+        get { rare?.sha256 ?? digest.hex }
+        set { store(sha256: newValue, format: formatText, mediaPath: mediaPath, skipReason: skipReason, generatorFamily: generatorFamily) }
+    }
+
     /// File extension of the stored media (png, jpg, ...).
-    public var format: String
+    public var format: String {
+        get { formatText }
+        set { store(sha256: sha256, format: newValue, mediaPath: mediaPath, skipReason: skipReason, generatorFamily: generatorFamily) }
+    }
+
     /// Path of the stored bytes relative to the outputs directory (`media/ab/abcd….png`).
     /// Not part of the manifest hash: it depends on nothing but sha256 and format.
-    public var mediaPath: String
+    public var mediaPath: String {
+        get { rare?.mediaPath ?? Self.storePath(sha256: digest.hex, format: formatText) }
+        set { store(sha256: sha256, format: formatText, mediaPath: newValue, skipReason: skipReason, generatorFamily: generatorFamily) }
+    }
+
+    /// The label as recorded: the media type's, unless a ledger being audited says otherwise.
+    public var label: Int {
+        get { Int(labelValue) }
+        set { labelValue = Int32(clamping: newValue) }
+    }
+
     /// Set when the runner cannot hand the sample to detectors (unreadable image, unsupported format).
-    public var skipReason: String?
-    public var generatorFamily: String?
+    public var skipReason: String? {
+        get { rare?.skipReason }
+        set { store(sha256: sha256, format: formatText, mediaPath: mediaPath, skipReason: newValue, generatorFamily: generatorFamily) }
+    }
+
+    public var generatorFamily: String? {
+        get { rare?.generatorFamily }
+        set { store(sha256: sha256, format: formatText, mediaPath: mediaPath, skipReason: skipReason, generatorFamily: newValue) }
+    }
 
     public init(id: String, uri: String, sha256: String, byteCount: Int, dataset: String, sourceKind: SourceKind,
                 mediaType: MediaType, modality: Modality, seed: UInt64, format: String, mediaPath: String,
@@ -41,20 +77,84 @@ public struct PlannedSample: Codable, Sendable, Hashable {
                 skipReason: String? = nil, generatorFamily: String? = nil) {
         self.id = id
         self.sampleURI = sampleURI
-        self.sha256 = sha256
+        self.digest = .zero
         self.byteCount = byteCount
         self.dataset = dataset
+        self.seed = seed
+        self.formatText = format
         self.sourceKind = sourceKind
         self.mediaType = mediaType
         self.modality = modality
-        self.label = mediaType.label
-        self.seed = seed
-        self.format = format
-        self.mediaPath = mediaPath
-        self.skipReason = skipReason
-        self.generatorFamily = generatorFamily
+        self.labelValue = Int32(mediaType.label)
+        self.rare = nil
+        store(sha256: sha256, format: format, mediaPath: mediaPath, skipReason: skipReason, generatorFamily: generatorFamily)
     }
 
+    /// Sets the fields kept in packed form, each read back exactly as given.
+    private mutating func store(sha256: String, format: String, mediaPath: String, skipReason: String?, generatorFamily: String?) {
+        formatText = format
+        let packed = PackedSHA256(hex: sha256)
+        digest = packed ?? .zero
+        // A media path is derived only from a packed sha256 (plain ASCII), so its text is exact.
+        let derived = packed.map { Self.isStorePath(mediaPath, digest: $0, format: format) } ?? false
+        rare = RareSampleFields(skipReason: skipReason, generatorFamily: generatorFamily,
+                                mediaPath: derived ? nil : mediaPath, sha256: packed == nil ? sha256 : nil)
+    }
+
+    /// The media store's path of a blob: `media/ab/<sha256>.<ext>`.
+    public static func storePath(sha256: String, format: String) -> String {
+        "media/\(sha256.prefix(2))/\(sha256).\(format)"
+    }
+
+    private static func isStorePath(_ path: String, digest: PackedSHA256, format: String) -> Bool {
+        var path = path
+        return path.withUTF8 { p in
+            digest.withHexUTF8 { hex in
+                var format = format
+                return format.withUTF8 { f in
+                    guard p.count == 6 + 2 + 1 + 64 + 1 + f.count else { return false }
+                    var i = 0
+                    func match(_ bytes: some Sequence<UInt8>) -> Bool {
+                        for b in bytes {
+                            guard p[i] == b else { return false }
+                            i += 1
+                        }
+                        return true
+                    }
+                    return match("media/".utf8) && match(hex.prefix(2)) && match(CollectionOfOne(UInt8(ascii: "/")))
+                        && match(hex) && match(CollectionOfOne(UInt8(ascii: "."))) && match(f)
+                }
+            }
+        }
+    }
+
+    /// The sha256's UTF-8 bytes, without making a string when it is kept packed.
+    public func withSHA256UTF8<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        if var text = rare?.sha256 { return try text.withUTF8(body) }
+        return try digest.withHexUTF8(body)
+    }
+
+    /// The media path's UTF-8 bytes, without making a string when it is derived from the sha256.
+    public func withMediaPathUTF8<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        if var text = rare?.mediaPath { return try text.withUTF8(body) }
+        var format = formatText
+        return try digest.withHexUTF8 { hex in
+            try format.withUTF8 { f in
+                try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 74 + f.count) { out in
+                    var i = 0
+                    for b in "media/".utf8 { out[i] = b; i += 1 }
+                    out[i] = hex[0]; out[i + 1] = hex[1]; out[i + 2] = UInt8(ascii: "/"); i += 3
+                    for b in hex { out[i] = b; i += 1 }
+                    out[i] = UInt8(ascii: "."); i += 1
+                    for b in f { out[i] = b; i += 1 }
+                    return try body(UnsafeBufferPointer(rebasing: out[0..<i]))
+                }
+            }
+        }
+    }
+}
+
+extension PlannedSample: Codable {
     enum CodingKeys: String, CodingKey {
         case id, uri, sha256, dataset, modality, label, seed, format
         case byteCount = "bytes", sourceKind = "source_kind", mediaType = "media_type"
@@ -63,20 +163,15 @@ public struct PlannedSample: Codable, Sendable, Hashable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        id = try c.decode(String.self, forKey: .id)
-        sampleURI = SampleURI(try c.decode(String.self, forKey: .uri))
-        sha256 = try c.decode(String.self, forKey: .sha256)
-        byteCount = try c.decode(Int.self, forKey: .byteCount)
-        dataset = try c.decode(String.self, forKey: .dataset)
-        sourceKind = try c.decode(SourceKind.self, forKey: .sourceKind)
-        mediaType = try c.decode(MediaType.self, forKey: .mediaType)
-        modality = try c.decode(Modality.self, forKey: .modality)
+        self.init(id: try c.decode(String.self, forKey: .id), uri: try c.decode(String.self, forKey: .uri),
+                  sha256: try c.decode(String.self, forKey: .sha256), byteCount: try c.decode(Int.self, forKey: .byteCount),
+                  dataset: try c.decode(String.self, forKey: .dataset), sourceKind: try c.decode(SourceKind.self, forKey: .sourceKind),
+                  mediaType: try c.decode(MediaType.self, forKey: .mediaType), modality: try c.decode(Modality.self, forKey: .modality),
+                  seed: try c.decode(UInt64.self, forKey: .seed), format: try c.decode(String.self, forKey: .format),
+                  mediaPath: try c.decode(String.self, forKey: .mediaPath),
+                  skipReason: try c.decodeIfPresent(String.self, forKey: .skipReason),
+                  generatorFamily: try c.decodeIfPresent(String.self, forKey: .generatorFamily))
         label = try c.decode(Int.self, forKey: .label)
-        seed = try c.decode(UInt64.self, forKey: .seed)
-        format = try c.decode(String.self, forKey: .format)
-        mediaPath = try c.decode(String.self, forKey: .mediaPath)
-        skipReason = try c.decodeIfPresent(String.self, forKey: .skipReason)
-        generatorFamily = try c.decodeIfPresent(String.self, forKey: .generatorFamily)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -95,6 +190,96 @@ public struct PlannedSample: Codable, Sendable, Hashable {
         try c.encode(mediaPath, forKey: .mediaPath)
         try c.encodeIfPresent(skipReason, forKey: .skipReason)
         try c.encodeIfPresent(generatorFamily, forKey: .generatorFamily)
+    }
+}
+
+/// A sha256 as its 32 bytes inline: a 64-character string is a heap allocation of its own (about
+/// 96 bytes with malloc's overhead) for every sample whose media is its own.
+struct PackedSHA256: Hashable, Sendable {
+    var a: UInt64, b: UInt64, c: UInt64, d: UInt64
+    static let zero = PackedSHA256(a: 0, b: 0, c: 0, d: 0)
+
+    private init(a: UInt64, b: UInt64, c: UInt64, d: UInt64) {
+        self.a = a; self.b = b; self.c = c; self.d = d
+    }
+
+    /// nil unless `hex` is exactly 64 lowercase hex digits (the form `hex` gives back).
+    init?(hex: String) {
+        var hex = hex
+        guard let packed = hex.withUTF8({ bytes -> PackedSHA256? in
+            guard bytes.count == 64 else { return nil }
+            func word(_ start: Int) -> UInt64? {
+                var word: UInt64 = 0
+                for byte in bytes[start..<start + 16] {
+                    let nibble: UInt8
+                    switch byte {
+                    case UInt8(ascii: "0")...UInt8(ascii: "9"): nibble = byte &- UInt8(ascii: "0")
+                    case UInt8(ascii: "a")...UInt8(ascii: "f"): nibble = byte &- UInt8(ascii: "a") &+ 10
+                    default: return nil
+                    }
+                    word = word << 4 | UInt64(nibble)
+                }
+                return word
+            }
+            guard let a = word(0), let b = word(16), let c = word(32), let d = word(48) else { return nil }
+            return PackedSHA256(a: a, b: b, c: c, d: d)
+        }) else { return nil }
+        self = packed
+    }
+
+    var hex: String {
+        String(unsafeUninitializedCapacity: 64) { out in
+            write(into: out)
+            return 64
+        }
+    }
+
+    func withHexUTF8<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 64) { out in
+            write(into: out)
+            return try body(UnsafeBufferPointer(out))
+        }
+    }
+
+    private func write(into out: UnsafeMutableBufferPointer<UInt8>) {
+        func put(_ word: UInt64, at start: Int) {
+            for i in 0..<16 {
+                let nibble = UInt8(truncatingIfNeeded: word >> UInt64(60 - 4 * i)) & 15
+                out[start + i] = nibble < 10 ? UInt8(ascii: "0") &+ nibble : UInt8(ascii: "a") &+ nibble &- 10
+            }
+        }
+        put(a, at: 0); put(b, at: 16); put(c, at: 32); put(d, at: 48)
+    }
+}
+
+/// The fields of a sample that are usually empty, boxed so that a sample without them holds one nil
+/// pointer rather than four empty strings' worth of inline space.
+final class RareSampleFields: Hashable, Sendable {
+    let skipReason: String?
+    let generatorFamily: String?
+    /// Set only when the media path is not the media store's path for the sha256 and format.
+    let mediaPath: String?
+    /// Set only when the sha256 is not 64 lowercase hex digits.
+    let sha256: String?
+
+    /// nil when every field is.
+    init?(skipReason: String?, generatorFamily: String?, mediaPath: String?, sha256: String?) {
+        if skipReason == nil, generatorFamily == nil, mediaPath == nil, sha256 == nil { return nil }
+        self.skipReason = skipReason
+        self.generatorFamily = generatorFamily
+        self.mediaPath = mediaPath
+        self.sha256 = sha256
+    }
+
+    static func == (l: RareSampleFields, r: RareSampleFields) -> Bool {
+        l.skipReason == r.skipReason && l.generatorFamily == r.generatorFamily && l.mediaPath == r.mediaPath && l.sha256 == r.sha256
+    }
+
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(skipReason)
+        hasher.combine(generatorFamily)
+        hasher.combine(mediaPath)
+        hasher.combine(sha256)
     }
 }
 

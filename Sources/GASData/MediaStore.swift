@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import GASCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -53,7 +54,7 @@ public struct MediaStore: Sendable {
 
     /// Relative path of a blob: `media/ab/<sha256>.<ext>`.
     public static func relativePath(sha256: String, format: String) -> String {
-        "media/\(sha256.prefix(2))/\(sha256).\(format)"
+        PlannedSample.storePath(sha256: sha256, format: format)
     }
 
     public func absolutePath(_ relative: String) -> String {

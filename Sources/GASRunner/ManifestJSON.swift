@@ -105,11 +105,11 @@ enum ManifestJSON {
         if let g = s.generatorFamily { out.append(UInt8(ascii: ",")); key("generator_family"); appendString(g, to: &out) }
         out.append(UInt8(ascii: ",")); key("id"); appendString(s.id, to: &out)
         out.append(UInt8(ascii: ",")); key("label"); appendInteger(Int64(s.label), to: &out)
-        out.append(UInt8(ascii: ",")); key("media_path"); appendString(s.mediaPath, to: &out)
+        out.append(UInt8(ascii: ",")); key("media_path"); s.withMediaPathUTF8 { appendString(utf8: $0, to: &out) }
         out.append(UInt8(ascii: ",")); key("media_type"); appendString(s.mediaType.rawValue, to: &out)
         out.append(UInt8(ascii: ",")); key("modality"); appendString(s.modality.rawValue, to: &out)
         out.append(UInt8(ascii: ",")); key("seed"); appendUnsigned(s.seed, to: &out)
-        out.append(UInt8(ascii: ",")); key("sha256"); appendString(s.sha256, to: &out)
+        out.append(UInt8(ascii: ",")); key("sha256"); s.withSHA256UTF8 { appendString(utf8: $0, to: &out) }
         if let r = s.skipReason { out.append(UInt8(ascii: ",")); key("skip_reason"); appendString(r, to: &out) }
         out.append(UInt8(ascii: ",")); key("source_kind"); appendString(s.sourceKind.rawValue, to: &out)
         out.append(UInt8(ascii: ",")); key("uri"); appendString(s.sampleURI, to: &out)
@@ -146,13 +146,17 @@ enum ManifestJSON {
     /// A JSON string as JSONEncoder writes it: `"` and `\` escaped, \b \f \n \r \t short, other
     /// control characters as \u00xx, everything else (slashes and non-ASCII included) as is.
     static func appendString(_ string: String, to out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
         var s = string
-        s.withUTF8 { appendEscaped($0, to: &out) }
-        out.append(UInt8(ascii: "\""))
+        s.withUTF8 { appendString(utf8: $0, to: &out) }
     }
 
     /// A split URI as one JSON string (escaping works byte by byte, so the pieces escape as the whole).
+    static func appendString(utf8 bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        appendEscaped(bytes, to: &out)
+        out.append(UInt8(ascii: "\""))
+    }
+
     static func appendString(_ uri: SampleURI, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         uri.forEachPiece { appendEscaped($0, to: &out) }

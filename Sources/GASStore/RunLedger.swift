@@ -780,9 +780,9 @@ struct SampleRows {
         samples.withUnsafeBufferPointer { samples in
             for k in range {
                 let p = order[k]
-                text.append(samples[p].id); text.append(samples[p].sampleURI); text.append(samples[p].sha256); text.append(samples[p].dataset)
+                text.append(samples[p].id); text.append(samples[p].sampleURI); samples[p].withSHA256UTF8 { text.append(utf8: $0) }; text.append(samples[p].dataset)
                 text.append(samples[p].sourceKind.rawValue); text.append(samples[p].mediaType.rawValue); text.append(samples[p].modality.rawValue)
-                text.append(samples[p].format); text.append(samples[p].mediaPath)
+                text.append(samples[p].format); samples[p].withMediaPathUTF8 { text.append(utf8: $0) }
                 text.appendOptional(samples[p].skipReason); text.appendOptional(samples[p].generatorFamily)
                 numbers.append(Numbers(position: Int64(p), byteCount: Int64(samples[p].byteCount), label: Int64(samples[p].label),
                                        seed: Int64(bitPattern: samples[p].seed)))
@@ -813,6 +813,13 @@ struct SampleRowText {
         if value.utf8.withContiguousStorageIfAvailable({ bytes.append(contentsOf: $0) }) == nil {
             bytes.append(contentsOf: Array(value.utf8))
         }
+        spans.append(Span(start: start, count: Int32(bytes.count) - start))
+    }
+
+    @inline(__always)
+    mutating func append(utf8 value: UnsafeBufferPointer<UInt8>) {
+        let start = Int32(bytes.count)
+        bytes.append(contentsOf: value)
         spans.append(Span(start: start, count: Int32(bytes.count) - start))
     }
 

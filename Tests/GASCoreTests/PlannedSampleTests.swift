@@ -1,0 +1,107 @@
+import Foundation
+import GASCore
+import Testing
+
+/// `PlannedSample` keeps its sha256 packed, derives its media path and boxes its rarely set fields;
+/// none of that may show: every property reads back what was set, and equality, hashing and JSON
+/// are those of the values.
+@Suite struct PlannedSampleTests {
+    static let sha = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+
+    static func sample(sha256: String = sha, format: String = "png", mediaPath: String? = nil,
+                       skipReason: String? = nil, generatorFamily: String? = nil) -> PlannedSample {
+        PlannedSample(id: "0123456789abcdef01234567", uri: "dataset://a/x.parquet#row=7", sha256: sha256, byteCount: 3,
+                      dataset: "a", sourceKind: .real, mediaType: .real, modality: .image, seed: 42, format: format,
+                      mediaPath: mediaPath ?? PlannedSample.storePath(sha256: sha256, format: format),
+                      skipReason: skipReason, generatorFamily: generatorFamily)
+    }
+
+    /// Samples whose values differ in one field each, covering every kept form: packed and textual
+    /// sha256s, derived and given media paths, boxed fields set and not.
+    static let variants: [PlannedSample] = [
+        sample(),
+        sample(format: "jpg"),
+        sample(sha256: String(sha.reversed())),
+        sample(sha256: sha.uppercased()),                       // not lowercase: kept as text
+        sample(sha256: "00"),                                   // too short
+        sample(sha256: String(sha.dropLast()) + "g"),           // not hex
+        sample(sha256: ""),
+        sample(mediaPath: "media/9f/elsewhere.png"),
+        sample(mediaPath: "generated/\(sha).png"),
+        sample(mediaPath: "media/9f/\(sha).jpg"),               // another format's path
+        sample(mediaPath: ""),
+        sample(skipReason: "unreadable image"),
+        sample(generatorFamily: "sdxl"),
+        sample(skipReason: "", generatorFamily: ""),
+        sample(sha256: "00", mediaPath: "media/00/00.png", skipReason: "x", generatorFamily: "y"),
+    ]
+
+    @Test func everyPropertyReadsBackAsGiven() throws {
+        for (sha256, format, path) in [(Self.sha, "png", PlannedSample.storePath(sha256: Self.sha, format: "png")),
+                                       (Self.sha, "wav", "media/xx/\(Self.sha).wav"),
+                                       ("ABC", "jpg", "media/AB/ABC.jpg"), ("", "", "")] {
+            let s = Self.sample(sha256: sha256, format: format, mediaPath: path, skipReason: "why", generatorFamily: "fam")
+            #expect(s.sha256 == sha256)
+            #expect(s.format == format)
+            #expect(s.mediaPath == path)
+            #expect(s.skipReason == "why")
+            #expect(s.generatorFamily == "fam")
+            #expect(s.withSHA256UTF8 { Array($0) } == Array(sha256.utf8))
+            #expect(s.withMediaPathUTF8 { Array($0) } == Array(path.utf8))
+        }
+        let plain = Self.sample()
+        #expect(plain.mediaPath == "media/9f/\(Self.sha).png")
+        #expect(plain.skipReason == nil && plain.generatorFamily == nil)
+        #expect(plain.label == MediaType.real.label)
+    }
+
+    @Test func settersKeepTheOtherFields() {
+        var s = Self.sample()
+        let path = s.mediaPath
+        s.format = "jpg"  // the media path was given with the sample: it stays what it was
+        #expect(s.format == "jpg" && s.mediaPath == path)
+        s.sha256 = "ABC"
+        #expect(s.sha256 == "ABC" && s.mediaPath == path && s.format == "jpg")
+        s.sha256 = Self.sha
+        s.mediaPath = PlannedSample.storePath(sha256: Self.sha, format: "jpg")
+        #expect(s == Self.sample(format: "jpg"))
+        s.skipReason = "gone"
+        #expect(s.skipReason == "gone" && s.generatorFamily == nil)
+        s.generatorFamily = "sdxl"
+        s.skipReason = nil
+        #expect(s == Self.sample(format: "jpg", generatorFamily: "sdxl"))
+        s.label = 1_000_000_000_000  // a tampered ledger's label is kept (clamped), for the audit to report
+        #expect(s.label == Int(Int32.max))
+        s.label = 0
+        #expect(s.label == 0)
+    }
+
+    @Test func equalityHashingAndJSONAreThoseOfTheValues() throws {
+        for (i, a) in Self.variants.enumerated() {
+            for (j, b) in Self.variants.enumerated() {
+                #expect((a == b) == (i == j), "variants \(i) and \(j)")
+            }
+            // The same values set another way (through setters) give an equal sample, hashed alike.
+            var rebuilt = Self.sample(sha256: "11", mediaPath: "x", skipReason: "z")
+            rebuilt.sha256 = a.sha256
+            rebuilt.format = a.format
+            rebuilt.mediaPath = a.mediaPath
+            rebuilt.skipReason = a.skipReason
+            rebuilt.generatorFamily = a.generatorFamily
+            #expect(rebuilt == a, "variant \(i)")
+            #expect(rebuilt.hashValue == a.hashValue, "variant \(i)")
+            let data = try JSONEncoder().encode(a)
+            #expect(try JSONDecoder().decode(PlannedSample.self, from: data) == a, "variant \(i)")
+            let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+            #expect(object["sha256"] as? String == a.sha256)
+            #expect(object["media_path"] as? String == a.mediaPath)
+        }
+        #expect(Set(Self.variants).count == Self.variants.count)
+    }
+
+    /// A plan holds one of these per sample for the whole run; this is what keeps a million-sample
+    /// round's plan small (it was 176 bytes, and a sha256 and media path of its own added about 200).
+    @Test func theInlineLayoutStaysSmall() {
+        #expect(MemoryLayout<PlannedSample>.stride <= 144)
+    }
+}
