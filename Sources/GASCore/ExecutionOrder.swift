@@ -9,11 +9,15 @@
 public enum ExecutionOrder {
     /// Positions of `samples` (plan positions) in execution order.
     public static func positions(of samples: [PlannedSample]) -> [Int] {
-        positions(ofIDs: samples.map(\.id))
+        positions(ofIDs: SampleIDs(of: samples))
     }
 
     /// Positions of `ids` sorted by their UTF-8 bytes (String's own order for these ids).
     public static func positions(ofIDs ids: [String]) -> [Int] {
+        positions(ofIDs: SampleIDs(ids))
+    }
+
+    public static func positions(ofIDs ids: SampleIDs) -> [Int] {
         if let sorted = hexPrefixOrder(ids) { return sorted }
         return comparisonOrder(ids)
     }
@@ -22,14 +26,17 @@ public enum ExecutionOrder {
     /// (32 bits, in the same order as their bytes) and the position fit one word; a radix sort of
     /// the words, then the few runs sharing a prefix sorted by their whole id, give the same order
     /// as comparing ids, in a fraction of the time. nil when an id does not start that way.
-    static func hexPrefixOrder(_ ids: [String]) -> [Int]? {
+    static func hexPrefixOrder(_ ids: [String]) -> [Int]? { hexPrefixOrder(SampleIDs(ids)) }
+    static func comparisonOrder(_ ids: [String]) -> [Int] { comparisonOrder(SampleIDs(ids)) }
+
+    static func hexPrefixOrder(_ ids: SampleIDs) -> [Int]? {
         guard ids.count > 1, ids.count <= Int(UInt32.max) else { return nil }
         var words = [UInt64]()
         words.reserveCapacity(ids.count)
         for i in ids.indices {
-            var id = ids[i]
-            // The bytes in place (native strings are contiguous): no view or index per id.
-            let prefix = id.withUTF8 { bytes -> UInt64? in
+            // The bytes in place (native strings are contiguous, packed ids are written out on the
+            // stack): no string, view or index per id.
+            let prefix = ids.withUTF8(at: i) { bytes -> UInt64? in
                 guard bytes.count >= 8 else { return nil }
                 var prefix: UInt64 = 0
                 for k in 0..<8 {
@@ -56,7 +63,8 @@ public enum ExecutionOrder {
             while end < words.count && words[end] >> 32 == words[start] >> 32 { end += 1 }
             if end - start > 1 {
                 order[start..<end].sort { a, b in
-                    ids[a] == ids[b] ? a < b : ids[a].utf8.lexicographicallyPrecedes(ids[b].utf8)
+                    let (x, y) = (ids[a], ids[b])
+                    return x == y ? a < b : x.utf8.lexicographicallyPrecedes(y.utf8)
                 }
             }
             start = end
@@ -64,7 +72,8 @@ public enum ExecutionOrder {
         return order
     }
 
-    static func comparisonOrder(_ ids: [String]) -> [Int] {
+    static func comparisonOrder(_ idList: SampleIDs) -> [Int] {
+        let ids = Array(idList)
         // The first 8 bytes as a big-endian number order most pairs without touching the strings.
         let prefixes = ids.map { id -> UInt64 in
             var key: UInt64 = 0, taken = 0

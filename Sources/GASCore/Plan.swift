@@ -3,13 +3,17 @@
 /// Identity is the source URI plus the sha256 of the bytes (`id` is derived from both), so two
 /// different files never share an id and the same file is the same sample on every machine.
 ///
-/// A plan holds one of these per sample for the whole run, so the layout is kept small (144 bytes
-/// inline): the sha256 is kept as its 32 bytes, the media path is derived from it (`media/ab/<sha256>.<ext>`),
-/// and the fields most samples leave empty share one optional box. Values that do not fit that form
-/// (a sha256 that is not 64 lowercase hex digits, a media path elsewhere) are kept as given, so
-/// every property reads back exactly what was set.
+/// A plan holds one of these per sample for the whole run, so it is kept small: 144 bytes inline
+/// and, usually, nothing on the heap of its own. The id and sha256 are kept as their 12 and 32
+/// bytes, the media path is derived from the sha256 (`media/ab/<sha256>.<ext>`), the URI's head is
+/// shared with its file's samples, and the fields most samples leave empty share one optional box.
+/// Values that do not fit that form (an id or sha256 that is not lowercase hex of that length, a
+/// media path elsewhere) are kept as given, so every property reads back exactly what was set.
 public struct PlannedSample: Sendable, Hashable {
-    public var id: String
+    /// The id's 12 bytes when it is 24 lowercase hex digits (as `SampleCollector` makes them); zero
+    /// when its text is kept in `rare`.
+    private var packedID: PackedSampleID
+    private var labelValue: Int32
     /// The source URI, kept as a head shared with the other samples of its file and a short tail
     /// (see `SampleURI`); `uri` is its text.
     public var sampleURI: SampleURI
@@ -26,25 +30,29 @@ public struct PlannedSample: Sendable, Hashable {
     public var sourceKind: SourceKind
     public var mediaType: MediaType
     public var modality: Modality
-    private var labelValue: Int32
     private var rare: RareSampleFields?
+
+    public var id: String {
+        get { rare?.id ?? packedID.hex }
+        set { store(id: newValue, sha256: sha256, format: formatText, mediaPath: mediaPath, skipReason: skipReason, generatorFamily: generatorFamily) }
+    }
 
     public var sha256: String {
         get { rare?.sha256 ?? digest.hex }
-        set { store(sha256: newValue, format: formatText, mediaPath: mediaPath, skipReason: skipReason, generatorFamily: generatorFamily) }
+        set { store(id: id, sha256: newValue, format: formatText, mediaPath: mediaPath, skipReason: skipReason, generatorFamily: generatorFamily) }
     }
 
     /// File extension of the stored media (png, jpg, ...).
     public var format: String {
         get { formatText }
-        set { store(sha256: sha256, format: newValue, mediaPath: mediaPath, skipReason: skipReason, generatorFamily: generatorFamily) }
+        set { store(id: id, sha256: sha256, format: newValue, mediaPath: mediaPath, skipReason: skipReason, generatorFamily: generatorFamily) }
     }
 
     /// Path of the stored bytes relative to the outputs directory (`media/ab/abcd….png`).
     /// Not part of the manifest hash: it depends on nothing but sha256 and format.
     public var mediaPath: String {
         get { rare?.mediaPath ?? Self.storePath(sha256: digest.hex, format: formatText) }
-        set { store(sha256: sha256, format: formatText, mediaPath: newValue, skipReason: skipReason, generatorFamily: generatorFamily) }
+        set { store(id: id, sha256: sha256, format: formatText, mediaPath: newValue, skipReason: skipReason, generatorFamily: generatorFamily) }
     }
 
     /// The label as recorded: the media type's, unless a ledger being audited says otherwise.
@@ -56,12 +64,12 @@ public struct PlannedSample: Sendable, Hashable {
     /// Set when the runner cannot hand the sample to detectors (unreadable image, unsupported format).
     public var skipReason: String? {
         get { rare?.skipReason }
-        set { store(sha256: sha256, format: formatText, mediaPath: mediaPath, skipReason: newValue, generatorFamily: generatorFamily) }
+        set { store(id: id, sha256: sha256, format: formatText, mediaPath: mediaPath, skipReason: newValue, generatorFamily: generatorFamily) }
     }
 
     public var generatorFamily: String? {
         get { rare?.generatorFamily }
-        set { store(sha256: sha256, format: formatText, mediaPath: mediaPath, skipReason: skipReason, generatorFamily: newValue) }
+        set { store(id: id, sha256: sha256, format: formatText, mediaPath: mediaPath, skipReason: skipReason, generatorFamily: newValue) }
     }
 
     public init(id: String, uri: String, sha256: String, byteCount: Int, dataset: String, sourceKind: SourceKind,
@@ -75,7 +83,7 @@ public struct PlannedSample: Sendable, Hashable {
     public init(id: String, sampleURI: SampleURI, sha256: String, byteCount: Int, dataset: String, sourceKind: SourceKind,
                 mediaType: MediaType, modality: Modality, seed: UInt64, format: String, mediaPath: String,
                 skipReason: String? = nil, generatorFamily: String? = nil) {
-        self.id = id
+        self.packedID = .zero
         self.sampleURI = sampleURI
         self.digest = .zero
         self.byteCount = byteCount
@@ -87,17 +95,19 @@ public struct PlannedSample: Sendable, Hashable {
         self.modality = modality
         self.labelValue = Int32(mediaType.label)
         self.rare = nil
-        store(sha256: sha256, format: format, mediaPath: mediaPath, skipReason: skipReason, generatorFamily: generatorFamily)
+        store(id: id, sha256: sha256, format: format, mediaPath: mediaPath, skipReason: skipReason, generatorFamily: generatorFamily)
     }
 
     /// Sets the fields kept in packed form, each read back exactly as given.
-    private mutating func store(sha256: String, format: String, mediaPath: String, skipReason: String?, generatorFamily: String?) {
+    private mutating func store(id: String, sha256: String, format: String, mediaPath: String, skipReason: String?, generatorFamily: String?) {
+        let packedID = PackedSampleID(hex: id)
+        self.packedID = packedID ?? .zero
         formatText = format
         let packed = PackedSHA256(hex: sha256)
         digest = packed ?? .zero
         // A media path is derived only from a packed sha256 (plain ASCII), so its text is exact.
         let derived = packed.map { Self.isStorePath(mediaPath, digest: $0, format: format) } ?? false
-        rare = RareSampleFields(skipReason: skipReason, generatorFamily: generatorFamily,
+        rare = RareSampleFields(id: packedID == nil ? id : nil, skipReason: skipReason, generatorFamily: generatorFamily,
                                 mediaPath: derived ? nil : mediaPath, sha256: packed == nil ? sha256 : nil)
     }
 
@@ -126,6 +136,12 @@ public struct PlannedSample: Sendable, Hashable {
                 }
             }
         }
+    }
+
+    /// The id's UTF-8 bytes, without making a string when it is kept packed.
+    public func withIDUTF8<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        if var text = rare?.id { return try text.withUTF8(body) }
+        return try packedID.withHexUTF8(body)
     }
 
     /// The sha256's UTF-8 bytes, without making a string when it is kept packed.
@@ -205,56 +221,112 @@ struct PackedSHA256: Hashable, Sendable {
 
     /// nil unless `hex` is exactly 64 lowercase hex digits (the form `hex` gives back).
     init?(hex: String) {
-        var hex = hex
-        guard let packed = hex.withUTF8({ bytes -> PackedSHA256? in
-            guard bytes.count == 64 else { return nil }
-            func word(_ start: Int) -> UInt64? {
-                var word: UInt64 = 0
-                for byte in bytes[start..<start + 16] {
-                    let nibble: UInt8
-                    switch byte {
-                    case UInt8(ascii: "0")...UInt8(ascii: "9"): nibble = byte &- UInt8(ascii: "0")
-                    case UInt8(ascii: "a")...UInt8(ascii: "f"): nibble = byte &- UInt8(ascii: "a") &+ 10
-                    default: return nil
-                    }
-                    word = word << 4 | UInt64(nibble)
-                }
-                return word
-            }
-            guard let a = word(0), let b = word(16), let c = word(32), let d = word(48) else { return nil }
-            return PackedSHA256(a: a, b: b, c: c, d: d)
-        }) else { return nil }
+        guard let packed = LowercaseHex.words(hex, count: 4, { PackedSHA256(a: $0[0], b: $0[1], c: $0[2], d: $0[3]) }) else { return nil }
         self = packed
     }
 
-    var hex: String {
-        String(unsafeUninitializedCapacity: 64) { out in
-            write(into: out)
-            return 64
-        }
-    }
+    var hex: String { LowercaseHex.string(digits: 64) { write(into: $0) } }
 
     func withHexUTF8<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
-        try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 64) { out in
-            write(into: out)
-            return try body(UnsafeBufferPointer(out))
-        }
+        try LowercaseHex.withText(digits: 64, write: { write(into: $0) }, body)
     }
 
     private func write(into out: UnsafeMutableBufferPointer<UInt8>) {
-        func put(_ word: UInt64, at start: Int) {
-            for i in 0..<16 {
-                let nibble = UInt8(truncatingIfNeeded: word >> UInt64(60 - 4 * i)) & 15
-                out[start + i] = nibble < 10 ? UInt8(ascii: "0") &+ nibble : UInt8(ascii: "a") &+ nibble &- 10
+        LowercaseHex.put(a, digits: 16, into: out, at: 0); LowercaseHex.put(b, digits: 16, into: out, at: 16)
+        LowercaseHex.put(c, digits: 16, into: out, at: 32); LowercaseHex.put(d, digits: 16, into: out, at: 48)
+    }
+}
+
+/// A sample id (24 hex digits, 96 bits) as 12 bytes inline rather than a heap string of its own
+/// (about 80 bytes with malloc's overhead) for every sample of a plan.
+struct PackedSampleID: Hashable, Sendable {
+    var high: UInt64, low: UInt32
+    static let zero = PackedSampleID(high: 0, low: 0)
+
+    private init(high: UInt64, low: UInt32) {
+        self.high = high; self.low = low
+    }
+
+    /// nil unless `hex` is exactly 24 lowercase hex digits (the form `hex` gives back).
+    init?(hex: String) {
+        guard let packed = LowercaseHex.words(hex, count: 2, lastWordDigits: 8, { PackedSampleID(high: $0[0], low: UInt32($0[1])) })
+        else { return nil }
+        self = packed
+    }
+
+    var hex: String { LowercaseHex.string(digits: 24) { write(into: $0) } }
+
+    func withHexUTF8<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        try LowercaseHex.withText(digits: 24, write: { write(into: $0) }, body)
+    }
+
+    private func write(into out: UnsafeMutableBufferPointer<UInt8>) {
+        LowercaseHex.put(high, digits: 16, into: out, at: 0)
+        LowercaseHex.put(UInt64(low), digits: 8, into: out, at: 16)
+    }
+}
+
+/// Lowercase hex digits to and from words, for the packed forms above.
+enum LowercaseHex {
+    /// The words of `text` when it is exactly the lowercase digits of `count` words, each of 16
+    /// digits but the last, of `lastWordDigits`; nil otherwise. `make` gets the words in a buffer.
+    static func words<T>(_ text: String, count: Int, lastWordDigits: Int = 16,
+                         _ make: (UnsafeMutableBufferPointer<UInt64>) -> T) -> T? {
+        var text = text
+        return text.withUTF8 { bytes -> T? in
+            guard bytes.count == 16 * (count - 1) + lastWordDigits else { return nil }
+            return withUnsafeTemporaryAllocation(of: UInt64.self, capacity: count) { words -> T? in
+                var at = 0
+                for w in 0..<count {
+                    let digits = w == count - 1 ? lastWordDigits : 16
+                    var word: UInt64 = 0
+                    for byte in bytes[at..<at + digits] {
+                        let nibble: UInt8
+                        switch byte {
+                        case UInt8(ascii: "0")...UInt8(ascii: "9"): nibble = byte &- UInt8(ascii: "0")
+                        case UInt8(ascii: "a")...UInt8(ascii: "f"): nibble = byte &- UInt8(ascii: "a") &+ 10
+                        default: return nil
+                        }
+                        word = word << 4 | UInt64(nibble)
+                    }
+                    words[w] = word
+                    at += digits
+                }
+                return make(words)
             }
         }
-        put(a, at: 0); put(b, at: 16); put(c, at: 32); put(d, at: 48)
+    }
+
+    /// Writes the low `digits` hex digits of `word` at `start`.
+    @inline(__always)
+    static func put(_ word: UInt64, digits: Int, into out: UnsafeMutableBufferPointer<UInt8>, at start: Int) {
+        for i in 0..<digits {
+            let nibble = UInt8(truncatingIfNeeded: word >> UInt64(4 * (digits - 1 - i))) & 15
+            out[start + i] = nibble < 10 ? UInt8(ascii: "0") &+ nibble : UInt8(ascii: "a") &+ nibble &- 10
+        }
+    }
+
+    static func string(digits: Int, write: (UnsafeMutableBufferPointer<UInt8>) -> Void) -> String {
+        String(unsafeUninitializedCapacity: digits) { out in
+            write(out)
+            return digits
+        }
+    }
+
+    static func withText<R>(digits: Int, write: (UnsafeMutableBufferPointer<UInt8>) -> Void,
+                            _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: digits) { out in
+            write(out)
+            return try body(UnsafeBufferPointer(out))
+        }
     }
 }
 
 /// The fields of a sample that are usually empty, boxed so that a sample without them holds one nil
 /// pointer rather than four empty strings' worth of inline space.
 final class RareSampleFields: Hashable, Sendable {
+    /// Set only when the id is not 24 lowercase hex digits.
+    let id: String?
     let skipReason: String?
     let generatorFamily: String?
     /// Set only when the media path is not the media store's path for the sha256 and format.
@@ -263,8 +335,9 @@ final class RareSampleFields: Hashable, Sendable {
     let sha256: String?
 
     /// nil when every field is.
-    init?(skipReason: String?, generatorFamily: String?, mediaPath: String?, sha256: String?) {
-        if skipReason == nil, generatorFamily == nil, mediaPath == nil, sha256 == nil { return nil }
+    init?(id: String?, skipReason: String?, generatorFamily: String?, mediaPath: String?, sha256: String?) {
+        if id == nil, skipReason == nil, generatorFamily == nil, mediaPath == nil, sha256 == nil { return nil }
+        self.id = id
         self.skipReason = skipReason
         self.generatorFamily = generatorFamily
         self.mediaPath = mediaPath
@@ -272,10 +345,11 @@ final class RareSampleFields: Hashable, Sendable {
     }
 
     static func == (l: RareSampleFields, r: RareSampleFields) -> Bool {
-        l.skipReason == r.skipReason && l.generatorFamily == r.generatorFamily && l.mediaPath == r.mediaPath && l.sha256 == r.sha256
+        l.id == r.id && l.skipReason == r.skipReason && l.generatorFamily == r.generatorFamily && l.mediaPath == r.mediaPath && l.sha256 == r.sha256
     }
 
     func hash(into hasher: inout Hasher) {
+        hasher.combine(id)
         hasher.combine(skipReason)
         hasher.combine(generatorFamily)
         hasher.combine(mediaPath)

@@ -267,9 +267,9 @@ public enum RoundRunner {
             progress = recorded.progress  // nothing committed since it was read with the plan
         } else if !resumed && shared == nil {
             progress = CommittedProgress(masks: [:], lastBatch: [:])  // recorded just now, under this process's lock
-            recorder = OutcomeGridRecorder(sampleIDs: plan.samples.map(\.id), detectors: plan.detectors.map(\.spec.name))
+            recorder = OutcomeGridRecorder(sampleIDs: SampleIDs(of: plan.samples), detectors: plan.detectors.map(\.spec.name))
         } else {
-            progress = try await ledger.committedProgress(runID: runID, sampleIDs: plan.samples.map(\.id))
+            progress = try await ledger.committedProgress(runID: runID, sampleIDs: SampleIDs(of: plan.samples))
         }
         let (committed, lastBatch) = (progress.masks, progress.lastBatch)
         let done = committed.mapValues { $0.filter { $0 }.count }
@@ -318,7 +318,7 @@ public enum RoundRunner {
         // What the detectors' threads and the grid's scan freed goes back before scoring, the last peak.
         FreedMemory.release()
         let grid: OutcomeGrid
-        if let recorder { grid = recorder.grid() } else { grid = try await ledger.outcomeGrid(runID: runID, sampleIDs: plan.samples.map(\.id)) }
+        if let recorder { grid = recorder.grid() } else { grid = try await ledger.outcomeGrid(runID: runID, sampleIDs: SampleIDs(of: plan.samples)) }
         recorder = nil
         FreedMemory.release()
         let finishedAt = timestamp(Date())

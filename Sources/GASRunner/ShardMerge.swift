@@ -67,7 +67,7 @@ public enum ShardMerge {
             try ledger.commit(runID: runID, outcomes: part.outcomes.filter { mine.contains($0.sampleID) })
             observer.handle(.note("merged shard \(part.info.index)/\(part.info.count) from \(part.path): \(part.outcomes.count) outcomes"))
         }
-        let grid = try await ledger.outcomeGrid(runID: runID, sampleIDs: plan.samples.map(\.id))
+        let grid = try await ledger.outcomeGrid(runID: runID, sampleIDs: SampleIDs(of: plan.samples))
         let expected = plan.samples.count * plan.detectors.count
         guard grid.count == expected else {
             throw ShardError.incompleteShards(problems: ["the parts hold \(grid.count) of \(expected) outcomes of the plan; rerun the shards to complete them"])
@@ -162,7 +162,7 @@ public enum ShardMerge {
         guard let record = try await ledger.run(id: runID) else {
             throw ShardError.notARun(directory: runDirectory, reason: "the PostgreSQL ledger \(ledger.location) holds no run \(runID); run the shards first")
         }
-        let grid = try await ledger.outcomeGrid(runID: runID, sampleIDs: plan.samples.map(\.id))
+        let grid = try await ledger.outcomeGrid(runID: runID, sampleIDs: SampleIDs(of: plan.samples))
         let parts = sharedParts(infos, record: record, grid: grid)
         try check(parts: parts, runDirectory: runDirectory, runID: runID, manifestHash: hash, plan: plan)
         let lock = try RunLock(runDirectory: runDirectory)

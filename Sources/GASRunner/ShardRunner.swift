@@ -204,7 +204,7 @@ public enum ShardRunner {
 
         let counts: [String: Int]
         if shared {
-            let grid = try await ledger.outcomeGrid(runID: runID, sampleIDs: plan.samples.map(\.id))
+            let grid = try await ledger.outcomeGrid(runID: runID, sampleIDs: SampleIDs(of: plan.samples))
             var c: [String: Int] = [:]
             for d in grid.detectors.indices { for p in order[range] { if let s = grid.status(detector: d, position: p) { c[s.rawValue, default: 0] += 1 } } }
             counts = c

@@ -12,7 +12,7 @@ import GRDBSQLite
 /// `RunLedger.outcomes(runID:)` and of predictions.parquet.
 public struct OutcomeGrid: Sendable {
     /// Sample ids in plan order (position = index).
-    public let sampleIDs: [String]
+    public let sampleIDs: SampleIDs
     /// Detector names, sorted by their UTF-8 bytes.
     public fileprivate(set) var detectors: [String] = []
     /// Per detector, per position: the status as an index into `OutcomeGrid.statuses`, or `none`.
@@ -37,10 +37,15 @@ public struct OutcomeGrid: Sendable {
         statuses.firstIndex(of: status).map { UInt8($0) }
     }
 
-    public init(sampleIDs: [String]) { self.sampleIDs = sampleIDs }
+    public init(sampleIDs: SampleIDs) { self.sampleIDs = sampleIDs }
+    public init(sampleIDs: [String]) { self.init(sampleIDs: SampleIDs(sampleIDs)) }
+
+    public init(sampleIDs: [String], outcomes: [DetectorOutcome]) {
+        self.init(sampleIDs: SampleIDs(sampleIDs), outcomes: outcomes)
+    }
 
     /// A grid holding `outcomes` (those of samples not in `sampleIDs` are left out).
-    public init(sampleIDs: [String], outcomes: [DetectorOutcome]) {
+    public init(sampleIDs: SampleIDs, outcomes: [DetectorOutcome]) {
         self.init(sampleIDs: sampleIDs)
         var positions: [String: Int] = [:]
         positions.reserveCapacity(sampleIDs.count)
@@ -212,7 +217,7 @@ struct OutcomeColumns: @unchecked Sendable {
 /// Each detector's columns are written only by that detector's task (`record(detector:…)` with
 /// its own index), so the tasks need no lock.
 public final class OutcomeGridRecorder: @unchecked Sendable {
-    private let sampleIDs: [String]
+    private let sampleIDs: SampleIDs
     private let names: [String]
     private let columns: [RecordedColumns]
 
@@ -234,7 +239,11 @@ public final class OutcomeGridRecorder: @unchecked Sendable {
 
 
     /// `sampleIDs` in plan order; `detectors`: the run's detector names.
-    public init(sampleIDs: [String], detectors: [String]) {
+    public convenience init(sampleIDs: [String], detectors: [String]) {
+        self.init(sampleIDs: SampleIDs(sampleIDs), detectors: detectors)
+    }
+
+    public init(sampleIDs: SampleIDs, detectors: [String]) {
         self.sampleIDs = sampleIDs
         names = detectors
         columns = detectors.map { _ in RecordedColumns(size: sampleIDs.count) }
@@ -284,6 +293,10 @@ extension RunLedger {
     /// The run's outcomes for the plan's samples (`sampleIDs` in plan order), read straight from
     /// SQLite (no join, no sort, no per-row objects). Outcomes of samples not in the list are left out.
     public func outcomeGrid(runID: String, sampleIDs: [String]) throws -> OutcomeGrid {
+        try outcomeGrid(runID: runID, sampleIDs: SampleIDs(sampleIDs))
+    }
+
+    public func outcomeGrid(runID: String, sampleIDs: SampleIDs) throws -> OutcomeGrid {
         var matcher = SamplePositions(sampleIDs)
         let statusBytes = OutcomeGrid.statuses.map { Array($0.rawValue.utf8) }
         let n = sampleIDs.count
@@ -325,6 +338,10 @@ extension RunLedger {
     /// outcomes' values (the grid with them is read when the run is scored).
     /// `executionOrder`: the ids' `ExecutionOrder` when the caller has it already.
     public func committedProgress(runID: String, sampleIDs: [String], executionOrder: [Int]? = nil) throws -> CommittedProgress {
+        try committedProgress(runID: runID, sampleIDs: SampleIDs(sampleIDs), executionOrder: executionOrder)
+    }
+
+    public func committedProgress(runID: String, sampleIDs: SampleIDs, executionOrder: [Int]? = nil) throws -> CommittedProgress {
         var matcher = SamplePositions(sampleIDs, executionOrder: executionOrder)
         var masks: [[Bool]] = [], names: [String] = [], highest: [Int] = []
         try scanOutcomes(runID: runID, values: "batch", matcher: &matcher) { handle, p, d, newName in
@@ -463,12 +480,11 @@ struct SamplePositions {
     private var positionOfKey: [Int32] = []
     private var lastKey = -1
 
-    init(_ sampleIDs: [String], executionOrder: [Int]? = nil) {
+    init(_ sampleIDs: SampleIDs, executionOrder: [Int]? = nil) {
         positionOfKey.reserveCapacity(sampleIDs.count)
         index.reserveCapacity(sampleIDs.count)
         for i in executionOrder ?? ExecutionOrder.positions(ofIDs: sampleIDs) {
-            var id = sampleIDs[i]
-            if id.withUTF8({ index.insert($0).inserted }) { positionOfKey.append(Int32(i)) }
+            if sampleIDs.withUTF8(at: i, { index.insert($0).inserted }) { positionOfKey.append(Int32(i)) }
         }
     }
 

@@ -36,20 +36,28 @@ public protocol OutcomeLedger: Sendable {
     func detectorScores(runID: String) async throws -> [(detector: String, sn34: Double, coverage: Double, invalidated: Bool)]
     func statusCounts(runID: String) async throws -> [String: [String: Int]]
     /// The run's outcomes for the plan's samples (`sampleIDs` in plan order), compact.
-    func outcomeGrid(runID: String, sampleIDs: [String]) async throws -> OutcomeGrid
+    func outcomeGrid(runID: String, sampleIDs: SampleIDs) async throws -> OutcomeGrid
     /// What is committed per detector, as masks over the plan: what a resumed run skips.
-    func committedProgress(runID: String, sampleIDs: [String]) async throws -> CommittedProgress
+    func committedProgress(runID: String, sampleIDs: SampleIDs) async throws -> CommittedProgress
 }
 
 extension OutcomeLedger {
     /// From the outcome records; `RunLedger` reads SQLite straight into the grid instead.
-    public func outcomeGrid(runID: String, sampleIDs: [String]) async throws -> OutcomeGrid {
+    public func outcomeGrid(runID: String, sampleIDs: SampleIDs) async throws -> OutcomeGrid {
         OutcomeGrid(sampleIDs: sampleIDs, outcomes: try await outcomes(runID: runID))
     }
 
     /// From the outcome grid; `RunLedger` reads only the columns it needs.
-    public func committedProgress(runID: String, sampleIDs: [String]) async throws -> CommittedProgress {
+    public func committedProgress(runID: String, sampleIDs: SampleIDs) async throws -> CommittedProgress {
         CommittedProgress(try await outcomeGrid(runID: runID, sampleIDs: sampleIDs))
+    }
+
+    public func outcomeGrid(runID: String, sampleIDs: [String]) async throws -> OutcomeGrid {
+        try await outcomeGrid(runID: runID, sampleIDs: SampleIDs(sampleIDs))
+    }
+
+    public func committedProgress(runID: String, sampleIDs: [String]) async throws -> CommittedProgress {
+        try await committedProgress(runID: runID, sampleIDs: SampleIDs(sampleIDs))
     }
 }
 

@@ -28,7 +28,7 @@ public enum ResultFiles {
     public static func writePredictions(path: String, runID: String, samples: [PlannedSample], outcomes: [DetectorOutcome],
                                         metadata: [(String, String)]) throws {
         try writePredictions(path: path, runID: runID, samples: samples,
-                             grid: OutcomeGrid(sampleIDs: samples.map(\.id), outcomes: outcomes), metadata: metadata)
+                             grid: OutcomeGrid(sampleIDs: SampleIDs(of: samples), outcomes: outcomes), metadata: metadata)
     }
 
     /// The same file from the compact outcome grid (detectors by name, then plan position), built

@@ -258,5 +258,13 @@ import GASTestSupport
         #expect(ExecutionOrder.positions(ofIDs: ids).map { ids[$0] } == ids.sorted())
         #expect(ExecutionOrder.hexPrefixOrder(ids + ["ABCDEF0123"]) == nil, "upper-case hex is not the radix path's")
         #expect(ExecutionOrder.hexPrefixOrder(ids + ["0123"]) == nil, "shorter than 8 digits")
+        // Read from samples, whose 24-digit ids are kept packed and the others as text: the same order.
+        let samples = ids.map { id in
+            PlannedSample(id: id, uri: "u", sha256: "s", byteCount: 0, dataset: "d", sourceKind: .real, mediaType: .real,
+                          modality: .image, seed: 0, format: "png", mediaPath: "m")
+        }
+        #expect(samples.map(\.id) == ids)
+        #expect(ExecutionOrder.positions(of: samples) == ExecutionOrder.positions(ofIDs: ids))
+        #expect(ExecutionOrder.positions(of: samples + [samples[0]]) == ExecutionOrder.positions(ofIDs: ids + [ids[0]]))
     }
 }

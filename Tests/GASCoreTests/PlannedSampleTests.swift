@@ -8,9 +8,11 @@ import Testing
 @Suite struct PlannedSampleTests {
     static let sha = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 
-    static func sample(sha256: String = sha, format: String = "png", mediaPath: String? = nil,
+    static let id = "0123456789abcdef01234567"
+
+    static func sample(id: String = id, sha256: String = sha, format: String = "png", mediaPath: String? = nil,
                        skipReason: String? = nil, generatorFamily: String? = nil) -> PlannedSample {
-        PlannedSample(id: "0123456789abcdef01234567", uri: "dataset://a/x.parquet#row=7", sha256: sha256, byteCount: 3,
+        PlannedSample(id: id, uri: "dataset://a/x.parquet#row=7", sha256: sha256, byteCount: 3,
                       dataset: "a", sourceKind: .real, mediaType: .real, modality: .image, seed: 42, format: format,
                       mediaPath: mediaPath ?? PlannedSample.storePath(sha256: sha256, format: format),
                       skipReason: skipReason, generatorFamily: generatorFamily)
@@ -20,6 +22,13 @@ import Testing
     /// sha256s, derived and given media paths, boxed fields set and not.
     static let variants: [PlannedSample] = [
         sample(),
+        sample(id: "f123456789abcdef01234567"),
+        sample(id: "0123456789abcdef01234568"),                // differs in the low word only
+        sample(id: id.uppercased()),                            // not lowercase: kept as text
+        sample(id: String(id.dropLast())),                      // 23 digits
+        sample(id: id + "8"),                                   // 25 digits
+        sample(id: "s1"),
+        sample(id: ""),
         sample(format: "jpg"),
         sample(sha256: String(sha.reversed())),
         sample(sha256: sha.uppercased()),                       // not lowercase: kept as text
@@ -53,6 +62,14 @@ import Testing
         #expect(plain.mediaPath == "media/9f/\(Self.sha).png")
         #expect(plain.skipReason == nil && plain.generatorFamily == nil)
         #expect(plain.label == MediaType.real.label)
+        for id in [Self.id, "ffffffffffffffffffffffff", "000000000000000000000000", "s1", Self.id.uppercased(), "", "é"] {
+            let s = Self.sample(id: id)
+            #expect(s.id == id)
+            #expect(s.withIDUTF8 { Array($0) } == Array(id.utf8))
+            #expect(SampleIDs(of: [s, s])[1] == id)
+            #expect(SampleIDs(of: [s]).withUTF8(at: 0) { Array($0) } == Array(id.utf8))
+            #expect(SampleIDs([id]).withUTF8(at: 0) { Array($0) } == Array(id.utf8))
+        }
     }
 
     @Test func settersKeepTheOtherFields() {
@@ -82,7 +99,8 @@ import Testing
                 #expect((a == b) == (i == j), "variants \(i) and \(j)")
             }
             // The same values set another way (through setters) give an equal sample, hashed alike.
-            var rebuilt = Self.sample(sha256: "11", mediaPath: "x", skipReason: "z")
+            var rebuilt = Self.sample(id: "x", sha256: "11", mediaPath: "x", skipReason: "z")
+            rebuilt.id = a.id
             rebuilt.sha256 = a.sha256
             rebuilt.format = a.format
             rebuilt.mediaPath = a.mediaPath
@@ -95,6 +113,7 @@ import Testing
             let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
             #expect(object["sha256"] as? String == a.sha256)
             #expect(object["media_path"] as? String == a.mediaPath)
+            #expect(object["id"] as? String == a.id)
         }
         #expect(Set(Self.variants).count == Self.variants.count)
     }
