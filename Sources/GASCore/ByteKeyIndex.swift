@@ -82,8 +82,16 @@ public struct ByteKeyIndex: Sendable {
     /// extensions), and the new id of each old id. Lookups made in that order (as a run's, by
     /// sample id) then find each key right after the last one, in memory read front to back.
     public func sortedByBytes() -> (index: ByteKeyIndex, newID: [Int32]) {
+        var sorted = self
+        let newID = sorted.sortByBytes()
+        return (sorted, newID)
+    }
+
+    /// The same, in place: each old array is freed as its new one is made, so an index of a
+    /// million keys is not held twice. Returns the new id of each old id.
+    public mutating func sortByBytes() -> [Int32] {
         let n = count
-        guard n > 0 else { return (ByteKeyIndex(), []) }
+        guard n > 0 else { return [] }
         let order = keyBytes.withUnsafeBufferPointer { all -> [Int32] in
             guard let base = all.baseAddress else { return (0..<Int32(n)).map { $0 } }
             // The first 8 bytes as one big-endian word, radix-sorted 16 bits at a time (stable),
@@ -126,22 +134,33 @@ public struct ByteKeyIndex: Sendable {
             return ids
         }
         // The keys laid out in their new order, the slots built anew (no key can repeat).
-        var sorted = ByteKeyIndex()
-        sorted.keyBytes.reserveCapacity(keyBytes.count)
-        sorted.keyStart.reserveCapacity(n + 1)
+        var sortedBytes = [UInt8](), sortedStart = [Int32]()
+        sortedBytes.reserveCapacity(keyBytes.count)
+        sortedStart.reserveCapacity(n + 1)
+        sortedStart.append(0)
         var newID = [Int32](repeating: 0, count: n)
         for (rank, old) in order.enumerated() {
-            sorted.keyBytes.append(contentsOf: keyBytes[Int(keyStart[Int(old)])..<Int(keyStart[Int(old) + 1])])
-            sorted.keyStart.append(Int32(sorted.keyBytes.count))
+            sortedBytes.append(contentsOf: keyBytes[Int(keyStart[Int(old)])..<Int(keyStart[Int(old) + 1])])
+            sortedStart.append(Int32(sortedBytes.count))
             newID[Int(old)] = Int32(rank)
         }
-        sorted.slots = [Int32](repeating: 0, count: slots.count / 2)
-        sorted.grow()
-        return (sorted, newID)
+        let slotCount = slots.count
+        slots = []
+        keyBytes = sortedBytes
+        keyStart = sortedStart
+        fillSlots(slotCount)
+        return newID
     }
 
     private mutating func grow() {
-        slots = [Int32](repeating: 0, count: slots.count * 2)
+        let size = slots.count * 2
+        slots = []
+        fillSlots(size)
+    }
+
+    /// `size` slots (a power of two) holding every key.
+    private mutating func fillSlots(_ size: Int) {
+        slots = [Int32](repeating: 0, count: size)
         let mask = slots.count - 1
         keyBytes.withUnsafeBufferPointer { all in
             for i in 0..<count {

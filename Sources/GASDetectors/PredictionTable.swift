@@ -7,10 +7,15 @@ import GASCore
 public struct PredictionTable: Sendable {
     /// Every id of the file the table was read from (shared, copy-on-write, with the file's other tables).
     fileprivate var ids = ByteKeyIndex()
-    /// Per id: this table's entry, or -1 (ids past the end have none either).
+    /// Per id: this table's entry, or -1 (ids past the end have none either). Empty in a table of
+    /// `PredictionTables` whose every id has an entry: the entry is then the id.
     private var entryOfID: [Int32] = []
-    private var valueStart: [Int32] = [0]  // entry i's probabilities are values[valueStart[i]..<valueStart[i + 1]]
+    /// Entry i's probabilities are values[valueStart[i]..<valueStart[i + 1]]. Empty in a table of
+    /// `PredictionTables` (one probability per entry): entry i's is values[i].
+    private var valueStart: [Int32] = [0]
     private var values: [Double] = []
+    /// Whether `entryOfID` and `valueStart` are left empty as above (4 bytes each per id saved).
+    private var isDense: Bool { valueStart.isEmpty }
 
     public init() {}
 
@@ -41,6 +46,7 @@ public struct PredictionTable: Sendable {
 
     /// Makes `id` (of `ids`) this table's next entry; false when it has one already.
     fileprivate mutating func addEntry(id: Int) -> Bool {
+        if isDense { expand() }
         if id < entryOfID.count {
             guard entryOfID[id] < 0 else { return false }
         } else {
@@ -64,6 +70,12 @@ public struct PredictionTable: Sendable {
         reserveEntries(entries)
     }
 
+    /// The dense form written out, before an entry is added to it.
+    private mutating func expand() {
+        if entryOfID.isEmpty { entryOfID = (0..<Int32(count)).map { $0 } }
+        valueStart = (0...Int32(count)).map { $0 }
+    }
+
     fileprivate mutating func reserveEntries(_ entries: Int) {
         entryOfID.reserveCapacity(entries)
         valueStart.reserveCapacity(entries + 1)
@@ -73,6 +85,7 @@ public struct PredictionTable: Sendable {
     /// This table's entry for key `key` of `ids`, or nil.
     @inline(__always)
     private func entry(key: Int) -> Int? {
+        if entryOfID.isEmpty && isDense { return key < count ? key : nil }
         guard key < entryOfID.count else { return nil }
         let entry = Int(entryOfID[key])
         return entry < 0 ? nil : entry
@@ -80,7 +93,8 @@ public struct PredictionTable: Sendable {
 
     @inline(__always)
     private func probabilities(entry: Int) -> [Double] {
-        Array(values[Int(valueStart[entry])..<Int(valueStart[entry + 1])])
+        if isDense { return [values[entry]] }
+        return Array(values[Int(valueStart[entry])..<Int(valueStart[entry + 1])])
     }
 
     public func probabilities(for id: String) -> [Double]? {
@@ -120,8 +134,9 @@ public struct PredictionTable: Sendable {
         for old in entryOfID.indices where entryOfID[old] >= 0 {
             moved[Int(entryOfNew[Int(newIDOfOld[old])])] = values[Int(entryOfID[old])]
         }
-        table.entryOfID = entryOfNew
-        table.valueStart = (0...count).map { Int32($0) }
+        // Every id with an entry (the usual file: each detector answers every sample): the entry is the id.
+        table.entryOfID = count == sorted.count ? [] : entryOfNew
+        table.valueStart = []
         table.values = moved
         table.count = count
         return table
@@ -180,8 +195,9 @@ public struct PredictionTables {
     /// The tables, sharing the ids, numbered in the order of their bytes (see
     /// `PredictionTable.probabilities(for:cursor:)`).
     public consuming func finished() -> [PredictionTable] {
-        let (sorted, newID) = ids.sortedByBytes()
-        ids = ByteKeyIndex()
+        var sorted = ids
+        ids = ByteKeyIndex()  // sorted in place, so the old keys are freed as the new ones are laid out
+        let newID = sorted.sortByBytes()
         var result: [PredictionTable] = []
         for t in tables.indices {
             result.append(tables[t].renumbered(sorted, newIDOfOld: newID))

@@ -96,4 +96,35 @@ import Testing
         #expect(done[0].probabilities(for: ids[1]) == [1.0 / 500] && done[1].probabilities(for: ids[0]) == [0.0])
         #expect(done[1].probabilities(for: ids[5]) == [0.25] && done[0].probabilities(for: ids[3]) == nil)
     }
+
+    /// The usual file: every detector answers every sample. Its tables keep no per-id entry
+    /// numbers or value offsets (the id is the entry), and answer, and take new entries, as any other.
+    @Test func tablesWhereEveryIDHasAnEntryAnswerTheSame() {
+        var tables = PredictionTables(count: 2, ids: 300)
+        var reference = [[String: Double]](repeating: [:], count: 2)
+        let ids = (0..<300).map { String(format: "%08x", ($0 &* 2_654_435_761) & 0xFFFF_FFFF) }
+        for (i, id) in ids.enumerated() {
+            for t in 0..<2 {
+                var bytes = id
+                _ = bytes.withUTF8 { tables.insert(bytes: $0, probability: Double(i * 2 + t) / 1000, into: t) }
+                reference[t][id] = Double(i * 2 + t) / 1000
+            }
+        }
+        let done = tables.finished()
+        for t in 0..<2 {
+            #expect(done[t].count == ids.count)
+            var cursor = 0
+            for id in ids.sorted() + ["absent"] + ids {
+                #expect(done[t].probabilities(for: id) == reference[t][id].map { [$0] }, "\(id) in table \(t)")
+                #expect(done[t].probabilities(for: id, cursor: &cursor) == reference[t][id].map { [$0] })
+                #expect(done[t].contains(id) == (reference[t][id] != nil))
+            }
+        }
+        var grown = done[0]
+        let added = grown.insert("new", [0.2, 0.8]), again = grown.insert(ids[7], [0.5])
+        #expect(added && !again && grown.count == ids.count + 1)
+        #expect(grown.probabilities(for: "new") == [0.2, 0.8] && grown.probabilities(for: ids[7]) == [reference[0][ids[7]]!])
+        for id in ids { #expect(grown.probabilities(for: id) == [reference[0][id]!]) }
+        #expect(done[0].probabilities(for: "new") == nil)
+    }
 }
