@@ -18,6 +18,27 @@ enum FreedMemory {
         #endif
     }
 
+    /// Has glibc map blocks of 256 KiB and more on their own and unmap them when freed, for the
+    /// rest of the process. By default the threshold rises to the size of each large block freed,
+    /// after which blocks of up to 32 MiB come from the arenas and stay resident once freed: a
+    /// million-sample round's short-lived columns (a sort's scratch, a table being renumbered, a
+    /// scorer's working set) then added up to about 100 MiB of its peak. Called once per run.
+    static func mapLargeBlocks() {
+        _ = largeBlocksMapped
+    }
+
+    private static let largeBlocksMapped: Bool = {
+        #if canImport(Glibc)
+        // mallopt, like malloc_trim, is looked up rather than linked. M_MMAP_THRESHOLD is -3;
+        // setting it also stops the threshold from moving.
+        typealias Option = @convention(c) (Int32, Int32) -> Int32
+        if let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt") {
+            return unsafeBitCast(symbol, to: Option.self)(-3, 256 << 10) == 1
+        }
+        #endif
+        return false
+    }()
+
     /// Drops `value` on a thread of its own. Freeing a large round's plan (a million samples, each
     /// with its strings) takes most of a second that the finished run need not wait for; a
     /// process that exits first has lost nothing, and a long-lived one (the validator) frees it.

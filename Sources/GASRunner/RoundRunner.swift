@@ -68,6 +68,7 @@ public struct RunOptions: Sendable {
 /// continues the newest unfinished run of that round when its plan (manifest hash) is unchanged.
 public enum RoundRunner {
     public static func run(specPath: String, options: RunOptions = RunOptions()) async throws -> RunSummary {
+        FreedMemory.mapLargeBlocks()
         var directory = options.outputDirectory ?? "the outputs folder"
         do {
             return try await execute(specPath: specPath, options: options, directory: &directory)

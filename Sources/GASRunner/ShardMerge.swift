@@ -10,6 +10,7 @@ public enum ShardMerge {
     /// `parts`: part directories to merge; empty means every part under `<run dir>/shards/`.
     public static func merge(runDirectory given: String, parts given2: [String] = [], observer: any RunObserver = SilentObserver(),
                              environment: [String: String] = ProcessInfo.processInfo.environment) async throws -> RunSummary {
+        FreedMemory.mapLargeBlocks()
         let clock = ContinuousClock()
         let began = clock.now
         let runDirectory = PathResolutionShim.absolute(given)

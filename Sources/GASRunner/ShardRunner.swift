@@ -38,6 +38,7 @@ public enum ShardRunner {
     }
 
     public static func run(specPath: String, shard: Shard, options: RunOptions = RunOptions()) async throws -> ShardSummary {
+        FreedMemory.mapLargeBlocks()
         let observer = options.observer
         let clock = ContinuousClock()
         let began = clock.now
