@@ -80,14 +80,15 @@ public struct MediaStore: Sendable {
     /// Stores the bytes (atomically, once) and returns the hash and relative path.
     @discardableResult
     public func put(_ bytes: [UInt8], format: String) throws -> (sha256: String, relativePath: String) {
-        let sha = Self.sha256Hex(bytes)
+        let digest = SHA256.hash(data: bytes)
+        let sha = Self.hex(digest)
         let relative = Self.relativePath(sha256: sha, format: format)
-        // The stored strings are returned, so samples sharing a blob share its hash and path text.
-        if let known = present.lookup(relative) { return known }
+        let key = PresentBlobs.Key(digest: digest, format: format)
+        if present.contains(key) { return (sha, relative) }
         let path = absolutePath(relative)
         let fm = FileManager.default
         if let attrs = try? fm.attributesOfItem(atPath: path), (attrs[.size] as? Int) == bytes.count {
-            present.insert(sha: sha, relative: relative)
+            present.insert(key)
             return (sha, relative)
         }
         try fm.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
@@ -103,17 +104,32 @@ public struct MediaStore: Sendable {
             try? fm.removeItem(atPath: temporary)
             throw DataError.cannotWrite(path: path, reason: "rename failed: \(String(cString: strerror(code)))")
         }
-        present.insert(sha: sha, relative: relative)
+        present.insert(key)
         return (sha, relative)
     }
 }
 
-/// The relative paths of blobs known to be in the store (content-addressed: a present blob never changes).
+/// The blobs known to be in the store (content-addressed: a present blob never changes), by digest
+/// and format: about 64 bytes a blob, where the hash and path as strings took about 290. A round
+/// whose every sample has media of its own holds one per sample while its datasets are read.
 final class PresentBlobs: @unchecked Sendable {
+    struct Key: Hashable {
+        var a: UInt64, b: UInt64, c: UInt64, d: UInt64
+        var format: String
+
+        init(digest: SHA256.Digest, format: String) {
+            (a, b, c, d) = digest.withUnsafeBytes { raw in
+                (raw.loadUnaligned(fromByteOffset: 0, as: UInt64.self), raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self),
+                 raw.loadUnaligned(fromByteOffset: 16, as: UInt64.self), raw.loadUnaligned(fromByteOffset: 24, as: UInt64.self))
+            }
+            self.format = format
+        }
+    }
+
     private let lock = NSLock()
-    private var blobs: [String: (sha256: String, relativePath: String)] = [:]
-    func lookup(_ relative: String) -> (sha256: String, relativePath: String)? { lock.withLock { blobs[relative] } }
-    func insert(sha: String, relative: String) { lock.withLock { blobs[relative] = (sha, relative) } }
+    private var blobs: Set<Key> = []
+    func contains(_ key: Key) -> Bool { lock.withLock { blobs.contains(key) } }
+    func insert(_ key: Key) { _ = lock.withLock { blobs.insert(key) } }
     private var temporaries = 0
     func nextTemporary() -> Int { lock.withLock { temporaries += 1; return temporaries } }
 }
