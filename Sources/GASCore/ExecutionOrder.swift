@@ -40,13 +40,7 @@ public enum ExecutionOrder {
                 guard bytes.count >= 8 else { return nil }
                 var prefix: UInt64 = 0
                 for k in 0..<8 {
-                    let byte = bytes[k]
-                    let value: UInt8
-                    switch byte {
-                    case UInt8(ascii: "0")...UInt8(ascii: "9"): value = byte &- UInt8(ascii: "0")
-                    case UInt8(ascii: "a")...UInt8(ascii: "f"): value = byte &- UInt8(ascii: "a") &+ 10
-                    default: return nil
-                    }
+                    guard let value = LowercaseHex.value(of: bytes[k]) else { return nil }
                     prefix = prefix << 4 | UInt64(value)
                 }
                 return prefix

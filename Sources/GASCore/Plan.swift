@@ -281,12 +281,7 @@ enum LowercaseHex {
                     let digits = w == count - 1 ? lastWordDigits : 16
                     var word: UInt64 = 0
                     for byte in bytes[at..<at + digits] {
-                        let nibble: UInt8
-                        switch byte {
-                        case UInt8(ascii: "0")...UInt8(ascii: "9"): nibble = byte &- UInt8(ascii: "0")
-                        case UInt8(ascii: "a")...UInt8(ascii: "f"): nibble = byte &- UInt8(ascii: "a") &+ 10
-                        default: return nil
-                        }
+                        guard let nibble = value(of: byte) else { return nil }
                         word = word << 4 | UInt64(nibble)
                     }
                     words[w] = word
@@ -294,6 +289,16 @@ enum LowercaseHex {
                 }
                 return make(words)
             }
+        }
+    }
+
+    /// The value of one lowercase hex digit, nil for any other byte.
+    @inline(__always)
+    static func value(of byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte &- UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte &- UInt8(ascii: "a") &+ 10
+        default: nil
         }
     }
 
