@@ -118,21 +118,21 @@ public struct PlannedSample: Sendable, Hashable {
 
     private static func isStorePath(_ path: String, digest: PackedSHA256, format: String) -> Bool {
         var path = path
-        return path.withUTF8 { p in
-            digest.withHexUTF8 { hex in
-                var format = format
-                return format.withUTF8 { f in
-                    guard p.count == 6 + 2 + 1 + 64 + 1 + f.count else { return false }
+        return path.withUTF8 { p in withStorePathUTF8(digest: digest, format: format) { $0.elementsEqual(p) } }
+    }
+
+    /// `storePath`'s bytes for a packed sha256, written on the stack.
+    private static func withStorePathUTF8<R>(digest: PackedSHA256, format: String,
+                                             _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        var format = format
+        return try digest.withHexUTF8 { hex in
+            try format.withUTF8 { f in
+                try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 74 + f.count) { out in
                     var i = 0
-                    func match(_ bytes: some Sequence<UInt8>) -> Bool {
-                        for b in bytes {
-                            guard p[i] == b else { return false }
-                            i += 1
-                        }
-                        return true
-                    }
-                    return match("media/".utf8) && match(hex.prefix(2)) && match(CollectionOfOne(UInt8(ascii: "/")))
-                        && match(hex) && match(CollectionOfOne(UInt8(ascii: "."))) && match(f)
+                    func put(_ bytes: some Sequence<UInt8>) { for b in bytes { out[i] = b; i += 1 } }
+                    put("media/".utf8); put(hex.prefix(2)); put(CollectionOfOne(UInt8(ascii: "/")))
+                    put(hex); put(CollectionOfOne(UInt8(ascii: "."))); put(f)
+                    return try body(UnsafeBufferPointer(rebasing: out[0..<i]))
                 }
             }
         }
@@ -153,20 +153,7 @@ public struct PlannedSample: Sendable, Hashable {
     /// The media path's UTF-8 bytes, without making a string when it is derived from the sha256.
     public func withMediaPathUTF8<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
         if var text = rare?.mediaPath { return try text.withUTF8(body) }
-        var format = formatText
-        return try digest.withHexUTF8 { hex in
-            try format.withUTF8 { f in
-                try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 74 + f.count) { out in
-                    var i = 0
-                    for b in "media/".utf8 { out[i] = b; i += 1 }
-                    out[i] = hex[0]; out[i + 1] = hex[1]; out[i + 2] = UInt8(ascii: "/"); i += 3
-                    for b in hex { out[i] = b; i += 1 }
-                    out[i] = UInt8(ascii: "."); i += 1
-                    for b in f { out[i] = b; i += 1 }
-                    return try body(UnsafeBufferPointer(rebasing: out[0..<i]))
-                }
-            }
-        }
+        return try Self.withStorePathUTF8(digest: digest, format: formatText, body)
     }
 }
 
