@@ -123,8 +123,7 @@ public struct SampleURISplitter {
     }
 
     private mutating func known(_ head: UnsafeBufferPointer<UInt8>) -> Head {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325  // FNV-1a
-        for b in head { hash = (hash ^ UInt64(b)) &* 0x100_0000_01b3 }
+        let hash = StableHash.fnv1a64(head)
         if let found = heads[hash]?.first(where: { Self.equal($0.bytes, head) }) { return found }
         let made = Head(bytes: Array(head), text: String(decoding: head, as: UTF8.self))
         heads[hash, default: []].append(made)

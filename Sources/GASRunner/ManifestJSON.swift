@@ -103,7 +103,7 @@ enum ManifestJSON {
         out.append(UInt8(ascii: ",")); key("dataset"); appendString(s.dataset, to: &out)
         out.append(UInt8(ascii: ",")); key("format"); appendString(s.format, to: &out)
         if let g = s.generatorFamily { out.append(UInt8(ascii: ",")); key("generator_family"); appendString(g, to: &out) }
-        out.append(UInt8(ascii: ",")); key("id"); appendString(s.id, to: &out)
+        out.append(UInt8(ascii: ",")); key("id"); s.withIDUTF8 { appendString(utf8: $0, to: &out) }
         out.append(UInt8(ascii: ",")); key("label"); appendInteger(Int64(s.label), to: &out)
         out.append(UInt8(ascii: ",")); key("media_path"); s.withMediaPathUTF8 { appendString(utf8: $0, to: &out) }
         out.append(UInt8(ascii: ",")); key("media_type"); appendString(s.mediaType.rawValue, to: &out)

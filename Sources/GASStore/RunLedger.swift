@@ -780,7 +780,7 @@ struct SampleRows {
         samples.withUnsafeBufferPointer { samples in
             for k in range {
                 let p = order[k]
-                text.append(samples[p].id); text.append(samples[p].sampleURI); samples[p].withSHA256UTF8 { text.append(utf8: $0) }; text.append(samples[p].dataset)
+                samples[p].withIDUTF8 { text.append(utf8: $0) }; text.append(samples[p].sampleURI); samples[p].withSHA256UTF8 { text.append(utf8: $0) }; text.append(samples[p].dataset)
                 text.append(samples[p].sourceKind.rawValue); text.append(samples[p].mediaType.rawValue); text.append(samples[p].modality.rawValue)
                 text.append(samples[p].format); samples[p].withMediaPathUTF8 { text.append(utf8: $0) }
                 text.appendOptional(samples[p].skipReason); text.appendOptional(samples[p].generatorFamily)
@@ -809,11 +809,8 @@ struct SampleRowText {
 
     @inline(__always)
     mutating func append(_ value: String) {
-        let start = Int32(bytes.count)
-        if value.utf8.withContiguousStorageIfAvailable({ bytes.append(contentsOf: $0) }) == nil {
-            bytes.append(contentsOf: Array(value.utf8))
-        }
-        spans.append(Span(start: start, count: Int32(bytes.count) - start))
+        var value = value
+        value.withUTF8 { append(utf8: $0) }
     }
 
     @inline(__always)
