@@ -3,12 +3,14 @@
 /// Identity is the source URI plus the sha256 of the bytes (`id` is derived from both), so two
 /// different files never share an id and the same file is the same sample on every machine.
 ///
-/// A plan holds one of these per sample for the whole run, so it is kept small: 144 bytes inline
+/// A plan holds one of these per sample for the whole run, so it is kept small: 112 bytes inline
 /// and, usually, nothing on the heap of its own. The id and sha256 are kept as their 12 and 32
 /// bytes, the media path is derived from the sha256 (`media/ab/<sha256>.<ext>`), the URI's head is
-/// shared with its file's samples, and the fields most samples leave empty share one optional box.
-/// Values that do not fit that form (an id or sha256 that is not lowercase hex of that length, a
-/// media path elsewhere) are kept as given, so every property reads back exactly what was set.
+/// shared with its file's samples, the dataset name and format are numbers in a pool of names
+/// (`SharedNames`), and the fields most samples leave empty share one optional box. Values that
+/// do not fit that form (an id or sha256 that is not lowercase hex of that length, a media path
+/// elsewhere, a name when the pool is full) are kept as given, so every property reads back
+/// exactly what was set.
 public struct PlannedSample: Sendable, Hashable {
     /// The id's 12 bytes when it is 24 lowercase hex digits (as `SampleCollector` makes them); zero
     /// when its text is kept in `rare`.
@@ -24,35 +26,43 @@ public struct PlannedSample: Sendable, Hashable {
     /// The sha256's bytes when it is 64 lowercase hex digits; zero when its text is kept in `rare`.
     private var digest: PackedSHA256
     public var byteCount: Int
-    public var dataset: String
     public var seed: UInt64
-    private var formatText: String
+    private var rare: RareSampleFields?
+    /// `SharedNames` numbers of the dataset name and the format; `SharedNames.unpooled` when the
+    /// text is kept in `rare`.
+    private var datasetCode: UInt16
+    private var formatCode: UInt16
     public var sourceKind: SourceKind
     public var mediaType: MediaType
     public var modality: Modality
-    private var rare: RareSampleFields?
+
+    /// Name of the catalog dataset (or generator) the sample comes from.
+    public var dataset: String {
+        get { SharedNames.name(datasetCode) ?? rare?.dataset ?? "" }
+        set { store(id: id, sha256: sha256, format: format, mediaPath: mediaPath, skipReason: skipReason, generatorFamily: generatorFamily, dataset: newValue) }
+    }
 
     public var id: String {
         get { rare?.id ?? packedID.hex }
-        set { store(id: newValue, sha256: sha256, format: formatText, mediaPath: mediaPath, skipReason: skipReason, generatorFamily: generatorFamily) }
+        set { store(id: newValue, sha256: sha256, format: format, mediaPath: mediaPath, skipReason: skipReason, generatorFamily: generatorFamily, dataset: dataset) }
     }
 
     public var sha256: String {
         get { rare?.sha256 ?? digest.hex }
-        set { store(id: id, sha256: newValue, format: formatText, mediaPath: mediaPath, skipReason: skipReason, generatorFamily: generatorFamily) }
+        set { store(id: id, sha256: newValue, format: format, mediaPath: mediaPath, skipReason: skipReason, generatorFamily: generatorFamily, dataset: dataset) }
     }
 
     /// File extension of the stored media (png, jpg, ...).
     public var format: String {
-        get { formatText }
-        set { store(id: id, sha256: sha256, format: newValue, mediaPath: mediaPath, skipReason: skipReason, generatorFamily: generatorFamily) }
+        get { SharedNames.name(formatCode) ?? rare?.format ?? "" }
+        set { store(id: id, sha256: sha256, format: newValue, mediaPath: mediaPath, skipReason: skipReason, generatorFamily: generatorFamily, dataset: dataset) }
     }
 
     /// Path of the stored bytes relative to the outputs directory (`media/ab/abcd….png`).
     /// Not part of the manifest hash: it depends on nothing but sha256 and format.
     public var mediaPath: String {
-        get { rare?.mediaPath ?? Self.storePath(sha256: digest.hex, format: formatText) }
-        set { store(id: id, sha256: sha256, format: formatText, mediaPath: newValue, skipReason: skipReason, generatorFamily: generatorFamily) }
+        get { rare?.mediaPath ?? Self.storePath(sha256: digest.hex, format: format) }
+        set { store(id: id, sha256: sha256, format: format, mediaPath: newValue, skipReason: skipReason, generatorFamily: generatorFamily, dataset: dataset) }
     }
 
     /// The label as recorded: the media type's, unless a ledger being audited says otherwise.
@@ -64,12 +74,12 @@ public struct PlannedSample: Sendable, Hashable {
     /// Set when the runner cannot hand the sample to detectors (unreadable image, unsupported format).
     public var skipReason: String? {
         get { rare?.skipReason }
-        set { store(id: id, sha256: sha256, format: formatText, mediaPath: mediaPath, skipReason: newValue, generatorFamily: generatorFamily) }
+        set { store(id: id, sha256: sha256, format: format, mediaPath: mediaPath, skipReason: newValue, generatorFamily: generatorFamily, dataset: dataset) }
     }
 
     public var generatorFamily: String? {
         get { rare?.generatorFamily }
-        set { store(id: id, sha256: sha256, format: formatText, mediaPath: mediaPath, skipReason: skipReason, generatorFamily: newValue) }
+        set { store(id: id, sha256: sha256, format: format, mediaPath: mediaPath, skipReason: skipReason, generatorFamily: newValue, dataset: dataset) }
     }
 
     public init(id: String, uri: String, sha256: String, byteCount: Int, dataset: String, sourceKind: SourceKind,
@@ -87,28 +97,33 @@ public struct PlannedSample: Sendable, Hashable {
         self.sampleURI = sampleURI
         self.digest = .zero
         self.byteCount = byteCount
-        self.dataset = dataset
         self.seed = seed
-        self.formatText = format
+        self.datasetCode = SharedNames.unpooled
+        self.formatCode = SharedNames.unpooled
         self.sourceKind = sourceKind
         self.mediaType = mediaType
         self.modality = modality
         self.labelValue = Int32(mediaType.label)
         self.rare = nil
-        store(id: id, sha256: sha256, format: format, mediaPath: mediaPath, skipReason: skipReason, generatorFamily: generatorFamily)
+        store(id: id, sha256: sha256, format: format, mediaPath: mediaPath, skipReason: skipReason, generatorFamily: generatorFamily,
+              dataset: dataset)
     }
 
     /// Sets the fields kept in packed form, each read back exactly as given.
-    private mutating func store(id: String, sha256: String, format: String, mediaPath: String, skipReason: String?, generatorFamily: String?) {
+    private mutating func store(id: String, sha256: String, format: String, mediaPath: String, skipReason: String?, generatorFamily: String?,
+                                dataset: String) {
         let packedID = PackedSampleID(hex: id)
         self.packedID = packedID ?? .zero
-        formatText = format
+        datasetCode = SharedNames.code(dataset)
+        formatCode = SharedNames.code(format)
         let packed = PackedSHA256(hex: sha256)
         digest = packed ?? .zero
         // A media path is derived only from a packed sha256 (plain ASCII), so its text is exact.
         let derived = packed.map { Self.isStorePath(mediaPath, digest: $0, format: format) } ?? false
         rare = RareSampleFields(id: packedID == nil ? id : nil, skipReason: skipReason, generatorFamily: generatorFamily,
-                                mediaPath: derived ? nil : mediaPath, sha256: packed == nil ? sha256 : nil)
+                                mediaPath: derived ? nil : mediaPath, sha256: packed == nil ? sha256 : nil,
+                                dataset: datasetCode == SharedNames.unpooled ? dataset : nil,
+                                format: formatCode == SharedNames.unpooled ? format : nil)
     }
 
     /// The media store's path of a blob: `media/ab/<sha256>.<ext>`.
@@ -153,7 +168,7 @@ public struct PlannedSample: Sendable, Hashable {
     /// The media path's UTF-8 bytes, without making a string when it is derived from the sha256.
     public func withMediaPathUTF8<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
         if var text = rare?.mediaPath { return try text.withUTF8(body) }
-        return try Self.withStorePathUTF8(digest: digest, format: formatText, body)
+        return try Self.withStorePathUTF8(digest: digest, format: format, body)
     }
 }
 
@@ -325,19 +340,26 @@ final class RareSampleFields: Hashable, Sendable {
     let mediaPath: String?
     /// Set only when the sha256 is not 64 lowercase hex digits.
     let sha256: String?
+    /// Set only when the pool of shared names is full (see `SharedNames`).
+    let dataset: String?
+    let format: String?
 
     /// nil when every field is.
-    init?(id: String?, skipReason: String?, generatorFamily: String?, mediaPath: String?, sha256: String?) {
-        if id == nil, skipReason == nil, generatorFamily == nil, mediaPath == nil, sha256 == nil { return nil }
+    init?(id: String?, skipReason: String?, generatorFamily: String?, mediaPath: String?, sha256: String?,
+          dataset: String?, format: String?) {
+        if id == nil, skipReason == nil, generatorFamily == nil, mediaPath == nil, sha256 == nil, dataset == nil, format == nil { return nil }
         self.id = id
         self.skipReason = skipReason
         self.generatorFamily = generatorFamily
         self.mediaPath = mediaPath
         self.sha256 = sha256
+        self.dataset = dataset
+        self.format = format
     }
 
     static func == (l: RareSampleFields, r: RareSampleFields) -> Bool {
-        l.id == r.id && l.skipReason == r.skipReason && l.generatorFamily == r.generatorFamily && l.mediaPath == r.mediaPath && l.sha256 == r.sha256
+        l.id == r.id && l.skipReason == r.skipReason && l.generatorFamily == r.generatorFamily && l.mediaPath == r.mediaPath
+            && l.sha256 == r.sha256 && l.dataset == r.dataset && l.format == r.format
     }
 
     func hash(into hasher: inout Hasher) {
@@ -346,6 +368,8 @@ final class RareSampleFields: Hashable, Sendable {
         hasher.combine(generatorFamily)
         hasher.combine(mediaPath)
         hasher.combine(sha256)
+        hasher.combine(dataset)
+        hasher.combine(format)
     }
 }
 

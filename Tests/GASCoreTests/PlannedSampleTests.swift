@@ -11,9 +11,9 @@ import Testing
     static let id = "0123456789abcdef01234567"
 
     static func sample(id: String = id, sha256: String = sha, format: String = "png", mediaPath: String? = nil,
-                       skipReason: String? = nil, generatorFamily: String? = nil) -> PlannedSample {
+                       skipReason: String? = nil, generatorFamily: String? = nil, dataset: String = "a") -> PlannedSample {
         PlannedSample(id: id, uri: "dataset://a/x.parquet#row=7", sha256: sha256, byteCount: 3,
-                      dataset: "a", sourceKind: .real, mediaType: .real, modality: .image, seed: 42, format: format,
+                      dataset: dataset, sourceKind: .real, mediaType: .real, modality: .image, seed: 42, format: format,
                       mediaPath: mediaPath ?? PlannedSample.storePath(sha256: sha256, format: format),
                       skipReason: skipReason, generatorFamily: generatorFamily)
     }
@@ -30,6 +30,12 @@ import Testing
         sample(id: "s1"),
         sample(id: ""),
         sample(format: "jpg"),
+        sample(format: "PNG"),
+        sample(format: ""),
+        sample(dataset: "b"),
+        sample(dataset: ""),
+        sample(dataset: "caf\u{E9}"),                          // precomposed é
+        sample(dataset: "cafe\u{301}"),                        // the same text decomposed: its own bytes
         sample(sha256: String(sha.reversed())),
         sample(sha256: sha.uppercased()),                       // not lowercase: kept as text
         sample(sha256: "00"),                                   // too short
@@ -57,6 +63,11 @@ import Testing
             #expect(s.generatorFamily == "fam")
             #expect(s.withSHA256UTF8 { Array($0) } == Array(sha256.utf8))
             #expect(s.withMediaPathUTF8 { Array($0) } == Array(path.utf8))
+        }
+        for name in ["a", "", "caf\u{E9}", "cafe\u{301}", "bench-synthetic-with-a-long-name"] {
+            let s = Self.sample(format: name, dataset: name)
+            #expect(Array(s.dataset.utf8) == Array(name.utf8))
+            #expect(Array(s.format.utf8) == Array(name.utf8))
         }
         let plain = Self.sample()
         #expect(plain.mediaPath == "media/9f/\(Self.sha).png")
@@ -87,6 +98,9 @@ import Testing
         s.generatorFamily = "sdxl"
         s.skipReason = nil
         #expect(s == Self.sample(format: "jpg", generatorFamily: "sdxl"))
+        s.dataset = "other"
+        #expect(s.dataset == "other" && s.format == "jpg" && s.generatorFamily == "sdxl")
+        #expect(s == Self.sample(format: "jpg", generatorFamily: "sdxl", dataset: "other"))
         s.label = 1_000_000_000_000  // a tampered ledger's label is kept (clamped), for the audit to report
         #expect(s.label == Int(Int32.max))
         s.label = 0
@@ -106,6 +120,7 @@ import Testing
             rebuilt.mediaPath = a.mediaPath
             rebuilt.skipReason = a.skipReason
             rebuilt.generatorFamily = a.generatorFamily
+            rebuilt.dataset = a.dataset
             #expect(rebuilt == a, "variant \(i)")
             #expect(rebuilt.hashValue == a.hashValue, "variant \(i)")
             let data = try JSONEncoder().encode(a)
@@ -114,13 +129,16 @@ import Testing
             #expect(object["sha256"] as? String == a.sha256)
             #expect(object["media_path"] as? String == a.mediaPath)
             #expect(object["id"] as? String == a.id)
+            #expect(object["dataset"] as? String == a.dataset)
+            #expect(object["format"] as? String == a.format)
         }
         #expect(Set(Self.variants).count == Self.variants.count)
     }
 
     /// A plan holds one of these per sample for the whole run; this is what keeps a million-sample
-    /// round's plan small (it was 176 bytes, and a sha256 and media path of its own added about 200).
+    /// round's plan small (it was 176 bytes, and a sha256 and media path of its own added about 200;
+    /// then 144 with the dataset name and format as strings).
     @Test func theInlineLayoutStaysSmall() {
-        #expect(MemoryLayout<PlannedSample>.stride <= 144)
+        #expect(MemoryLayout<PlannedSample>.stride <= 112)
     }
 }
