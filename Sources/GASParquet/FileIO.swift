@@ -27,7 +27,7 @@ final class FileSink {
 
     init(path: String) throws {
         self.path = path
-        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw ParquetError.io(path: path, operation: "open for writing", code: errno) }
         buffer.reserveCapacity(Self.bufferCapacity)
     }
@@ -54,6 +54,16 @@ final class FileSink {
         guard !buffer.isEmpty else { return }
         try buffer.withUnsafeBytes { try writeAll($0) }
         buffer.removeAll(keepingCapacity: true)
+    }
+
+    /// Reads back `count` bytes written at `position` (flushing first when some are still buffered).
+    func read(at position: Int64, count: Int) throws -> [UInt8] {
+        guard position >= 0, count >= 0, position + Int64(count) <= offset else {
+            throw ParquetError.truncated(path: path, detail: "needs bytes \(position)..<\(position + Int64(count)) of the \(offset) written")
+        }
+        if position + Int64(count) > offset - Int64(buffer.count) { try flush() }
+        guard fd >= 0 else { throw ParquetError.writerClosed(path: path) }
+        return try readExactly(fd: fd, path: path, offset: position, count: count)
     }
 
     /// Flushes and closes; safe to call more than once.
@@ -114,23 +124,28 @@ final class FileSource: Sendable {
         guard offset >= 0, count >= 0, offset + Int64(count) <= size else {
             throw ParquetError.truncated(path: path, detail: "needs bytes \(offset)..<\(offset + Int64(count)) of a \(size)-byte file")
         }
-        return try [UInt8](unsafeUninitializedCapacity: max(1, count)) { buf, written in
-            written = 0
-            var done = 0
-            while done < count {
-                guard let base = buf.baseAddress else { break }
-                let n = pread(fd, base + done, count - done, off_t(offset) + off_t(done))
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    throw ParquetError.io(path: path, operation: "read", code: errno)
-                }
-                if n == 0 {
-                    throw ParquetError.truncated(path: path, detail: "file shrank while reading at byte \(offset + Int64(done))")
-                }
-                done += n
+        return try readExactly(fd: fd, path: path, offset: offset, count: count)
+    }
+}
+
+/// Exactly `count` bytes at `offset` of an open file.
+private func readExactly(fd: Int32, path: String, offset: Int64, count: Int) throws -> [UInt8] {
+    try [UInt8](unsafeUninitializedCapacity: max(1, count)) { buf, written in
+        written = 0
+        var done = 0
+        while done < count {
+            guard let base = buf.baseAddress else { break }
+            let n = pread(fd, base + done, count - done, off_t(offset) + off_t(done))
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw ParquetError.io(path: path, operation: "read", code: errno)
             }
-            written = count
+            if n == 0 {
+                throw ParquetError.truncated(path: path, detail: "file shrank while reading at byte \(offset + Int64(done))")
+            }
+            done += n
         }
+        written = count
     }
 }
 

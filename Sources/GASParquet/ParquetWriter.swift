@@ -22,6 +22,7 @@ public final class ParquetWriter {
     private var failure: ParquetError?
     private var rowGroups: [RowGroup] = []
     private var totalRows: Int64 = 0
+    private let file: WrittenFile
 
     private static let magic: [UInt8] = Array("PAR1".utf8)
 
@@ -32,6 +33,7 @@ public final class ParquetWriter {
         self.codec = codec
         self.keyValueMetadata = keyValueMetadata
         self.createdBy = createdBy
+        self.file = WrittenFile(path: path)
         try Self.validate(schema, path: path)
         if !codec.isAvailable {
             throw ParquetError.unsupportedCodec(path: path, column: nil, codec: "ZSTD (built without the CZstd module)")
@@ -73,18 +75,28 @@ public final class ParquetWriter {
     }
 
     /// Writes one row group whose columns are values or chunks encoded ahead (`columnEncoder()`);
-    /// the values are encoded on all cores.
-    public func writeRowGroup(_ columns: [ParquetColumnInput]) throws {
+    /// the values are encoded on all cores. Returns its chunks as written: each can stand for the
+    /// same column in a later row group of this file, without its bytes held in memory.
+    @discardableResult
+    public func writeRowGroup(_ columns: [ParquetColumnInput]) throws -> [EncodedColumnChunk] {
         if let failure { throw failure }
         guard let sink else { throw ParquetError.writerClosed(path: path) }
         let rows = try validate(columns)
-        guard rows > 0 else { return }
+        guard rows > 0 else { return [] }
+        // Chunks written earlier in this file are read back from it.
+        let columns = try columns.map { input -> ParquetColumnInput in
+            guard case .encoded(let chunk) = input, case let .written(_, offset, count) = chunk.storage else { return input }
+            return .encoded(EncodedColumnChunk(column: chunk.column, codec: chunk.codec, rows: chunk.rows, chunk: chunk.chunk,
+                                               storage: .bytes(try sink.read(at: offset, count: count))))
+        }
         let start = sink.offset
         // Columns are encoded and compressed in parallel, each into its own buffer, then written in
         // schema order: the same bytes as one after the other, nothing written if one fails.
         let encoded = Self.encode(columns, schema: schema, codec: codec, pageBytes: targetPageBytes, dictionaryLimit: dictionaryLimitBytes)
         var chunks: [ColumnChunk] = []
+        var written: [EncodedColumnChunk] = []
         chunks.reserveCapacity(columns.count)
+        written.reserveCapacity(columns.count)
         var offset = start
         for (column, result) in zip(schema.columns, encoded) {
             switch result {
@@ -94,6 +106,8 @@ public final class ParquetWriter {
                 chunk.metaData?.dataPageOffset += offset
                 if let d = chunk.metaData?.dictionaryPageOffset { chunk.metaData?.dictionaryPageOffset = d + offset }
                 chunks.append(chunk)
+                written.append(EncodedColumnChunk(column: column, codec: codec, rows: rows, chunk: relative,
+                                                  storage: .written(file: file, offset: offset, count: bytes.count)))
                 offset += Int64(bytes.count)
             case .failure(let issue as FormatIssue):
                 throw issue.parquetError(path: path, column: column.name)
@@ -109,6 +123,7 @@ public final class ParquetWriter {
                                       fileOffset: start, totalCompressedSize: compressed,
                                       ordinal: Int16(exactly: rowGroups.count)))
             totalRows += Int64(rows)
+            return written
         } catch {
             // Part of a row group may be on disk; the file cannot be completed any more.
             let parquetError = error as? ParquetError ?? .corrupt(path: path, column: nil, detail: "\(error)")
@@ -132,7 +147,11 @@ public final class ParquetWriter {
             case .values(let values):
                 slots[i] = encode(values, column: schema.columns[i], codec: codec, pageBytes: pageBytes, dictionaryLimit: dictionaryLimit)
             case .encoded(let chunk):
-                slots[i] = .success((chunk.chunk, chunk.bytes))
+                switch chunk.storage {
+                case .bytes(let bytes): slots[i] = .success((chunk.chunk, bytes))
+                case let .written(file, _, _):  // read back by `writeRowGroup` before this
+                    slots[i] = .failure(ParquetError.corrupt(path: file.path, column: chunk.column.name, detail: "a written chunk was not read back"))
+                }
             }
         }
         return results.map { $0! }
@@ -159,6 +178,9 @@ public final class ParquetWriter {
             case .encoded(let chunk):
                 guard chunk.column == column, chunk.codec == codec else {
                     throw ParquetError.invalidSchema(path: path, reason: "column '\(column.name)' was given a chunk encoded for column '\(chunk.column.name)' (\(chunk.codec)); encode it with this writer")
+                }
+                if case let .written(other, _, _) = chunk.storage, other !== file {
+                    throw ParquetError.invalidSchema(path: path, reason: "column '\(column.name)' was given a chunk written to another file (\(other.path)); only this writer's own written chunks can be repeated")
                 }
                 guard chunk.rows == rows else {
                     throw ParquetError.rowCountMismatch(path: path, column: column.name, expected: rows, got: chunk.rows)
@@ -236,14 +258,42 @@ public enum ParquetColumnInput: Sendable {
 
 /// A column chunk's bytes (pages) and metadata, offsets relative to the chunk's start: written as
 /// it is in any row group of the same column and row count.
+///
+/// A chunk that `writeRowGroup` has written keeps only where its bytes are in the file: a row
+/// group that repeats it has the writer read them back, so a caller that writes the same columns
+/// in many row groups (predictions.parquet's sample columns, once per detector) holds none of
+/// their bytes in between.
 public struct EncodedColumnChunk: @unchecked Sendable {
     let column: ParquetColumn
     let codec: ParquetCodec
     public let rows: Int
     let chunk: ColumnChunk
-    let bytes: [UInt8]
+    let storage: Storage
+
+    enum Storage {
+        case bytes([UInt8])
+        /// `count` bytes at `offset` of the file `file` stands for.
+        case written(file: WrittenFile, offset: Int64, count: Int)
+    }
+
     /// The chunk's size in the file.
-    public var byteCount: Int { bytes.count }
+    public var byteCount: Int {
+        switch storage {
+        case .bytes(let bytes): bytes.count
+        case let .written(_, _, count): count
+        }
+    }
+
+    /// Whether its bytes are in a file rather than in memory.
+    public var isWritten: Bool {
+        if case .written = storage { true } else { false }
+    }
+}
+
+/// The identity of one writer's file, for the chunks written there.
+final class WrittenFile: Sendable {
+    let path: String
+    init(path: String) { self.path = path }
 }
 
 /// Encodes a writer's columns ahead of the row groups that hold them: what several row groups
@@ -265,7 +315,7 @@ public struct ParquetColumnEncoder: Sendable {
         try ParquetWriter.validate(values, for: column, rows: values.count, path: path)
         switch ParquetWriter.encode(values, column: column, codec: codec, pageBytes: pageBytes, dictionaryLimit: dictionaryLimit) {
         case let .success((chunk, bytes)):
-            return EncodedColumnChunk(column: column, codec: codec, rows: values.count, chunk: chunk, bytes: bytes)
+            return EncodedColumnChunk(column: column, codec: codec, rows: values.count, chunk: chunk, storage: .bytes(bytes))
         case .failure(let issue as FormatIssue):
             throw issue.parquetError(path: path, column: column.name)
         case .failure(let error):

@@ -52,30 +52,32 @@ public enum ResultFiles {
             stride(from: 0, to: samples.count, by: rowGroupSize).map { (d: d, range: $0..<min($0 + rowGroupSize, samples.count)) }
         }
         var next = 0
-        /// The next row group with outcomes: its columns, gathered on a thread of their own (the
-        /// writer encodes on the dispatch pool's threads, which a nested parallel loop would leave it without).
-        func gatherNext() -> GatheredColumns? {
+        /// The next row group with outcomes: its range and columns, gathered on a thread of their own
+        /// (the writer encodes on the dispatch pool's threads, which a nested parallel loop would leave it without).
+        func gatherNext() -> (range: Range<Int>, columns: GatheredColumns)? {
             while next < groups.count {
                 let (d, range) = groups[next]
                 next += 1
                 let positions = range.filter { grid.has(detector: d, position: $0) }
                 if positions.isEmpty { continue }
                 let last = d == grid.detectors.count - 1
-                return GatheredColumns {
+                return (range, GatheredColumns {
                     try predictionColumns(detector: d, positions: positions, range: range, lastUse: last, runID: runID, samples: samples,
                                           grid: grid, sampleChunks: sampleChunks)
-                }
+                })
             }
             return nil
         }
         var current = gatherNext()
-        while let gathering = current {
+        while let (range, gathering) = current {
             let columns = try gathering.wait()
             current = gatherNext()
             do {
-                try writer.writeRowGroup(columns)
+                let written = try writer.writeRowGroup(columns)
+                // From here on the range's sample columns are read back from the file, not held.
+                if written.first?.rows == range.count { sampleChunks.keep(sampleColumnIndices.map { written[$0] }, for: range) }
             } catch {
-                _ = try? current?.wait()
+                _ = try? current?.columns.wait()
                 throw error
             }
             FaultInjection.reach(.predictionsWriting)
@@ -228,6 +230,7 @@ final class GatheredColumns: @unchecked Sendable {
 final class SampleColumnChunks: @unchecked Sendable {
     private let encoder: ParquetColumnEncoder
     private let shared: Bool
+    private let lock = NSLock()
     private var byRange: [Int: [EncodedColumnChunk]] = [:]
 
     /// `shared`: whether more than one detector's row groups will use them.
@@ -239,10 +242,19 @@ final class SampleColumnChunks: @unchecked Sendable {
     /// The chunks of `range`, encoded on first use; nil when only one detector would use them.
     func chunks(for range: Range<Int>, lastUse: Bool, samples: [PlannedSample], runID: String) throws -> [EncodedColumnChunk]? {
         guard shared else { return nil }
-        let chunks = try byRange[range.lowerBound] ?? zip(ResultFiles.sampleColumnIndices, ResultFiles.sampleColumns(Array(range), runID: runID, samples: samples)).map {
+        if let known = lock.withLock({ lastUse ? byRange.removeValue(forKey: range.lowerBound) : byRange[range.lowerBound] }) { return known }
+        let chunks = try zip(ResultFiles.sampleColumnIndices, ResultFiles.sampleColumns(Array(range), runID: runID, samples: samples)).map {
             try encoder.encode($1, at: $0)
         }
-        byRange[range.lowerBound] = lastUse ? nil : chunks
+        if !lastUse { lock.withLock { byRange[range.lowerBound] = chunks } }
         return chunks
+    }
+
+    /// The chunks of `range` as written to the file, in place of their bytes (a range whose last
+    /// use has come stays gone).
+    func keep(_ written: [EncodedColumnChunk], for range: Range<Int>) {
+        lock.withLock {
+            if byRange[range.lowerBound] != nil { byRange[range.lowerBound] = written }
+        }
     }
 }

@@ -225,6 +225,58 @@ import Testing
         }
     }
 
+    /// The chunks `writeRowGroup` returns stand for the same columns in later row groups: read back
+    /// from the file (nothing held in memory), they give the file written from the values, byte for
+    /// byte, whether a repeat falls in the writer's buffer or past it.
+    @Test(arguments: ParquetCodec.allCases.filter(\.isAvailable))
+    func writtenChunksRepeatTheSameBytes(codec: ParquetCodec) throws {
+        try withTemporaryDirectory { dir in
+            let schema = ParquetSchema(columns: Samples.allColumns)
+            let shared = Samples.rowGroup(schema, rows: 3000, seed: 5)
+            let groups = (0..<4).map { Samples.rowGroup(schema, rows: 3000, seed: UInt64(20 + $0)) }
+            // Every other column is the same in the four row groups; the rest differ.
+            let rows = groups.map { group in group.indices.map { $0 % 2 == 0 ? shared[$0] : group[$0] } }
+            let plain = dir.appendingPathComponent("plain.parquet"), repeated = dir.appendingPathComponent("repeated.parquet")
+            let a = try ParquetWriter(path: plain.path, schema: schema, codec: codec)
+            a.targetPageBytes = 1024  // several pages per chunk
+            for group in rows { try a.writeRowGroup(group) }
+            try a.close()
+            let b = try ParquetWriter(path: repeated.path, schema: schema, codec: codec)
+            b.targetPageBytes = 1024
+            var first: [EncodedColumnChunk] = []
+            for (g, group) in rows.enumerated() {
+                // The first repeat reads bytes still in the writer's buffer, later ones the file.
+                let columns: [ParquetColumnInput] = group.indices.map { g > 0 && $0 % 2 == 0 ? .encoded(first[$0]) : .values(group[$0]) }
+                let written = try b.writeRowGroup(columns)
+                #expect(written.count == schema.columns.count && written.allSatisfy { $0.isWritten && $0.rows == 3000 })
+                if g == 0 { first = written }
+                for i in stride(from: 0, to: written.count, by: 2) { #expect(written[i].byteCount == first[i].byteCount) }
+            }
+            try b.close()
+            #expect(try readFile(plain) == readFile(repeated))
+            let reader = try ParquetReader(path: repeated.path)
+            #expect(reader.rowGroupCount == 4)
+            for (i, group) in rows.enumerated() { expectSameValues(try reader.readRowGroup(i), group) }
+        }
+    }
+
+    @Test func writtenChunksOfAnotherFileAreRefused() throws {
+        try withTemporaryDirectory { dir in
+            let schema = ParquetSchema(columns: [ParquetColumn(name: "a", type: .int32)])
+            let one = try ParquetWriter(path: dir.appendingPathComponent("one.parquet").path, schema: schema)
+            let two = try ParquetWriter(path: dir.appendingPathComponent("two.parquet").path, schema: schema)
+            let written = try one.writeRowGroup([.values(.int32([1, 2, 3]))])
+            #expect(throws: ParquetError.self) { try two.writeRowGroup([.encoded(written[0])]) }
+            try two.writeRowGroup([.values(.int32([4]))])  // the refusal wrote nothing and left the writer usable
+            try one.writeRowGroup([.encoded(written[0])])
+            try one.close()
+            try two.close()
+            let reader = try ParquetReader(path: dir.appendingPathComponent("one.parquet").path)
+            #expect(try reader.readRowGroup(1) == [.int32([1, 2, 3])])
+            #expect(try ParquetReader(path: dir.appendingPathComponent("two.parquet").path).rowCount == 1)
+        }
+    }
+
     @Test func chunksEncodedAheadAreChecked() throws {
         try withTemporaryDirectory { dir in
             let path = dir.appendingPathComponent("c.parquet").path
