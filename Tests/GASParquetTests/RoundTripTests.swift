@@ -197,20 +197,34 @@ import Testing
         }
     }
 
+    /// `groups` row groups whose even columns are `shared` in every one, the others their own.
+    private func groupsSharingEvenColumns(_ schema: ParquetSchema, rows: Int, groups: Int,
+                                          seed: UInt64) -> (shared: [ParquetColumnValues], groups: [[ParquetColumnValues]]) {
+        let shared = Samples.rowGroup(schema, rows: rows, seed: seed)
+        let own = (0..<groups).map { Samples.rowGroup(schema, rows: rows, seed: seed * 10 + UInt64($0)) }
+        return (shared, own.map { group in group.indices.map { $0 % 2 == 0 ? shared[$0] : group[$0] } })
+    }
+
+    /// The file written from the values alone, to compare with.
+    private func writePlain(_ groups: [[ParquetColumnValues]], schema: ParquetSchema, codec: ParquetCodec, in dir: URL,
+                            pageBytes: Int? = nil) throws -> URL {
+        let url = dir.appendingPathComponent("plain.parquet")
+        let writer = try ParquetWriter(path: url.path, schema: schema, codec: codec)
+        if let pageBytes { writer.targetPageBytes = pageBytes }
+        for group in groups { try writer.writeRowGroup(group) }
+        try writer.close()
+        return url
+    }
+
     /// Chunks encoded ahead (`ParquetColumnEncoder`) and written in several row groups give the
     /// file written from the values, byte for byte, for every type and codec.
     @Test(arguments: ParquetCodec.allCases.filter(\.isAvailable))
     func chunksEncodedAheadWriteTheSameBytesAsValues(codec: ParquetCodec) throws {
         try withTemporaryDirectory { dir in
             let schema = ParquetSchema(columns: Samples.allColumns)
-            let shared = Samples.rowGroup(schema, rows: 300, seed: 4)
-            let groups = (0..<3).map { Samples.rowGroup(schema, rows: 300, seed: UInt64(10 + $0)) }
-            // Every other column is the same in the three row groups; the rest differ.
-            let rows = groups.map { group in group.indices.map { $0 % 2 == 0 ? shared[$0] : group[$0] } }
-            let plain = dir.appendingPathComponent("plain.parquet"), ahead = dir.appendingPathComponent("ahead.parquet")
-            let a = try ParquetWriter(path: plain.path, schema: schema, codec: codec)
-            for group in rows { try a.writeRowGroup(group) }
-            try a.close()
+            let (shared, rows) = groupsSharingEvenColumns(schema, rows: 300, groups: 3, seed: 4)
+            let plain = try writePlain(rows, schema: schema, codec: codec, in: dir)
+            let ahead = dir.appendingPathComponent("ahead.parquet")
             let b = try ParquetWriter(path: ahead.path, schema: schema, codec: codec)
             let encoder = b.columnEncoder()
             let chunks = try shared.indices.map { try encoder.encode(shared[$0], at: $0) }
@@ -232,15 +246,9 @@ import Testing
     func writtenChunksRepeatTheSameBytes(codec: ParquetCodec) throws {
         try withTemporaryDirectory { dir in
             let schema = ParquetSchema(columns: Samples.allColumns)
-            let shared = Samples.rowGroup(schema, rows: 3000, seed: 5)
-            let groups = (0..<4).map { Samples.rowGroup(schema, rows: 3000, seed: UInt64(20 + $0)) }
-            // Every other column is the same in the four row groups; the rest differ.
-            let rows = groups.map { group in group.indices.map { $0 % 2 == 0 ? shared[$0] : group[$0] } }
-            let plain = dir.appendingPathComponent("plain.parquet"), repeated = dir.appendingPathComponent("repeated.parquet")
-            let a = try ParquetWriter(path: plain.path, schema: schema, codec: codec)
-            a.targetPageBytes = 1024  // several pages per chunk
-            for group in rows { try a.writeRowGroup(group) }
-            try a.close()
+            let (_, rows) = groupsSharingEvenColumns(schema, rows: 3000, groups: 4, seed: 5)
+            let plain = try writePlain(rows, schema: schema, codec: codec, in: dir, pageBytes: 1024)  // several pages per chunk
+            let repeated = dir.appendingPathComponent("repeated.parquet")
             let b = try ParquetWriter(path: repeated.path, schema: schema, codec: codec)
             b.targetPageBytes = 1024
             var first: [EncodedColumnChunk] = []
