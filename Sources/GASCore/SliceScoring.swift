@@ -236,24 +236,30 @@ enum SliceScoring {
         let (comboCells, comboBinCount, comboBinAI) = (totals.comboCells, totals.comboBinCount, totals.comboBinAI)
         let (brierSum, ceSum, binSum) = (totals.brierSum, totals.ceSum, totals.binSum)
 
-        // The distinct memberships, for the bootstrap.
+        // The distinct memberships, for the bootstrap. The combos partition the rows, so slices
+        // with the same combos (of at least one row each) have the same rows: slices are told
+        // apart by their combos first, and only each distinct membership's rows are gathered (not
+        // every slice's, five row numbers per row at once).
         var memberships: [Membership] = []
         if wanted {
-            var members = [[Int32]](repeating: [], count: sliceCount)
-            var sliceSizes = [Int](repeating: 0, count: sliceCount)
-            for combo in combos { for k in 0..<5 { sliceSizes[Int(comboSlices[Int(combo) * 5 + k])] += 1 } }
-            for id in members.indices { members[id].reserveCapacity(sliceSizes[id]) }
-            for (i, combo) in combos.enumerated() {
-                for k in 0..<5 { members[Int(comboSlices[Int(combo) * 5 + k])].append(Int32(i)) }
+            var comboRows = [Int](repeating: 0, count: comboCount)
+            for combo in combos { comboRows[Int(combo)] += 1 }
+            var combosOfSlice = [[Int32]](repeating: [], count: sliceCount)
+            for c in 0..<comboCount where comboRows[c] > 0 {
+                for k in 0..<5 { combosOfSlice[Int(comboSlices[c * 5 + k])].append(Int32(c)) }
             }
             var seen: [[Int32]: Int] = [:]
-            for id in 0..<sliceCount where !members[id].isEmpty {
-                if let m = seen[members[id]] {
+            for id in 0..<sliceCount where !combosOfSlice[id].isEmpty {
+                if let m = seen[combosOfSlice[id]] {
                     memberships[m].sliceIDs.append(id)
                     continue
                 }
-                seen[members[id]] = memberships.count
-                let rows = members[id]
+                seen[combosOfSlice[id]] = memberships.count
+                var inSlice = [Bool](repeating: false, count: comboCount)
+                for c in combosOfSlice[id] { inSlice[Int(c)] = true }
+                var rows: [Int32] = []
+                rows.reserveCapacity(combosOfSlice[id].reduce(0) { $0 + comboRows[Int($1)] })
+                for (i, combo) in combos.enumerated() where inSlice[Int(combo)] { rows.append(Int32(i)) }
                 memberships.append(Membership(
                     ordinals: rows.map { ordinals[Int($0)] },
                     input: BootstrapInput(count: rows.count) { j in

@@ -83,11 +83,17 @@ public final class ParquetWriter {
         guard let sink else { throw ParquetError.writerClosed(path: path) }
         let rows = try validate(columns)
         guard rows > 0 else { return [] }
-        // Chunks written earlier in this file are read back from it.
-        let columns = try columns.map { input -> ParquetColumnInput in
-            guard case .encoded(let chunk) = input, case let .written(_, offset, count) = chunk.storage else { return input }
-            return .encoded(EncodedColumnChunk(column: chunk.column, codec: chunk.codec, rows: chunk.rows, chunk: chunk.chunk,
-                                               storage: .bytes(try sink.read(at: offset, count: count))))
+        // Chunks written earlier in this file are read back from it (which may flush the buffer:
+        // a failure there leaves the file as a failed write would).
+        let given = columns, columns: [ParquetColumnInput]
+        do {
+            columns = try given.map { input -> ParquetColumnInput in
+                guard case .encoded(let chunk) = input, case let .written(_, offset, count) = chunk.storage else { return input }
+                return .encoded(EncodedColumnChunk(column: chunk.column, codec: chunk.codec, rows: chunk.rows, chunk: chunk.chunk,
+                                                   storage: .bytes(try sink.read(at: offset, count: count))))
+            }
+        } catch {
+            throw failed(error, sink: sink)
         }
         let start = sink.offset
         // Columns are encoded and compressed in parallel, each into its own buffer, then written in
@@ -126,12 +132,17 @@ public final class ParquetWriter {
             return written
         } catch {
             // Part of a row group may be on disk; the file cannot be completed any more.
-            let parquetError = error as? ParquetError ?? .corrupt(path: path, column: nil, detail: "\(error)")
-            failure = parquetError
-            try? sink.close()
-            self.sink = nil
-            throw parquetError
+            throw failed(error, sink: sink)
         }
+    }
+
+    /// Marks the writer failed for good after `error` while writing, and closes its file.
+    private func failed(_ error: any Error, sink: FileSink) -> ParquetError {
+        let parquetError = error as? ParquetError ?? .corrupt(path: path, column: nil, detail: "\(error)")
+        failure = parquetError
+        try? sink.close()
+        self.sink = nil
+        return parquetError
     }
 
     /// Every column's chunk (offsets from the chunk's start) and bytes, the values encoded on all
