@@ -37,16 +37,36 @@ struct NamePool {
 
     var count: Int { names.count }
 
+    /// The numbers last answered, tried first: a plan's samples name the same few datasets and
+    /// formats one after another, and comparing bytes costs less than hashing the name.
+    private var recent: [UInt16] = []
+    private var nextRecent = 0
+
     /// The name's number, adding it when it is new; `unpooled` when the pool is full.
     mutating func code(_ name: String) -> UInt16 {
+        for code in recent where Self.sameBytes(names[Int(code)], name) { return code }
+        let code = lookUp(name)
+        if code != Self.unpooled {
+            if recent.count < 4 { recent.append(code) } else { recent[nextRecent] = code }
+            nextRecent = (nextRecent + 1) % 4
+        }
+        return code
+    }
+
+    private mutating func lookUp(_ name: String) -> UInt16 {
         if let known = codes[name] {
-            for code in known where names[Int(code)].utf8.elementsEqual(name.utf8) { return code }
+            for code in known where Self.sameBytes(names[Int(code)], name) { return code }
         }
         guard names.count < capacity else { return Self.unpooled }
         let code = UInt16(names.count)
         names.append(name)
         codes[name, default: []].append(code)
         return code
+    }
+
+    private static func sameBytes(_ a: String, _ b: String) -> Bool {
+        var a = a, b = b
+        return a.withUTF8 { a in b.withUTF8 { b in a.elementsEqual(b) } }
     }
 
     /// The name a number stands for; nil for `unpooled` or a number not given out.

@@ -23,4 +23,18 @@ import Testing
         #expect(pool.code("a") == a && pool.code("b") == b)
         #expect(pool.count == 2 && pool.name(a) == "a" && pool.name(b) == "b")
     }
+
+    /// More names in turn than the pool tries first: each still gets its own number back.
+    @Test func namesInTurnKeepTheirNumbers() {
+        var pool = NamePool(capacity: 100)
+        let names = (0..<9).map { "name-\($0)" } + ["caf\u{E9}", "cafe\u{301}"]
+        let codes = names.map { pool.code($0) }
+        #expect(Set(codes).count == names.count)
+        for round in 0..<3 {
+            for (name, code) in zip(names, codes).shuffled() { #expect(pool.code(name) == code, "round \(round)") }
+            // The two spellings of café one after the other: the one tried first is not taken for the other.
+            #expect(pool.code("caf\u{E9}") == codes[9] && pool.code("cafe\u{301}") == codes[10] && pool.code("caf\u{E9}") == codes[9])
+        }
+        #expect(pool.count == names.count)  // asking again added nothing
+    }
 }
