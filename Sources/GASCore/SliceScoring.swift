@@ -242,8 +242,8 @@ enum SliceScoring {
         // every slice's, five row numbers per row at once).
         var memberships: [Membership] = []
         if wanted {
-            var comboRows = [Int](repeating: 0, count: comboCount)
-            for combo in combos { comboRows[Int(combo)] += 1 }
+            // Every row is counted in one of its combo's four confusion cells.
+            let comboRows = (0..<comboCount).map { c -> Int in comboCells[(c * 4)..<(c * 4 + 4)].reduce(0, +) }
             var combosOfSlice = [[Int32]](repeating: [], count: sliceCount)
             for c in 0..<comboCount where comboRows[c] > 0 {
                 for k in 0..<5 { combosOfSlice[Int(comboSlices[c * 5 + k])].append(Int32(c)) }
