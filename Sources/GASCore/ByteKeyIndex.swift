@@ -171,3 +171,12 @@ public struct ByteKeyIndex: Sendable {
         }
     }
 }
+
+extension UnsafeBufferPointer<UInt8> {
+    /// Whether the two runs hold the same bytes (one memcmp; `elementsEqual` compares a byte at a time).
+    public func hasSameBytes(as other: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard count == other.count else { return false }
+        guard let x = baseAddress, let y = other.baseAddress else { return true }  // both empty
+        return memcmp(x, y, count) == 0
+    }
+}

@@ -109,19 +109,71 @@ public struct PlannedSample: Sendable, Hashable {
               dataset: dataset)
     }
 
+    /// A sample read back from stored text (a ledger's row): the id, sha256 and media path are
+    /// packed from their UTF-8 bytes, and a string is made only of a value kept as given.
+    public init(idUTF8: UnsafeBufferPointer<UInt8>, sampleURI: SampleURI, sha256UTF8: UnsafeBufferPointer<UInt8>, byteCount: Int,
+                dataset: String, sourceKind: SourceKind, mediaType: MediaType, modality: Modality, seed: UInt64, format: String,
+                mediaPathUTF8: UnsafeBufferPointer<UInt8>, skipReason: String? = nil, generatorFamily: String? = nil) {
+        self.packedID = .zero
+        self.sampleURI = sampleURI
+        self.digest = .zero
+        self.byteCount = byteCount
+        self.seed = seed
+        self.datasetCode = SharedNames.unpooled
+        self.formatCode = SharedNames.unpooled
+        self.sourceKind = sourceKind
+        self.mediaType = mediaType
+        self.modality = modality
+        self.labelValue = Int32(mediaType.label)
+        self.rare = nil
+        store(idUTF8: idUTF8, sha256UTF8: sha256UTF8, mediaPathUTF8: mediaPathUTF8, format: format, skipReason: skipReason,
+              generatorFamily: generatorFamily, dataset: dataset) { field in
+            switch field {
+            case .id: String(decoding: idUTF8, as: UTF8.self)
+            case .sha256: String(decoding: sha256UTF8, as: UTF8.self)
+            case .mediaPath: String(decoding: mediaPathUTF8, as: UTF8.self)
+            }
+        }
+    }
+
     /// Sets the fields kept in packed form, each read back exactly as given.
     private mutating func store(id: String, sha256: String, format: String, mediaPath: String, skipReason: String?, generatorFamily: String?,
                                 dataset: String) {
-        let packedID = PackedSampleID(hex: id)
+        var (idText, shaText, pathText) = (id, sha256, mediaPath)
+        idText.withUTF8 { i in
+            shaText.withUTF8 { s in
+                pathText.withUTF8 { m in
+                    store(idUTF8: i, sha256UTF8: s, mediaPathUTF8: m, format: format, skipReason: skipReason,
+                          generatorFamily: generatorFamily, dataset: dataset) { field in
+                        switch field {
+                        case .id: id
+                        case .sha256: sha256
+                        case .mediaPath: mediaPath
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The fields that have a packed form, for `store` to ask for the text of one that has not.
+    private enum PackedField { case id, sha256, mediaPath }
+
+    private mutating func store(idUTF8: UnsafeBufferPointer<UInt8>, sha256UTF8: UnsafeBufferPointer<UInt8>,
+                                mediaPathUTF8: UnsafeBufferPointer<UInt8>, format: String, skipReason: String?, generatorFamily: String?,
+                                dataset: String, text: (PackedField) -> String) {
+        let packedID = PackedSampleID(hexUTF8: idUTF8)
         self.packedID = packedID ?? .zero
         datasetCode = SharedNames.code(dataset)
         formatCode = SharedNames.code(format)
-        let packed = PackedSHA256(hex: sha256)
+        let packed = PackedSHA256(hexUTF8: sha256UTF8)
         digest = packed ?? .zero
         // A media path is derived only from a packed sha256 (plain ASCII), so its text is exact.
-        let derived = packed.map { Self.isStorePath(mediaPath, digest: $0, format: format) } ?? false
-        rare = RareSampleFields(id: packedID == nil ? id : nil, skipReason: skipReason, generatorFamily: generatorFamily,
-                                mediaPath: derived ? nil : mediaPath, sha256: packed == nil ? sha256 : nil,
+        let derived = packed.map { digest in
+            Self.withStorePathUTF8(digest: digest, format: format) { $0.hasSameBytes(as: mediaPathUTF8) }
+        } ?? false
+        rare = RareSampleFields(id: packedID == nil ? text(.id) : nil, skipReason: skipReason, generatorFamily: generatorFamily,
+                                mediaPath: derived ? nil : text(.mediaPath), sha256: packed == nil ? text(.sha256) : nil,
                                 dataset: datasetCode == SharedNames.unpooled ? dataset : nil,
                                 format: formatCode == SharedNames.unpooled ? format : nil)
     }
@@ -131,11 +183,6 @@ public struct PlannedSample: Sendable, Hashable {
         "media/\(sha256.prefix(2))/\(sha256).\(format)"
     }
 
-    private static func isStorePath(_ path: String, digest: PackedSHA256, format: String) -> Bool {
-        var path = path
-        return path.withUTF8 { p in withStorePathUTF8(digest: digest, format: format) { $0.elementsEqual(p) } }
-    }
-
     /// `storePath`'s bytes for a packed sha256, written on the stack.
     private static func withStorePathUTF8<R>(digest: PackedSHA256, format: String,
                                              _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
@@ -143,11 +190,15 @@ public struct PlannedSample: Sendable, Hashable {
         return try digest.withHexUTF8 { hex in
             try format.withUTF8 { f in
                 try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 74 + f.count) { out in
-                    var i = 0
-                    func put(_ bytes: some Sequence<UInt8>) { for b in bytes { out[i] = b; i += 1 } }
-                    put("media/".utf8); put(hex.prefix(2)); put(CollectionOfOne(UInt8(ascii: "/")))
-                    put(hex); put(CollectionOfOne(UInt8(ascii: "."))); put(f)
-                    return try body(UnsafeBufferPointer(rebasing: out[0..<i]))
+                    // media/ab/<64 digits>.<format>, copied at fixed offsets (a generic loop here was 4% of a
+                    // round, and a nested function bumping an index was checked for exclusive access).
+                    let raw = UnsafeMutableRawBufferPointer(out)
+                    (out[0], out[1], out[2], out[3], out[4], out[5]) = (0x6D, 0x65, 0x64, 0x69, 0x61, 0x2F)  // "media/"
+                    out[6] = hex[0]; out[7] = hex[1]; out[8] = UInt8(ascii: "/")
+                    UnsafeMutableRawBufferPointer(rebasing: raw[9..<73]).copyMemory(from: UnsafeRawBufferPointer(hex))
+                    out[73] = UInt8(ascii: ".")
+                    UnsafeMutableRawBufferPointer(rebasing: raw[74..<74 + f.count]).copyMemory(from: UnsafeRawBufferPointer(f))
+                    return try body(UnsafeBufferPointer(rebasing: out[0..<74 + f.count]))
                 }
             }
         }
@@ -223,7 +274,13 @@ struct PackedSHA256: Hashable, Sendable {
 
     /// nil unless `hex` is exactly 64 lowercase hex digits (the form `hex` gives back).
     init?(hex: String) {
-        guard let packed = LowercaseHex.words(hex, count: 4, { PackedSHA256(a: $0[0], b: $0[1], c: $0[2], d: $0[3]) }) else { return nil }
+        var hex = hex
+        guard let packed = hex.withUTF8({ PackedSHA256(hexUTF8: $0) }) else { return nil }
+        self = packed
+    }
+
+    init?(hexUTF8: UnsafeBufferPointer<UInt8>) {
+        guard let packed = LowercaseHex.words(hexUTF8, count: 4, { PackedSHA256(a: $0[0], b: $0[1], c: $0[2], d: $0[3]) }) else { return nil }
         self = packed
     }
 
@@ -251,7 +308,13 @@ struct PackedSampleID: Hashable, Sendable {
 
     /// nil unless `hex` is exactly 24 lowercase hex digits (the form `hex` gives back).
     init?(hex: String) {
-        guard let packed = LowercaseHex.words(hex, count: 2, lastWordDigits: 8, { PackedSampleID(high: $0[0], low: UInt32($0[1])) })
+        var hex = hex
+        guard let packed = hex.withUTF8({ PackedSampleID(hexUTF8: $0) }) else { return nil }
+        self = packed
+    }
+
+    init?(hexUTF8: UnsafeBufferPointer<UInt8>) {
+        guard let packed = LowercaseHex.words(hexUTF8, count: 2, lastWordDigits: 8, { PackedSampleID(high: $0[0], low: UInt32($0[1])) })
         else { return nil }
         self = packed
     }
@@ -272,27 +335,32 @@ struct PackedSampleID: Hashable, Sendable {
 enum LowercaseHex {
     /// The words of `text` when it is exactly the lowercase digits of `count` words, each of 16
     /// digits but the last, of `lastWordDigits`; nil otherwise. `make` gets the words in a buffer.
-    static func words<T>(_ text: String, count: Int, lastWordDigits: Int = 16,
+    static func words<T>(_ bytes: UnsafeBufferPointer<UInt8>, count: Int, lastWordDigits: Int = 16,
                          _ make: (UnsafeMutableBufferPointer<UInt64>) -> T) -> T? {
-        var text = text
-        return text.withUTF8 { bytes -> T? in
-            guard bytes.count == 16 * (count - 1) + lastWordDigits else { return nil }
-            return withUnsafeTemporaryAllocation(of: UInt64.self, capacity: count) { words -> T? in
-                var at = 0
+        guard bytes.count == 16 * (count - 1) + lastWordDigits, let digits = bytes.baseAddress else { return nil }
+        return withUnsafeTemporaryAllocation(of: UInt64.self, capacity: count) { words -> T? in
+            nibbles.withUnsafeBufferPointer { table -> T? in
+                // Table lookups without a branch per digit; any byte that is not a digit sets a high bit.
+                var at = 0, invalid: UInt8 = 0
                 for w in 0..<count {
-                    let digits = w == count - 1 ? lastWordDigits : 16
+                    let end = at + (w == count - 1 ? lastWordDigits : 16)
                     var word: UInt64 = 0
-                    for byte in bytes[at..<at + digits] {
-                        guard let nibble = value(of: byte) else { return nil }
-                        word = word << 4 | UInt64(nibble)
+                    while at < end {
+                        let nibble = table[Int(digits[at])]
+                        invalid |= nibble
+                        word = word << 4 | UInt64(nibble & 15)
+                        at += 1
                     }
                     words[w] = word
-                    at += digits
                 }
-                return make(words)
+                return invalid & 0xF0 == 0 ? make(words) : nil
             }
         }
     }
+
+    /// Each byte's digit value, 0xFF for a byte that is not a lowercase hex digit.
+    private static let nibbles: [UInt8] = (0...255).map { value(of: UInt8($0)) ?? 0xFF }
+
 
     /// The value of one lowercase hex digit, nil for any other byte.
     @inline(__always)

@@ -131,10 +131,6 @@ public struct SampleURISplitter {
     }
 
     private static func equal(_ a: [UInt8], _ b: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard a.count == b.count else { return false }
-        return a.withUnsafeBufferPointer { a in
-            guard let x = a.baseAddress, let y = b.baseAddress else { return true }  // both empty
-            return memcmp(x, y, a.count) == 0
-        }
+        a.withUnsafeBufferPointer { $0.hasSameBytes(as: b) }
     }
 }

@@ -66,7 +66,7 @@ struct NamePool {
 
     private static func sameBytes(_ a: String, _ b: String) -> Bool {
         var a = a, b = b
-        return a.withUTF8 { a in b.withUTF8 { b in a.elementsEqual(b) } }
+        return a.withUTF8 { a in b.withUTF8 { b in a.hasSameBytes(as: b) } }
     }
 
     /// The name a number stands for; nil for `unpooled` or a number not given out.

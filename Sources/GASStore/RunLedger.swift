@@ -584,16 +584,17 @@ public final class RunLedger: Sendable {
             var strings = RecentValues<String>(), kinds = RecentValues<SourceKind>(), mediaTypes = RecentValues<MediaType>(),
                 modalities = RecentValues<Modality>()
             func text(_ column: Int32) -> String? { Self.text(h, column) }
-            func common<Value>(_ column: Int32, _ recent: inout RecentValues<Value>, _ make: (String) -> Value?) -> Value? {
+            /// A text column's bytes, valid until the next step.
+            func bytes(_ column: Int32) -> UnsafeBufferPointer<UInt8>? {
                 guard let pointer = sqlite3_column_text(h, column) else { return nil }
-                return recent.value(UnsafeBufferPointer(start: pointer, count: Int(sqlite3_column_bytes(h, column))), make)
+                return UnsafeBufferPointer(start: pointer, count: Int(sqlite3_column_bytes(h, column)))
+            }
+            func common<Value>(_ column: Int32, _ recent: inout RecentValues<Value>, _ make: (String) -> Value?) -> Value? {
+                bytes(column).flatMap { recent.value($0, make) }
             }
             func common(_ column: Int32) -> String? { common(column, &strings) { $0 } }
             var uris = SampleURISplitter()
-            func uri(_ column: Int32) -> SampleURI? {
-                guard let pointer = sqlite3_column_text(h, column) else { return nil }
-                return uris.split(UnsafeBufferPointer(start: pointer, count: Int(sqlite3_column_bytes(h, column))))
-            }
+            func uri(_ column: Int32) -> SampleURI? { bytes(column).map { uris.split($0) } }
             // Rows in the order read, then moved to their positions (counting first would be one more
             // scan of the whole table: the rows are the key's b-tree, there is no smaller index).
             var scanned: [PlannedSample] = [], positions: [Int] = []
@@ -602,20 +603,19 @@ public final class RunLedger: Sendable {
                 let rc = sqlite3_step(h)
                 if rc == SQLITE_DONE { break }
                 guard rc == SQLITE_ROW else { throw StoreError.database(path: path, underlying: String(cString: sqlite3_errmsg(db.sqliteConnection))) }
-                guard let id = text(1), let uri = uri(2), let sha = text(3), let dataset = common(5),
+                // The id, sha256 and media path are packed from their bytes in place (no string each).
+                guard let id = bytes(1), let uri = uri(2), let sha = bytes(3), let dataset = common(5),
                       let kind = common(6, &kinds, SourceKind.init(rawValue:)), let media = common(7, &mediaTypes, MediaType.init(rawValue:)),
-                      let modality = common(8, &modalities, Modality.init(rawValue:)), let format = common(10), let mediaPath = text(11) else {
+                      let modality = common(8, &modalities, Modality.init(rawValue:)), let format = common(10), let mediaPath = bytes(11) else {
                     throw StoreError.corrupt(path: path, what: "sample \(text(1) ?? "NULL") has a missing field or an unknown kind, media type or modality")
                 }
                 let position = Int(sqlite3_column_int64(h, 0))
                 positions.append(position)
-                if let idPointer = sqlite3_column_text(h, 1) {
-                    order.add(position, id: UnsafeBufferPointer(start: idPointer, count: Int(sqlite3_column_bytes(h, 1))))
-                }
-                scanned.append(PlannedSample(id: id, sampleURI: uri, sha256: sha, byteCount: Int(sqlite3_column_int64(h, 4)), dataset: dataset,
-                                                  sourceKind: kind, mediaType: media, modality: modality,
-                                                  seed: UInt64(bitPattern: sqlite3_column_int64(h, 9)), format: format, mediaPath: mediaPath,
-                                                  skipReason: text(12), generatorFamily: common(13)))
+                order.add(position, id: id)
+                scanned.append(PlannedSample(idUTF8: id, sampleURI: uri, sha256UTF8: sha, byteCount: Int(sqlite3_column_int64(h, 4)),
+                                             dataset: dataset, sourceKind: kind, mediaType: media, modality: modality,
+                                             seed: UInt64(bitPattern: sqlite3_column_int64(h, 9)), format: format, mediaPathUTF8: mediaPath,
+                                             skipReason: text(12), generatorFamily: common(13)))
             }
             try Self.checkPositions(positions, path: path) { scanned[$0].id }
             let unfilled = PlannedSample(id: "", uri: "", sha256: "", byteCount: 0, dataset: "", sourceKind: .real, mediaType: .real,
@@ -727,7 +727,7 @@ public final class RunLedger: Sendable {
         private var next = 0
 
         mutating func value(_ bytes: UnsafeBufferPointer<UInt8>, _ make: (String) -> Value?) -> Value? {
-            for entry in known where entry.bytes.count == bytes.count && entry.bytes.withUnsafeBufferPointer({ $0.elementsEqual(bytes) }) {
+            for entry in known where entry.bytes.withUnsafeBufferPointer({ $0.hasSameBytes(as: bytes) }) {
                 return entry.value
             }
             guard let value = make(String(decoding: bytes, as: UTF8.self)) else { return nil }

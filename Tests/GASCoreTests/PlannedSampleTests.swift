@@ -135,6 +135,34 @@ import Testing
         #expect(Set(Self.variants).count == Self.variants.count)
     }
 
+    /// A ledger's rows are read back from their bytes (`init(idUTF8:…)`): the same sample as from
+    /// the strings, in every kept form, and bytes that are not UTF-8 read back as `String(decoding:)`.
+    @Test func samplesReadFromBytesEqualThoseFromStrings() {
+        func fromBytes(_ s: PlannedSample, id: [UInt8]? = nil, sha256: [UInt8]? = nil, mediaPath: [UInt8]? = nil) -> PlannedSample {
+            let (i, h, m) = (id ?? Array(s.id.utf8), sha256 ?? Array(s.sha256.utf8), mediaPath ?? Array(s.mediaPath.utf8))
+            return i.withUnsafeBufferPointer { i in
+                h.withUnsafeBufferPointer { h in
+                    m.withUnsafeBufferPointer { m in
+                        PlannedSample(idUTF8: i, sampleURI: s.sampleURI, sha256UTF8: h, byteCount: s.byteCount, dataset: s.dataset,
+                                      sourceKind: s.sourceKind, mediaType: s.mediaType, modality: s.modality, seed: s.seed,
+                                      format: s.format, mediaPathUTF8: m, skipReason: s.skipReason, generatorFamily: s.generatorFamily)
+                    }
+                }
+            }
+        }
+        for (i, s) in Self.variants.enumerated() {
+            let read = fromBytes(s)
+            #expect(read == s, "variant \(i)")
+            #expect(read.id == s.id && read.sha256 == s.sha256 && read.mediaPath == s.mediaPath, "variant \(i)")
+        }
+        // 0xFF is never UTF-8: each field is kept as its repaired text, as the ledger's strings were.
+        let bad: [UInt8] = Array(Self.id.utf8.dropLast()) + [0xFF]
+        let read = fromBytes(Self.sample(), id: bad, sha256: bad, mediaPath: bad)
+        let repaired = String(decoding: bad, as: UTF8.self)
+        #expect(read == Self.sample(id: repaired, sha256: repaired, mediaPath: repaired))
+        #expect(read.id == repaired && read.sha256 == repaired && read.mediaPath == repaired)
+    }
+
     /// A plan holds one of these per sample for the whole run; this is what keeps a million-sample
     /// round's plan small (it was 176 bytes, and a sha256 and media path of its own added about 200;
     /// then 144 with the dataset name and format as strings).
