@@ -108,6 +108,7 @@ enum RoundExecutor {
                                                 error: "detector does not handle \(samples[p].modality.rawValue)", batch: batchNumber))
             }
             if !handled.isEmpty {
+                // Each id's text made once, for the input and the outcome (a packed id is written out anew each time).
                 let inputs = handled.map {
                     DetectorInput(sampleID: samples[$0].id, path: readsMedia ? store.absolutePath(samples[$0].mediaPath) : "",
                                   modality: samples[$0].modality, seed: samples[$0].seed)
@@ -118,9 +119,9 @@ enum RoundExecutor {
                 let elapsed = clock.now - began
                 let perSample = !adapter.measuresLatency ? 0
                     : (Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15) / Double(inputs.count)
-                for (i, p) in handled.enumerated() {
+                for i in handled.indices {
                     let result = i < results.count ? results[i] : .failure(.error, "detector adapter returned \(results.count) results for \(inputs.count) inputs")
-                    outcomes.append(DetectorOutcome(sample: samples[p].id, detector: job.name, result: result, latencyMs: perSample, batch: batchNumber))
+                    outcomes.append(DetectorOutcome(sample: inputs[i].sampleID, detector: job.name, result: result, latencyMs: perSample, batch: batchNumber))
                 }
             }
             outcomePositions.append(contentsOf: handled)

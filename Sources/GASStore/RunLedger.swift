@@ -618,11 +618,8 @@ public final class RunLedger: Sendable {
                                              skipReason: text(12), generatorFamily: common(13)))
             }
             try Self.checkPositions(positions, path: path) { scanned[$0].id }
-            let unfilled = PlannedSample(id: "", uri: "", sha256: "", byteCount: 0, dataset: "", sourceKind: .real, mediaType: .real,
-                                         modality: .image, seed: 0, format: "", mediaPath: "")
-            var samples = [PlannedSample](repeating: unfilled, count: scanned.count)
-            for (k, position) in positions.enumerated() { swap(&samples[position], &scanned[k]) }
-            return (samples, order.positions)
+            Self.moveToPositions(&scanned, positions)
+            return (scanned, order.positions)
         }
     }
 
@@ -666,9 +663,8 @@ public final class RunLedger: Sendable {
                 positions.append(position)
             }
             try Self.checkPositions(positions, path: path) { scanned[$0] }
-            var ids = [String](repeating: "", count: scanned.count)
-            for (k, position) in positions.enumerated() { swap(&ids[position], &scanned[k]) }
-            return (ids, order.positions)
+            Self.moveToPositions(&scanned, positions)
+            return (scanned, order.positions)
         }
     }
 
@@ -681,6 +677,19 @@ public final class RunLedger: Sendable {
                 throw StoreError.corrupt(path: path, what: "sample \(id(k)) has position \(position), outside 0..<\(positions.count) or taken twice")
             }
             placed[position] = true
+        }
+    }
+
+    /// Moves row k to `positions[k]` in place, cycle by cycle (`positions` is a permutation, as
+    /// `checkPositions` made sure): no second array of every row is made and filled.
+    static func moveToPositions<Row>(_ rows: inout [Row], _ positions: [Int]) {
+        var positions = positions
+        for start in rows.indices {
+            while positions[start] != start {
+                let target = positions[start]
+                rows.swapAt(start, target)
+                positions.swapAt(start, target)
+            }
         }
     }
 
