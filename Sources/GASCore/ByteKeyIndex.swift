@@ -179,4 +179,15 @@ extension UnsafeBufferPointer<UInt8> {
         guard let x = baseAddress, let y = other.baseAddress else { return true }  // both empty
         return memcmp(x, y, count) == 0
     }
+
+    /// Byte order (memcmp's, a run before its extensions): negative, zero or positive as this run
+    /// sorts before, with or after `other`.
+    public func compareBytes(_ other: UnsafeBufferPointer<UInt8>) -> Int {
+        let common = Swift.min(count, other.count)
+        if common > 0, let x = baseAddress, let y = other.baseAddress {
+            let c = memcmp(x, y, common)
+            if c != 0 { return Int(c) }
+        }
+        return count - other.count
+    }
 }

@@ -710,12 +710,7 @@ public final class RunLedger: Sendable {
         mutating func add(_ position: Int, id: UnsafeBufferPointer<UInt8>) {
             guard sorted else { return }
             if !order.isEmpty {
-                let common = min(previous.count, id.count)
-                let c = previous.withUnsafeBufferPointer { p -> Int32 in
-                    guard common > 0, let a = p.baseAddress, let b = id.baseAddress else { return 0 }
-                    return memcmp(a, b, common)
-                }
-                guard c < 0 || (c == 0 && previous.count < id.count) else {
+                guard previous.withUnsafeBufferPointer({ $0.compareBytes(id) }) < 0 else {
                     sorted = false
                     order = []
                     return
