@@ -93,18 +93,7 @@ public struct PlannedSample: Sendable, Hashable {
     public init(id: String, sampleURI: SampleURI, sha256: String, byteCount: Int, dataset: String, sourceKind: SourceKind,
                 mediaType: MediaType, modality: Modality, seed: UInt64, format: String, mediaPath: String,
                 skipReason: String? = nil, generatorFamily: String? = nil) {
-        self.packedID = .zero
-        self.sampleURI = sampleURI
-        self.digest = .zero
-        self.byteCount = byteCount
-        self.seed = seed
-        self.datasetCode = SharedNames.unpooled
-        self.formatCode = SharedNames.unpooled
-        self.sourceKind = sourceKind
-        self.mediaType = mediaType
-        self.modality = modality
-        self.labelValue = Int32(mediaType.label)
-        self.rare = nil
+        self.init(sampleURI: sampleURI, byteCount: byteCount, sourceKind: sourceKind, mediaType: mediaType, modality: modality, seed: seed)
         store(id: id, sha256: sha256, format: format, mediaPath: mediaPath, skipReason: skipReason, generatorFamily: generatorFamily,
               dataset: dataset)
     }
@@ -114,6 +103,19 @@ public struct PlannedSample: Sendable, Hashable {
     public init(idUTF8: UnsafeBufferPointer<UInt8>, sampleURI: SampleURI, sha256UTF8: UnsafeBufferPointer<UInt8>, byteCount: Int,
                 dataset: String, sourceKind: SourceKind, mediaType: MediaType, modality: Modality, seed: UInt64, format: String,
                 mediaPathUTF8: UnsafeBufferPointer<UInt8>, skipReason: String? = nil, generatorFamily: String? = nil) {
+        self.init(sampleURI: sampleURI, byteCount: byteCount, sourceKind: sourceKind, mediaType: mediaType, modality: modality, seed: seed)
+        store(idUTF8: idUTF8, sha256UTF8: sha256UTF8, mediaPathUTF8: mediaPathUTF8, format: format, skipReason: skipReason,
+              generatorFamily: generatorFamily, dataset: dataset) { field in
+            switch field {
+            case .id: String(decoding: idUTF8, as: UTF8.self)
+            case .sha256: String(decoding: sha256UTF8, as: UTF8.self)
+            case .mediaPath: String(decoding: mediaPathUTF8, as: UTF8.self)
+            }
+        }
+    }
+
+    /// The fields without a packed form set; `store` sets the others.
+    private init(sampleURI: SampleURI, byteCount: Int, sourceKind: SourceKind, mediaType: MediaType, modality: Modality, seed: UInt64) {
         self.packedID = .zero
         self.sampleURI = sampleURI
         self.digest = .zero
@@ -126,14 +128,6 @@ public struct PlannedSample: Sendable, Hashable {
         self.modality = modality
         self.labelValue = Int32(mediaType.label)
         self.rare = nil
-        store(idUTF8: idUTF8, sha256UTF8: sha256UTF8, mediaPathUTF8: mediaPathUTF8, format: format, skipReason: skipReason,
-              generatorFamily: generatorFamily, dataset: dataset) { field in
-            switch field {
-            case .id: String(decoding: idUTF8, as: UTF8.self)
-            case .sha256: String(decoding: sha256UTF8, as: UTF8.self)
-            case .mediaPath: String(decoding: mediaPathUTF8, as: UTF8.self)
-            }
-        }
     }
 
     /// Sets the fields kept in packed form, each read back exactly as given.
