@@ -327,7 +327,7 @@ struct PackedSampleID: Hashable, Sendable {
 
 /// Lowercase hex digits to and from words, for the packed forms above.
 enum LowercaseHex {
-    /// The words of `text` when it is exactly the lowercase digits of `count` words, each of 16
+    /// The words of `bytes` when they are exactly the lowercase digits of `count` words, each of 16
     /// digits but the last, of `lastWordDigits`; nil otherwise. `make` gets the words in a buffer.
     static func words<T>(_ bytes: UnsafeBufferPointer<UInt8>, count: Int, lastWordDigits: Int = 16,
                          _ make: (UnsafeMutableBufferPointer<UInt64>) -> T) -> T? {
@@ -354,7 +354,6 @@ enum LowercaseHex {
 
     /// Each byte's digit value, 0xFF for a byte that is not a lowercase hex digit.
     private static let nibbles: [UInt8] = (0...255).map { value(of: UInt8($0)) ?? 0xFF }
-
 
     /// The value of one lowercase hex digit, nil for any other byte.
     @inline(__always)
