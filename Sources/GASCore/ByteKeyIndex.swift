@@ -49,11 +49,7 @@ public struct ByteKeyIndex: Sendable {
     public func key(_ id: Int, equals bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         let start = Int(keyStart[id]), end = Int(keyStart[id + 1])
         guard end - start == bytes.count else { return false }
-        guard let other = bytes.baseAddress, bytes.count > 0 else { return true }
-        return keyBytes.withUnsafeBufferPointer { keys in
-            guard let base = keys.baseAddress else { return false }
-            return memcmp(base + start, other, bytes.count) == 0
-        }
+        return keyBytes.withUnsafeBufferPointer { UnsafeBufferPointer(rebasing: $0[start..<end]).hasSameBytes(as: bytes) }
     }
 
     /// Key `id`'s bytes.

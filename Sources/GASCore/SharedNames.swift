@@ -41,14 +41,15 @@ struct NamePool {
     /// formats one after another, and comparing bytes costs less than hashing the name.
     private var recent: [UInt16] = []
     private var nextRecent = 0
+    private static let recentCount = 4
 
     /// The name's number, adding it when it is new; `unpooled` when the pool is full.
     mutating func code(_ name: String) -> UInt16 {
         for code in recent where Self.sameBytes(names[Int(code)], name) { return code }
         let code = lookUp(name)
         if code != Self.unpooled {
-            if recent.count < 4 { recent.append(code) } else { recent[nextRecent] = code }
-            nextRecent = (nextRecent + 1) % 4
+            if recent.count < Self.recentCount { recent.append(code) } else { recent[nextRecent] = code }
+            nextRecent = (nextRecent + 1) % Self.recentCount
         }
         return code
     }
