@@ -110,8 +110,7 @@ public enum RoundPlanner {
         // needs them next, and reading either takes a while for a large round).
         let progress = BackgroundValue { () -> RecordedProgress? in
             guard let other = try? RunLedger(path: path, create: false, readOnly: true), let watermark = try? other.outcomeWatermark(),
-                  let ids = try? other.sampleIDs(runID: id),
-                  let progress = try? other.committedProgress(runID: id, sampleIDs: ids.ids, executionOrder: ids.executionOrder) else { return nil }
+                  let progress = try? other.committedProgressOfRecordedPlan(runID: id) else { return nil }
             return RecordedProgress(progress: progress, watermark: watermark)
         }
         guard let (samples, order) = try? ledger.samplesInStorageOrder(runID: id) else { return nil }

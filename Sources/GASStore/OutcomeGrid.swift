@@ -307,23 +307,25 @@ extension RunLedger {
         var columns: [OutcomeColumns] = [], names: [String] = []
         defer { for c in columns { c.deallocate() } }
         var errors: [Int: String] = [:], count = 0
-        try scanOutcomes(runID: runID, values: "status, p_ai, predicted, error, latency_ms, batch", matcher: &matcher) { handle, p, d, newName in
-            if let newName {
-                names.append(newName)
-                columns.append(OutcomeColumns(count: n))
+        try queue.read { db in
+            try scanOutcomes(runID: runID, values: "status, p_ai, predicted, error, latency_ms, batch", matcher: &matcher, db: db) { handle, p, d, newName in
+                if let newName {
+                    names.append(newName)
+                    columns.append(OutcomeColumns(count: n))
+                }
+                let c = columns[d]
+                let statusText = UnsafeBufferPointer(start: sqlite3_column_text(handle, 2), count: Int(sqlite3_column_bytes(handle, 2)))
+                guard let code = statusBytes.firstIndex(where: { $0.elementsEqual(statusText) }) else {
+                    throw StoreError.corrupt(path: path, what: "outcome status '\(Self.text(handle, 2) ?? "NULL")'")
+                }
+                if c.status[p] == OutcomeGrid.none { count += 1 }
+                c.status[p] = UInt8(code)
+                c.pAI[p] = sqlite3_column_type(handle, 3) == SQLITE_NULL ? .nan : sqlite3_column_double(handle, 3)
+                c.predicted[p] = sqlite3_column_type(handle, 4) == SQLITE_NULL ? -1 : Int8(clamping: sqlite3_column_int64(handle, 4))
+                if sqlite3_column_type(handle, 5) != SQLITE_NULL, let e = Self.text(handle, 5) { errors[d * n + p] = e }
+                c.latencyMs[p] = sqlite3_column_double(handle, 6)
+                c.batch[p] = Int32(clamping: sqlite3_column_int64(handle, 7))
             }
-            let c = columns[d]
-            let statusText = UnsafeBufferPointer(start: sqlite3_column_text(handle, 2), count: Int(sqlite3_column_bytes(handle, 2)))
-            guard let code = statusBytes.firstIndex(where: { $0.elementsEqual(statusText) }) else {
-                throw StoreError.corrupt(path: path, what: "outcome status '\(Self.text(handle, 2) ?? "NULL")'")
-            }
-            if c.status[p] == OutcomeGrid.none { count += 1 }
-            c.status[p] = UInt8(code)
-            c.pAI[p] = sqlite3_column_type(handle, 3) == SQLITE_NULL ? .nan : sqlite3_column_double(handle, 3)
-            c.predicted[p] = sqlite3_column_type(handle, 4) == SQLITE_NULL ? -1 : Int8(clamping: sqlite3_column_int64(handle, 4))
-            if sqlite3_column_type(handle, 5) != SQLITE_NULL, let e = Self.text(handle, 5) { errors[d * n + p] = e }
-            c.latencyMs[p] = sqlite3_column_double(handle, 6)
-            c.batch[p] = Int32(clamping: sqlite3_column_int64(handle, 7))
         }
         grid.count = count
         grid.errors = errors  // keyed by the scan's detector index, which is the grid's before sorting
@@ -343,18 +345,59 @@ extension RunLedger {
 
     public func committedProgress(runID: String, sampleIDs: SampleIDs, executionOrder: [Int]? = nil) throws -> CommittedProgress {
         var matcher = SamplePositions(sampleIDs, executionOrder: executionOrder)
-        var masks: [[Bool]] = [], names: [String] = [], highest: [Int] = []
-        try scanOutcomes(runID: runID, values: "batch", matcher: &matcher) { handle, p, d, newName in
-            if let newName {
-                names.append(newName)
-                masks.append([Bool](repeating: false, count: sampleIDs.count))
-                highest.append(0)
-            }
-            masks[d][p] = true
-            highest[d] = max(highest[d], Int(sqlite3_column_int64(handle, 2)))
+        let scanned = try queue.read { db in try scanCommitted(runID: runID, positions: &matcher, db: db) }
+        return try scanned.progress(count: sampleIDs.count, path: path)
+    }
+
+    /// `committedProgress` for a plan read back from this ledger (`samplesInStorageOrder`: plan
+    /// reuse, resume): each outcome's plan position comes from the run's samples table, scanned
+    /// beside the outcomes (`RecordedPositions`). No id is kept, placed or looked up, where the
+    /// call with the plan's ids keeps a string and an index entry per sample. A ledger written
+    /// before outcomes were kept by lane is read by its ids.
+    public func committedProgressOfRecordedPlan(runID: String) throws -> CommittedProgress {
+        let byLane = try queue.read { db in try db.tableExists("outcome_rows") }
+        guard byLane else {
+            let ids = try sampleIDs(runID: runID)
+            return try committedProgress(runID: runID, sampleIDs: ids.ids, executionOrder: ids.executionOrder)
         }
-        return CommittedProgress(masks: Dictionary(uniqueKeysWithValues: zip(names, masks)),
-                                 lastBatch: Dictionary(uniqueKeysWithValues: zip(names, highest)))
+        return try queue.read { db in
+            var positions = try RecordedPositions(runID: runID, db: db, path: path)
+            let scanned = try scanCommitted(runID: runID, positions: &positions, db: db)
+            return try scanned.progress(count: try positions.count(), path: path)
+        }
+    }
+
+    /// Which positions each detector has an outcome at (masks as long as the highest one), and its highest batch.
+    private func scanCommitted<Positions: PlanPositions>(runID: String, positions: inout Positions, db: Database) throws -> ScannedProgress {
+        var scanned = ScannedProgress()
+        try scanOutcomes(runID: runID, values: "batch", matcher: &positions, db: db) { handle, p, d, newName in
+            if let newName {
+                scanned.names.append(newName)
+                scanned.masks.append([])
+                scanned.highest.append(0)
+            }
+            if p >= scanned.masks[d].count { scanned.masks[d].append(contentsOf: repeatElement(false, count: p + 1 - scanned.masks[d].count)) }
+            scanned.masks[d][p] = true
+            scanned.highest[d] = max(scanned.highest[d], Int(sqlite3_column_int64(handle, 2)))
+        }
+        return scanned
+    }
+
+    private struct ScannedProgress {
+        var names: [String] = [], masks: [[Bool]] = [], highest: [Int] = []
+
+        /// The masks filled out to the plan's `count` samples.
+        func progress(count n: Int, path: String) throws -> CommittedProgress {
+            var masks = masks
+            for d in masks.indices {
+                guard masks[d].count <= n else {
+                    throw StoreError.corrupt(path: path, what: "an outcome of \(names[d]) is at position \(masks[d].count - 1), outside the plan's \(n) samples")
+                }
+                masks[d].append(contentsOf: repeatElement(false, count: n - masks[d].count))
+            }
+            return CommittedProgress(masks: Dictionary(uniqueKeysWithValues: zip(names, masks)),
+                                     lastBatch: Dictionary(uniqueKeysWithValues: zip(names, highest)))
+        }
     }
 
     /// Scans the run's outcomes in storage order (through the primary-key index every row would
@@ -363,18 +406,16 @@ extension RunLedger {
     /// name on that first row. Rows of samples outside the plan are skipped. A ledger of the
     /// current schema is read from its `outcome_rows` (a lane per run and detector); one written
     /// before it and opened read-only, from its `outcomes` table.
-    private func scanOutcomes(runID: String, values: String, matcher: inout SamplePositions,
-                              row: (_ statement: OpaquePointer, _ position: Int, _ detector: Int, _ newName: String?) throws -> Void) throws {
-        try queue.read { db in
-            if try db.tableExists("outcome_rows") {
-                try scanLanes(runID: runID, values: values, matcher: &matcher, db: db, row: row)
-            } else {
-                try scanOutcomesTable(runID: runID, values: values, matcher: &matcher, db: db, row: row)
-            }
+    private func scanOutcomes<Positions: PlanPositions>(runID: String, values: String, matcher: inout Positions, db: Database,
+                                                        row: (_ statement: OpaquePointer, _ position: Int, _ detector: Int, _ newName: String?) throws -> Void) throws {
+        if try db.tableExists("outcome_rows") {
+            try scanLanes(runID: runID, values: values, matcher: &matcher, db: db, row: row)
+        } else {
+            try scanOutcomesTable(runID: runID, values: values, matcher: &matcher, db: db, row: row)
         }
     }
 
-    private func scanLanes(runID: String, values: String, matcher: inout SamplePositions, db: Database,
+    private func scanLanes<Positions: PlanPositions>(runID: String, values: String, matcher: inout Positions, db: Database,
                            row: (_ statement: OpaquePointer, _ position: Int, _ detector: Int, _ newName: String?) throws -> Void) throws {
         // The run's lanes, each given its detector's index when its first row is read.
         var laneNames: [Int64: String] = [:]
@@ -400,7 +441,7 @@ extension RunLedger {
                 last = indexOfLane[lane] ?? -1
             }
             guard let idPointer = sqlite3_column_text(handle, 0),
-                  let p = matcher.position(of: UnsafeBufferPointer(start: idPointer, count: Int(sqlite3_column_bytes(handle, 0)))) else {
+                  let p = try matcher.position(of: UnsafeBufferPointer(start: idPointer, count: Int(sqlite3_column_bytes(handle, 0)))) else {
                 continue  // not a sample of this plan
             }
             var newName: String?
@@ -413,7 +454,7 @@ extension RunLedger {
         }
     }
 
-    private func scanOutcomesTable(runID: String, values: String, matcher: inout SamplePositions, db: Database,
+    private func scanOutcomesTable<Positions: PlanPositions>(runID: String, values: String, matcher: inout Positions, db: Database,
                                    row: (_ statement: OpaquePointer, _ position: Int, _ detector: Int, _ newName: String?) throws -> Void) throws {
         let statement = try db.makeStatement(sql: "SELECT sample_id, detector, \(values) FROM outcomes NOT INDEXED WHERE run_id = ?")
         try statement.setArguments([runID])
@@ -426,7 +467,7 @@ extension RunLedger {
                 throw StoreError.database(path: path, underlying: String(cString: sqlite3_errmsg(db.sqliteConnection)))
             }
             guard let idPointer = sqlite3_column_text(handle, 0),
-                  let p = matcher.position(of: UnsafeBufferPointer(start: idPointer, count: Int(sqlite3_column_bytes(handle, 0)))) else {
+                  let p = try matcher.position(of: UnsafeBufferPointer(start: idPointer, count: Int(sqlite3_column_bytes(handle, 0)))) else {
                 continue  // not a sample of this plan
             }
             let detectorBytes = UnsafeBufferPointer(start: sqlite3_column_text(handle, 1), count: Int(sqlite3_column_bytes(handle, 1)))
@@ -475,7 +516,7 @@ public struct CommittedProgress: Sendable, Equatable {
 /// ids are keyed in execution order: outcomes are committed batch by batch in that order, so a
 /// row's sample is nearly always the previous row's or the one after it, and that guess costs one
 /// comparison with a neighbouring key instead of a hash lookup.
-struct SamplePositions {
+struct SamplePositions: PlanPositions {
     private var index = ByteKeyIndex()
     private var positionOfKey: [Int32] = []
     private var lastKey = -1
@@ -499,5 +540,78 @@ struct SamplePositions {
             lastKey = key
         }
         return Int(positionOfKey[lastKey])
+    }
+}
+
+/// Where an outcome row's sample sits in the plan, from its id's bytes; nil when it is not in the plan.
+protocol PlanPositions {
+    mutating func position(of bytes: UnsafeBufferPointer<UInt8>) throws -> Int?
+}
+
+/// Plan positions read from the run's samples table, stepped beside a scan of its outcome rows:
+/// both tables are keyed by sample id and scanned in key (byte) order, so each outcome's sample
+/// is the cursor's row or one further on. The rows' positions are checked as they pass (each in
+/// 0..<count, once), as `samplesInStorageOrder` checks them.
+struct RecordedPositions: PlanPositions {
+    private let statement: Statement
+    private let handle: OpaquePointer
+    private let path: String
+    private var id: UnsafeBufferPointer<UInt8>?  // the current row's, valid until the next step; nil past the last
+    private var rowPosition = 0
+    private var placed: [Bool] = []
+    private var rows = 0
+
+    init(runID: String, db: Database, path: String) throws {
+        statement = try db.makeStatement(sql: "SELECT position, sample_id FROM samples NOT INDEXED WHERE run_id = ?")
+        try statement.setArguments([runID])
+        handle = statement.sqliteStatement
+        self.path = path
+        try step()
+    }
+
+    private mutating func step() throws {
+        let rc = sqlite3_step(handle)
+        if rc == SQLITE_DONE {
+            id = nil
+            return
+        }
+        guard rc == SQLITE_ROW else {
+            throw StoreError.database(path: path, underlying: String(cString: sqlite3_errmsg(sqlite3_db_handle(handle))))
+        }
+        let position = sqlite3_column_int64(handle, 0)
+        guard let text = sqlite3_column_text(handle, 1) else {
+            throw StoreError.corrupt(path: path, what: "the sample at position \(position) has no id")
+        }
+        let bytes = UnsafeBufferPointer(start: text, count: Int(sqlite3_column_bytes(handle, 1)))
+        guard position >= 0, position < Int32.max else {
+            throw StoreError.corrupt(path: path, what: "sample \(String(decoding: bytes, as: UTF8.self)) has position \(position)")
+        }
+        rowPosition = Int(position)
+        if rowPosition >= placed.count { placed.append(contentsOf: repeatElement(false, count: rowPosition + 1 - placed.count)) }
+        guard !placed[rowPosition] else {
+            throw StoreError.corrupt(path: path, what: "sample \(String(decoding: bytes, as: UTF8.self)) has position \(position), taken twice")
+        }
+        placed[rowPosition] = true
+        rows += 1
+        id = bytes
+    }
+
+    mutating func position(of bytes: UnsafeBufferPointer<UInt8>) throws -> Int? {
+        while let id {
+            let order = id.compareBytes(bytes)
+            if order == 0 { return rowPosition }
+            if order > 0 { return nil }  // past it: the outcome's sample is not in the plan
+            try step()
+        }
+        return nil
+    }
+
+    /// The run's sample count, once the rest of its rows are read; their positions must be 0..<count.
+    mutating func count() throws -> Int {
+        while id != nil { try step() }
+        guard placed.count == rows else {
+            throw StoreError.corrupt(path: path, what: "the samples' positions go up to \(placed.count - 1) for \(rows) samples")
+        }
+        return rows
     }
 }

@@ -59,6 +59,10 @@ import GASTestSupport
             try ledger.commit(runID: "r1", outcomes: [DetectorOutcome(sampleID: ids[p], detector: "d2", status: .error, error: "x", batch: p)])
         }
         try ledger.commit(runID: "r1", outcomes: [DetectorOutcome(sampleID: "not-planned", detector: "d2", status: .ok, pAI: 0.1, batch: 9999)])
+        // Strangers among the planned ids in byte order: before all, between two, and a planned id's prefix.
+        for stranger in ["0", "8", String(ids[7].dropLast())] {
+            try ledger.commit(runID: "r1", outcomes: [DetectorOutcome(sampleID: stranger, detector: "d1", status: .ok, pAI: 0.1, batch: 9999)])
+        }
 
         let progress = try ledger.committedProgress(runID: "r1", sampleIDs: ids)
         #expect(progress == CommittedProgress(try ledger.outcomeGrid(runID: "r1", sampleIDs: ids)))
@@ -70,6 +74,8 @@ import GASTestSupport
         #expect(try ledger.samplesInStorageOrder(runID: "r1").samples == samples)
         #expect(try ledger.samplesInStorageOrder(runID: "r1").executionOrder == order)
         #expect(try ledger.committedProgress(runID: "r1", sampleIDs: ids, executionOrder: order) == progress)
+        // A plan read back from the ledger: positions from its samples table, scanned beside the outcomes.
+        #expect(try ledger.committedProgressOfRecordedPlan(runID: "r1") == progress)
         let before = try ledger.outcomeWatermark()
         try ledger.commit(runID: "r1", outcomes: [DetectorOutcome(sampleID: ids[1], detector: "d2", status: .ok, pAI: 0.2, batch: 1)])
         #expect(try ledger.outcomeWatermark() > before, "a commit moves the watermark")
@@ -269,7 +275,23 @@ import GASTestSupport
         let grid = try ledger.outcomeGrid(runID: "r2", sampleIDs: ids)
         #expect(grid.count == 2 && grid.detectors == ["d", "e"])
         #expect(try ledger.committedProgress(runID: "r1", sampleIDs: ids).masks == ["d": [true, true, false], "e": [true, false, false]])
+        for run in ["r1", "r2"] {
+            #expect(try ledger.committedProgressOfRecordedPlan(runID: run) == ledger.committedProgress(runID: run, sampleIDs: ids))
+        }
         #expect(try ledger.committedPairs(runID: "r2") == ["d": [ids[1]], "e": [ids[2]]])
+    }
+
+    /// Positions outside 0..<count or taken twice are a damaged ledger, named as such, not masks
+    /// that would mark the wrong samples committed.
+    @Test func recordedPlanProgressRefusesDamagedPositions() throws {
+        for (sample, position) in [("s1", 0), ("s2", 3), ("s0", -1)] {
+            let (ledger, _) = try ledger()
+            try ledger.commit(runID: "r1", outcomes: [DetectorOutcome(sampleID: "s0", detector: "d", status: .ok, pAI: 0.5, batch: 1)])
+            try ledger.queue.write { db in
+                try db.execute(sql: "UPDATE samples SET position = ? WHERE sample_id = ?", arguments: [position, sample])
+            }
+            #expect(throws: StoreError.self, "\(sample) at \(position)") { try ledger.committedProgressOfRecordedPlan(runID: "r1") }
+        }
     }
 
     /// The `outcomes` view takes writes as the table did (tools and tests that edit a ledger):
