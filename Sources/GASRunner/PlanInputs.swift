@@ -28,10 +28,13 @@ public struct PlanInputs: Codable, Sendable, Equatable {
     public var warnings: [String]
     /// `mediaStamp` of the outputs folder when the plan was recorded.
     public var mediaStamp: String?
+    /// The plan's sample count: a reused plan's samples are read straight into their places
+    /// (absent from files written before it was recorded).
+    public var sampleCount: Int?
 
     enum CodingKeys: String, CodingKey {
         case fingerprint, warnings
-        case manifestHash = "manifest_hash", skippedDatasets = "skipped_datasets", mediaStamp = "media_stamp"
+        case manifestHash = "manifest_hash", skippedDatasets = "skipped_datasets", mediaStamp = "media_stamp", sampleCount = "sample_count"
     }
 
     public static func read(directory: String) -> PlanInputs? {

@@ -113,7 +113,7 @@ public enum RoundPlanner {
                   let progress = try? other.committedProgressOfRecordedPlan(runID: id) else { return nil }
             return RecordedProgress(progress: progress, watermark: watermark)
         }
-        guard let (samples, order) = try? ledger.samplesInStorageOrder(runID: id) else { return nil }
+        guard let (samples, order) = try? ledger.samplesInStorageOrder(runID: id, count: inputs.sampleCount) else { return nil }
         // Planning stores every blob; a reused plan must find them still there (else plan, which
         // restores them). Unchanged media folders since the plan was recorded say so at once.
         if inputs.mediaStamp != PlanInputs.mediaStamp(outputs: outputs) {

@@ -228,7 +228,8 @@ public enum RoundRunner {
         var inputs: PlanInputs?
         if shared == nil, planned.reusedFrom == nil, let fingerprint = planned.inputsFingerprint {
             inputs = PlanInputs(fingerprint: fingerprint, manifestHash: planned.manifestHash, skippedDatasets: plan.skippedDatasets,
-                                warnings: planned.warnings, mediaStamp: PlanInputs.mediaStamp(outputs: planned.outputs))
+                                warnings: planned.warnings, mediaStamp: PlanInputs.mediaStamp(outputs: planned.outputs),
+                                sampleCount: plan.samples.count)
         }
         // A new run's samples (or those a killed recording left out) are recorded on a thread of
         // their own while the detectors run: a million rows took 3 s of the one writer before the

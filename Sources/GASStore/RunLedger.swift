@@ -571,8 +571,9 @@ public final class RunLedger: Sendable {
     /// The samples, and their execution order when the table holds them in it (rows are inserted
     /// by sample id, so a run recorded by this version reads back sorted): the order then comes
     /// with the scan instead of a sort over ids scattered in memory. nil when the rows are not
-    /// strictly by id.
-    public func samplesInStorageOrder(runID: String) throws -> (samples: [PlannedSample], executionOrder: [Int]?) {
+    /// strictly by id. `count`: the plan's sample count when the caller knows it (plan reuse), so
+    /// each row is put in its place as it is read (`placedRows`); a table that disagrees is damaged.
+    public func samplesInStorageOrder(runID: String, count: Int? = nil) throws -> (samples: [PlannedSample], executionOrder: [Int]?) {
         try queue.read { db in
             let statement = try db.makeStatement(sql: """
                 SELECT position, sample_id, uri, sha256, bytes, dataset, source_kind, media_type, modality, seed, format, media_path,
@@ -595,31 +596,70 @@ public final class RunLedger: Sendable {
             func common(_ column: Int32) -> String? { common(column, &strings) { $0 } }
             var uris = SampleURISplitter()
             func uri(_ column: Int32) -> SampleURI? { bytes(column).map { uris.split($0) } }
+            var order = StorageOrder()
+            func forEachRow(_ body: (_ position: Int, _ sample: PlannedSample) throws -> Void) throws {
+                while true {
+                    let rc = sqlite3_step(h)
+                    if rc == SQLITE_DONE { break }
+                    guard rc == SQLITE_ROW else { throw StoreError.database(path: path, underlying: String(cString: sqlite3_errmsg(db.sqliteConnection))) }
+                    // The id, sha256 and media path are packed from their bytes in place (no string each).
+                    guard let id = bytes(1), let uri = uri(2), let sha = bytes(3), let dataset = common(5),
+                          let kind = common(6, &kinds, SourceKind.init(rawValue:)), let media = common(7, &mediaTypes, MediaType.init(rawValue:)),
+                          let modality = common(8, &modalities, Modality.init(rawValue:)), let format = common(10), let mediaPath = bytes(11) else {
+                        throw StoreError.corrupt(path: path, what: "sample \(text(1) ?? "NULL") has a missing field or an unknown kind, media type or modality")
+                    }
+                    let position = Int(sqlite3_column_int64(h, 0))
+                    order.add(position, id: id)
+                    try body(position, PlannedSample(idUTF8: id, sampleURI: uri, sha256UTF8: sha, byteCount: Int(sqlite3_column_int64(h, 4)),
+                                                     dataset: dataset, sourceKind: kind, mediaType: media, modality: modality,
+                                                     seed: UInt64(bitPattern: sqlite3_column_int64(h, 9)), format: format, mediaPathUTF8: mediaPath,
+                                                     skipReason: text(12), generatorFamily: common(13)))
+                }
+            }
+            if let count {
+                return (try Self.placedRows(count: count, path: path, id: \.id, rows: forEachRow), order.positions)
+            }
             // Rows in the order read, then moved to their positions (counting first would be one more
             // scan of the whole table: the rows are the key's b-tree, there is no smaller index).
             var scanned: [PlannedSample] = [], positions: [Int] = []
-            var order = StorageOrder()
-            while true {
-                let rc = sqlite3_step(h)
-                if rc == SQLITE_DONE { break }
-                guard rc == SQLITE_ROW else { throw StoreError.database(path: path, underlying: String(cString: sqlite3_errmsg(db.sqliteConnection))) }
-                // The id, sha256 and media path are packed from their bytes in place (no string each).
-                guard let id = bytes(1), let uri = uri(2), let sha = bytes(3), let dataset = common(5),
-                      let kind = common(6, &kinds, SourceKind.init(rawValue:)), let media = common(7, &mediaTypes, MediaType.init(rawValue:)),
-                      let modality = common(8, &modalities, Modality.init(rawValue:)), let format = common(10), let mediaPath = bytes(11) else {
-                    throw StoreError.corrupt(path: path, what: "sample \(text(1) ?? "NULL") has a missing field or an unknown kind, media type or modality")
-                }
-                let position = Int(sqlite3_column_int64(h, 0))
+            try forEachRow { position, sample in
                 positions.append(position)
-                order.add(position, id: id)
-                scanned.append(PlannedSample(idUTF8: id, sampleURI: uri, sha256UTF8: sha, byteCount: Int(sqlite3_column_int64(h, 4)),
-                                             dataset: dataset, sourceKind: kind, mediaType: media, modality: modality,
-                                             seed: UInt64(bitPattern: sqlite3_column_int64(h, 9)), format: format, mediaPathUTF8: mediaPath,
-                                             skipReason: text(12), generatorFamily: common(13)))
+                scanned.append(sample)
             }
             try Self.checkPositions(positions, path: path) { scanned[$0].id }
             Self.moveToPositions(&scanned, positions)
             return (scanned, order.positions)
+        }
+    }
+
+    /// An array of `count` rows, each put at its position as `rows` gives it: no array in the
+    /// order read, no moves after (a random-access pass over every row). A position outside
+    /// 0..<count or taken twice, or fewer rows than `count`, is a damaged ledger.
+    static func placedRows<Row>(count: Int, path: String, id: @escaping (Row) -> String,
+                                rows: ((_ position: Int, _ row: Row) throws -> Void) throws -> Void) throws -> [Row] {
+        var placed = [Bool](repeating: false, count: count)
+        return try [Row](unsafeUninitializedCapacity: count) { buffer, initialized in
+            var filled = 0
+            do {
+                try rows { position, row in
+                    guard position >= 0, position < count, !placed[position], let base = buffer.baseAddress else {
+                        throw StoreError.corrupt(path: path, what: "sample \(id(row)) has position \(position), outside 0..<\(count) or taken twice")
+                    }
+                    (base + position).initialize(to: row)
+                    placed[position] = true
+                    filled += 1
+                }
+                guard filled == count else {
+                    throw StoreError.corrupt(path: path, what: "\(filled) samples recorded where the plan had \(count)")
+                }
+                initialized = count
+            } catch {
+                if let base = buffer.baseAddress {
+                    for position in 0..<count where placed[position] { (base + position).deinitialize(count: 1) }
+                }
+                initialized = 0
+                throw error
+            }
         }
     }
 

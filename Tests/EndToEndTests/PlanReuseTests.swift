@@ -78,6 +78,7 @@ import GASSpec
         #expect(try reused.plan.canonicalJSON() == fresh.plan.canonicalJSON(), "byte for byte the plan made from the data")
         #expect(try reused.plan.manifestHash() == fresh.manifestHash)
         #expect(reused.warnings == fresh.warnings)
+        #expect(inputs.sampleCount == fresh.plan.samples.count, "the samples are read back into their places")
 
         // A dataset file touched (same bytes): planned from the data again, to the same plan.
         let photo = f.path("photos/" + (try FileManager.default.contentsOfDirectory(atPath: f.path("photos")).sorted()[0]))

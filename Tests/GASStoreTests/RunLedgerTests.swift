@@ -73,6 +73,11 @@ import GASTestSupport
         #expect(try ledger.sampleIDs(runID: "r1").executionOrder == order)
         #expect(try ledger.samplesInStorageOrder(runID: "r1").samples == samples)
         #expect(try ledger.samplesInStorageOrder(runID: "r1").executionOrder == order)
+        #expect(try ledger.samplesInStorageOrder(runID: "r1", count: 500).samples == samples, "rows put in their places as read")
+        #expect(try ledger.samplesInStorageOrder(runID: "r1", count: 500).executionOrder == order)
+        for wrong in [0, 499, 501] {
+            #expect(throws: StoreError.self, "a count of \(wrong)") { try ledger.samplesInStorageOrder(runID: "r1", count: wrong) }
+        }
         #expect(try ledger.committedProgress(runID: "r1", sampleIDs: ids, executionOrder: order) == progress)
         // A plan read back from the ledger: positions from its samples table, scanned beside the outcomes.
         #expect(try ledger.committedProgressOfRecordedPlan(runID: "r1") == progress)
@@ -282,7 +287,7 @@ import GASTestSupport
     }
 
     /// Positions outside 0..<count or taken twice are a damaged ledger, named as such, not masks
-    /// that would mark the wrong samples committed.
+    /// that would mark the wrong samples committed or a plan with a sample missing.
     @Test func recordedPlanProgressRefusesDamagedPositions() throws {
         for (sample, position) in [("s1", 0), ("s2", 3), ("s0", -1)] {
             let (ledger, _) = try ledger()
@@ -291,6 +296,8 @@ import GASTestSupport
                 try db.execute(sql: "UPDATE samples SET position = ? WHERE sample_id = ?", arguments: [position, sample])
             }
             #expect(throws: StoreError.self, "\(sample) at \(position)") { try ledger.committedProgressOfRecordedPlan(runID: "r1") }
+            #expect(throws: StoreError.self, "\(sample) at \(position)") { try ledger.samplesInStorageOrder(runID: "r1", count: 3) }
+            #expect(throws: StoreError.self, "\(sample) at \(position)") { try ledger.samplesInStorageOrder(runID: "r1") }
         }
     }
 
