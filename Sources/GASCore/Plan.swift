@@ -65,6 +65,19 @@ public struct PlannedSample: Sendable, Hashable {
         set { store(id: id, sha256: sha256, format: format, mediaPath: newValue, skipReason: skipReason, generatorFamily: generatorFamily, dataset: dataset) }
     }
 
+    /// Equal for samples whose media is the same stored file (same `mediaPath`), made without
+    /// writing the path out: a plan checks each blob once this way.
+    public struct MediaKey: Hashable, Sendable {
+        fileprivate let digest: PackedSHA256
+        fileprivate let formatCode: UInt16
+        fileprivate let format: String?
+        fileprivate let path: String?
+    }
+
+    public var mediaKey: MediaKey {
+        MediaKey(digest: digest, formatCode: formatCode, format: rare?.format, path: rare?.mediaPath)
+    }
+
     /// The label as recorded: the media type's, unless a ledger being audited says otherwise.
     public var label: Int {
         get { Int(labelValue) }

@@ -118,8 +118,8 @@ public enum RoundPlanner {
         // restores them). Unchanged media folders since the plan was recorded say so at once.
         if inputs.mediaStamp != PlanInputs.mediaStamp(outputs: outputs) {
             let store = MediaStore(root: outputs)
-            var checked = Set<String>()
-            for sample in samples where sample.skipReason == nil && checked.insert(sample.mediaPath).inserted {
+            var checked = Set<PlannedSample.MediaKey>()
+            for sample in samples where sample.skipReason == nil && checked.insert(sample.mediaKey).inserted {
                 guard access(store.absolutePath(sample.mediaPath), F_OK) == 0 else { return nil }
             }
         }

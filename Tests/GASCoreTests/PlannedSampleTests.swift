@@ -163,6 +163,20 @@ import Testing
         #expect(read.id == repaired && read.sha256 == repaired && read.mediaPath == repaired)
     }
 
+    /// `mediaKey` stands for the media path: equal keys only for equal paths, and the samples of
+    /// one stored blob (other ids, datasets, skip reasons) share a key.
+    @Test func mediaKeysAreEqualExactlyForOneStoredFile() {
+        for a in Self.variants {
+            for b in Self.variants where a.mediaKey == b.mediaKey {
+                #expect(a.mediaPath == b.mediaPath, "\(a.mediaPath) and \(b.mediaPath)")
+            }
+        }
+        let shared = [Self.sample(), Self.sample(id: "s1"), Self.sample(dataset: "b"), Self.sample(skipReason: "x", generatorFamily: "y"),
+                      Self.sample(sha256: Self.sha, mediaPath: "media/9f/\(Self.sha).png")]
+        #expect(Set(shared.map(\.mediaKey)).count == 1)
+        #expect(Set([Self.sample(), Self.sample(format: "jpg"), Self.sample(sha256: String(Self.sha.reversed()))].map(\.mediaKey)).count == 3)
+    }
+
     /// A plan holds one of these per sample for the whole run; this is what keeps a million-sample
     /// round's plan small (it was 176 bytes, and a sha256 and media path of its own added about 200;
     /// then 144 with the dataset name and format as strings).
