@@ -572,7 +572,7 @@ public final class RunLedger: Sendable {
     /// by sample id, so a run recorded by this version reads back sorted): the order then comes
     /// with the scan instead of a sort over ids scattered in memory. nil when the rows are not
     /// strictly by id. `count`: the plan's sample count when the caller knows it (plan reuse), so
-    /// each row is put in its place as it is read (`placedRows`); a table that disagrees is damaged.
+    /// each row is put in its place as it is read (`RowPlacement`); a table that disagrees is damaged.
     public func samplesInStorageOrder(runID: String, count: Int? = nil) throws -> (samples: [PlannedSample], executionOrder: [Int]?) {
         try queue.read { db in
             let statement = try db.makeStatement(sql: """
@@ -581,85 +581,121 @@ public final class RunLedger: Sendable {
                 FROM samples NOT INDEXED WHERE run_id = ?
                 """)
             try statement.setArguments([runID])
-            let h = statement.sqliteStatement
-            var strings = RecentValues<String>(), kinds = RecentValues<SourceKind>(), mediaTypes = RecentValues<MediaType>(),
-                modalities = RecentValues<Modality>()
-            func text(_ column: Int32) -> String? { Self.text(h, column) }
-            /// A text column's bytes, valid until the next step.
-            func bytes(_ column: Int32) -> UnsafeBufferPointer<UInt8>? {
-                guard let pointer = sqlite3_column_text(h, column) else { return nil }
-                return UnsafeBufferPointer(start: pointer, count: Int(sqlite3_column_bytes(h, column)))
-            }
-            func common<Value>(_ column: Int32, _ recent: inout RecentValues<Value>, _ make: (String) -> Value?) -> Value? {
-                bytes(column).flatMap { recent.value($0, make) }
-            }
-            func common(_ column: Int32) -> String? { common(column, &strings) { $0 } }
-            var uris = SampleURISplitter()
-            func uri(_ column: Int32) -> SampleURI? { bytes(column).map { uris.split($0) } }
-            var order = StorageOrder()
-            func forEachRow(_ body: (_ position: Int, _ sample: PlannedSample) throws -> Void) throws {
-                while true {
-                    let rc = sqlite3_step(h)
-                    if rc == SQLITE_DONE { break }
-                    guard rc == SQLITE_ROW else { throw StoreError.database(path: path, underlying: String(cString: sqlite3_errmsg(db.sqliteConnection))) }
-                    // The id, sha256 and media path are packed from their bytes in place (no string each).
-                    guard let id = bytes(1), let uri = uri(2), let sha = bytes(3), let dataset = common(5),
-                          let kind = common(6, &kinds, SourceKind.init(rawValue:)), let media = common(7, &mediaTypes, MediaType.init(rawValue:)),
-                          let modality = common(8, &modalities, Modality.init(rawValue:)), let format = common(10), let mediaPath = bytes(11) else {
-                        throw StoreError.corrupt(path: path, what: "sample \(text(1) ?? "NULL") has a missing field or an unknown kind, media type or modality")
-                    }
-                    let position = Int(sqlite3_column_int64(h, 0))
-                    order.add(position, id: id)
-                    try body(position, PlannedSample(idUTF8: id, sampleURI: uri, sha256UTF8: sha, byteCount: Int(sqlite3_column_int64(h, 4)),
-                                                     dataset: dataset, sourceKind: kind, mediaType: media, modality: modality,
-                                                     seed: UInt64(bitPattern: sqlite3_column_int64(h, 9)), format: format, mediaPathUTF8: mediaPath,
-                                                     skipReason: text(12), generatorFamily: common(13)))
-                }
-            }
+            var rows = RecordedSampleRows(statement.sqliteStatement, path: path)
             if let count {
-                return (try Self.placedRows(count: count, path: path, id: \.id, rows: forEachRow), order.positions)
+                let samples = try [PlannedSample](unsafeUninitializedCapacity: count) { buffer, initialized in
+                    var placement = RowPlacement(buffer, path: path)
+                    do {
+                        while let (position, sample) = try rows.next() { try placement.place(sample, at: position) }
+                        initialized = try placement.finish()
+                    } catch {
+                        placement.discard()
+                        initialized = 0
+                        throw error
+                    }
+                }
+                return (samples, rows.order.positions)
             }
             // Rows in the order read, then moved to their positions (counting first would be one more
             // scan of the whole table: the rows are the key's b-tree, there is no smaller index).
             var scanned: [PlannedSample] = [], positions: [Int] = []
-            try forEachRow { position, sample in
+            while let (position, sample) = try rows.next() {
                 positions.append(position)
                 scanned.append(sample)
             }
             try Self.checkPositions(positions, path: path) { scanned[$0].id }
             Self.moveToPositions(&scanned, positions)
-            return (scanned, order.positions)
+            return (scanned, rows.order.positions)
         }
     }
 
-    /// An array of `count` rows, each put at its position as `rows` gives it: no array in the
-    /// order read, no moves after (a random-access pass over every row). A position outside
-    /// 0..<count or taken twice, or fewer rows than `count`, is a damaged ledger.
-    static func placedRows<Row>(count: Int, path: String, id: @escaping (Row) -> String,
-                                rows: ((_ position: Int, _ row: Row) throws -> Void) throws -> Void) throws -> [Row] {
-        var placed = [Bool](repeating: false, count: count)
-        return try [Row](unsafeUninitializedCapacity: count) { buffer, initialized in
-            var filled = 0
-            do {
-                try rows { position, row in
-                    guard position >= 0, position < count, !placed[position], let base = buffer.baseAddress else {
-                        throw StoreError.corrupt(path: path, what: "sample \(id(row)) has position \(position), outside 0..<\(count) or taken twice")
-                    }
-                    (base + position).initialize(to: row)
-                    placed[position] = true
-                    filled += 1
-                }
-                guard filled == count else {
-                    throw StoreError.corrupt(path: path, what: "\(filled) samples recorded where the plan had \(count)")
-                }
-                initialized = count
-            } catch {
-                if let base = buffer.baseAddress {
-                    for position in 0..<count where placed[position] { (base + position).deinitialize(count: 1) }
-                }
-                initialized = 0
-                throw error
+    /// The rows of `samplesInStorageOrder`'s statement as samples, one step at a time. The id,
+    /// sha256 and media path are packed from SQLite's bytes in place (no string each); the few
+    /// distinct datasets, formats and kinds share one value each. A struct, not local functions
+    /// over captured variables, which Swift checked for exclusive access on every call.
+    struct RecordedSampleRows {
+        private let h: OpaquePointer
+        private let path: String
+        private var strings = RecentValues<String>(), kinds = RecentValues<SourceKind>(), mediaTypes = RecentValues<MediaType>(),
+                    modalities = RecentValues<Modality>()
+        private var uris = SampleURISplitter()
+        private(set) var order = StorageOrder()
+
+        init(_ statement: OpaquePointer, path: String) {
+            h = statement
+            self.path = path
+        }
+
+        /// A text column's bytes, valid until the next step.
+        private func bytes(_ column: Int32) -> UnsafeBufferPointer<UInt8>? {
+            guard let pointer = sqlite3_column_text(h, column) else { return nil }
+            return UnsafeBufferPointer(start: pointer, count: Int(sqlite3_column_bytes(h, column)))
+        }
+
+        private static func common<Value>(_ bytes: UnsafeBufferPointer<UInt8>?, _ recent: inout RecentValues<Value>,
+                                          _ make: (String) -> Value?) -> Value? {
+            bytes.flatMap { recent.value($0, make) }
+        }
+
+        mutating func next() throws -> (position: Int, sample: PlannedSample)? {
+            let rc = sqlite3_step(h)
+            if rc == SQLITE_DONE { return nil }
+            guard rc == SQLITE_ROW else { throw StoreError.database(path: path, underlying: String(cString: sqlite3_errmsg(sqlite3_db_handle(h)))) }
+            guard let id = bytes(1), let uriBytes = bytes(2), let sha = bytes(3),
+                  let dataset = Self.common(bytes(5), &strings, { $0 }),
+                  let kind = Self.common(bytes(6), &kinds, SourceKind.init(rawValue:)),
+                  let media = Self.common(bytes(7), &mediaTypes, MediaType.init(rawValue:)),
+                  let modality = Self.common(bytes(8), &modalities, Modality.init(rawValue:)),
+                  let format = Self.common(bytes(10), &strings, { $0 }), let mediaPath = bytes(11) else {
+                throw StoreError.corrupt(path: path, what: "sample \(RunLedger.text(h, 1) ?? "NULL") has a missing field or an unknown kind, media type or modality")
             }
+            let position = Int(sqlite3_column_int64(h, 0))
+            order.add(position, id: id)
+            let sample = PlannedSample(idUTF8: id, sampleURI: uris.split(uriBytes), sha256UTF8: sha, byteCount: Int(sqlite3_column_int64(h, 4)),
+                                       dataset: dataset, sourceKind: kind, mediaType: media, modality: modality,
+                                       seed: UInt64(bitPattern: sqlite3_column_int64(h, 9)), format: format, mediaPathUTF8: mediaPath,
+                                       skipReason: RunLedger.text(h, 12), generatorFamily: Self.common(bytes(13), &strings, { $0 }))
+            return (position, sample)
+        }
+    }
+
+    /// Rows put straight into their places in an array's uninitialized storage as they are read:
+    /// no array in the order read, no moves after. A position outside the storage or taken twice,
+    /// or fewer rows than it holds, is a damaged ledger; `discard` then undoes what was placed.
+    struct RowPlacement {
+        private let base: UnsafeMutablePointer<PlannedSample>?
+        private let count: Int
+        private let path: String
+        private var placed: [Bool]
+        private var filled = 0
+
+        init(_ storage: UnsafeMutableBufferPointer<PlannedSample>, path: String) {
+            base = storage.baseAddress
+            count = storage.count
+            self.path = path
+            placed = [Bool](repeating: false, count: storage.count)
+        }
+
+        mutating func place(_ sample: consuming PlannedSample, at position: Int) throws {
+            guard position >= 0, position < count, !placed[position], let base else {
+                throw StoreError.corrupt(path: path, what: "sample \(sample.id) has position \(position), outside 0..<\(count) or taken twice")
+            }
+            (base + position).initialize(to: sample)
+            placed[position] = true
+            filled += 1
+        }
+
+        /// The count of rows placed, which must be every one.
+        func finish() throws -> Int {
+            guard filled == count else { throw StoreError.corrupt(path: path, what: "\(filled) samples recorded where the plan had \(count)") }
+            return count
+        }
+
+        mutating func discard() {
+            guard let base else { return }
+            for position in 0..<count where placed[position] { (base + position).deinitialize(count: 1) }
+            placed = []
+            filled = 0
         }
     }
 
