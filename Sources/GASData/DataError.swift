@@ -8,6 +8,12 @@ public enum DataError: Error, Sendable, CustomStringConvertible {
     case noRealImagesForSemisynthetic
     case tooFewSamples(dataset: String, wanted: Int, found: Int)
 
+    /// What went wrong, without the path (for a caller whose message names the file itself).
+    public static func reason(_ error: any Error) -> String {
+        if case let DataError.unreadable(_, reason) = error { return reason }
+        return "\(error)"
+    }
+
     public var description: String {
         switch self {
         case let .noDatasetsMatch(patterns, available, modalities):

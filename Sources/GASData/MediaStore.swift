@@ -23,6 +23,31 @@ public struct MediaStore: Sendable {
         hex(SHA256.hash(data: bytes))
     }
 
+    /// sha256 (lowercase hex) and size of a file, streamed through one 1 MiB buffer: a large file
+    /// (a predictions file, an audit bundle) stays out of memory, and no chunk is allocated and
+    /// faulted in afresh. Throws `DataError.unreadable` naming the file.
+    public static func sha256(ofFile path: String) throws -> (sha256: String, bytes: Int) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw DataError.unreadable(path: path, reason: String(cString: strerror(errno))) }
+        defer { close(fd) }
+        var hasher = SHA256()
+        var total = 0
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        try buffer.withUnsafeMutableBytes { raw in
+            while true {
+                let n = read(fd, raw.baseAddress, raw.count)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw DataError.unreadable(path: path, reason: String(cString: strerror(errno)))
+                }
+                if n == 0 { break }
+                hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: raw[0..<n]))
+                total += n
+            }
+        }
+        return (hex(hasher.finalize()), total)
+    }
+
     /// Lowercase hex of a digest, written in place (String(format:) per byte was most of a
     /// sample's planning time, and an intermediate array per digest still showed in profiles).
     public static func hex(_ digest: some Sequence<UInt8>) -> String {

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import GASData
 import GASMedia
 
 /// An audit bundle: one past run packed so that an auditor on another machine can re-derive every
@@ -68,21 +69,13 @@ public enum AuditBundle {
         SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
     }
 
-    /// sha256 and size of a file, read in 1 MiB chunks so large bundles and media stay out of memory.
+    /// sha256 and size of a file, streamed (`MediaStore.sha256(ofFile:)`) so large bundles and media stay out of memory.
     static func sha256(ofFile path: String) throws -> (sha256: String, bytes: Int) {
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw AuditError.cannotRead(path: path, reason: "cannot open the file")
+        do {
+            return try MediaStore.sha256(ofFile: path)
+        } catch {
+            throw AuditError.cannotRead(path: path, reason: DataError.reason(error))
         }
-        defer { try? handle.close() }
-        var hasher = SHA256()
-        var total = 0
-        while true {
-            let chunk = try handle.read(upToCount: 1 << 20) ?? Data()
-            if chunk.isEmpty { break }
-            hasher.update(data: chunk)
-            total += chunk.count
-        }
-        return (hasher.finalize().map { String(format: "%02x", $0) }.joined(), total)
     }
 
     /// How the bundle's JSON files are encoded: sorted keys, so the same run gives the same bytes.

@@ -42,17 +42,11 @@ enum DetectorFactory {
         case .predictions:
             let path = loaded.resolve(spec.path ?? "")
             // Streamed: a large predictions file is never read whole into memory.
-            guard let handle = FileHandle(forReadingAtPath: path) else {
-                throw RunnerError.detectorSetup(name: spec.name, reason: "predictions file \(path) is not readable")
-            }
-            defer { try? handle.close() }
-            var hasher = SHA256()
             do {
-                while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { hasher.update(data: chunk) }
+                return try MediaStore.sha256(ofFile: path).sha256
             } catch {
-                throw RunnerError.detectorSetup(name: spec.name, reason: "predictions file \(path) is not readable: \(error.localizedDescription)")
+                throw RunnerError.detectorSetup(name: spec.name, reason: "predictions file \(path) is not readable: \(DataError.reason(error))")
             }
-            return MediaStore.hex(hasher.finalize())
         case .process:
             // Hash every argument that names an existing file (the script, model files), in order.
             let cwd = workingDirectory(spec, loaded: loaded)
