@@ -215,7 +215,15 @@ enum Snappy {
                     guard literal <= inEnd - ip else { throw FormatIssue.truncated("snappy literal of \(literal) bytes") }
                     guard literal <= length - op else { throw FormatIssue.corrupt("snappy literal overflows output") }
                     if let ob = out.baseAddress {
-                        (ob + op).update(from: (inBase + ip).assumingMemoryBound(to: UInt8.self), count: literal)
+                        if literal <= 16 && inEnd - ip >= 16 && length - op >= 16 {
+                            // A short literal (an id, a number) as two 8-byte moves: a call per literal cost
+                            // more than the copy. The bytes past it are overwritten by what follows.
+                            let raw = UnsafeMutableRawPointer(ob + op)
+                            raw.storeBytes(of: inBase.loadUnaligned(fromByteOffset: ip, as: UInt64.self), as: UInt64.self)
+                            raw.storeBytes(of: inBase.loadUnaligned(fromByteOffset: ip + 8, as: UInt64.self), toByteOffset: 8, as: UInt64.self)
+                        } else {
+                            (ob + op).update(from: (inBase + ip).assumingMemoryBound(to: UInt8.self), count: literal)
+                        }
                     }
                     ip += literal
                     op += literal
@@ -239,7 +247,17 @@ enum Snappy {
                 guard offset > 0, offset <= op else { throw FormatIssue.corrupt("snappy copy offset \(offset) at output byte \(op)") }
                 guard copyLength <= length - op else { throw FormatIssue.corrupt("snappy copy overflows output") }
                 guard let ob = out.baseAddress else { throw FormatIssue.corrupt("snappy copy into empty output") }
-                if offset >= copyLength {
+                if offset >= 8 && length - op >= copyLength + 8 {
+                    // 8 bytes at a time (copies are at most 64 bytes): each word's source lies wholly
+                    // before it, so an overlapping copy repeats its pattern as it should. Up to 7 bytes
+                    // past the copy are written and then overwritten by what follows.
+                    let raw = UnsafeMutableRawPointer(ob)
+                    var k = 0
+                    while k < copyLength {
+                        raw.storeBytes(of: raw.loadUnaligned(fromByteOffset: op - offset + k, as: UInt64.self), toByteOffset: op + k, as: UInt64.self)
+                        k += 8
+                    }
+                } else if offset >= copyLength {
                     (ob + op).update(from: ob + op - offset, count: copyLength)
                 } else {
                     for k in 0..<copyLength { ob[op + k] = ob[op - offset + k] }

@@ -49,6 +49,55 @@ import Testing
         _ = try roundTrip(input)
     }
 
+    /// Streams our compressor never writes (every tag kind, short overlapping copies, literals and
+    /// copies at the block's very end, where the decoder's word-at-a-time paths must not run),
+    /// against a byte-by-byte reading of the format.
+    @Test func everyTagKindAgainstAPlainReading() throws {
+        var rng = SeededRandom(seed: 34)
+        func random(_ n: Int) -> Int { Int(rng.next() % UInt64(n)) }
+        for round in 0..<300 {
+            var body: [UInt8] = [], expected: [UInt8] = []
+            let ops = 1 + random(round < 100 ? 6 : 60)
+            for _ in 0..<ops {
+                if expected.isEmpty || random(3) == 0 {
+                    let n = 1 + (random(4) == 0 ? random(300) : random(20))
+                    if n - 1 < 60 {
+                        body.append(UInt8((n - 1) << 2))
+                    } else {
+                        body += [UInt8((59 + 2) << 2), UInt8((n - 1) & 0xFF), UInt8((n - 1) >> 8)]
+                    }
+                    let bytes = (0..<n).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+                    body += bytes
+                    expected += bytes
+                } else {
+                    let offset = 1 + random(min(expected.count, random(2) == 0 ? 12 : 3000))
+                    var length: Int
+                    switch random(3) {
+                    case 0 where offset < 2048:
+                        length = 4 + random(8)
+                        body += [UInt8(1 | ((length - 4) << 2) | ((offset >> 8) << 5)), UInt8(offset & 0xFF)]
+                    case 1:
+                        length = 1 + random(64)
+                        body += [UInt8(2 | ((length - 1) << 2)), UInt8(offset & 0xFF), UInt8(offset >> 8)]
+                    default:
+                        length = 1 + random(64)
+                        body += [UInt8(3 | ((length - 1) << 2)), UInt8(offset & 0xFF), UInt8((offset >> 8) & 0xFF), 0, 0]
+                    }
+                    for _ in 0..<length { expected.append(expected[expected.count - offset]) }
+                }
+            }
+            var block: [UInt8] = []
+            var n = expected.count
+            repeat {
+                block.append(UInt8(n & 0x7F) | (n >= 0x80 ? 0x80 : 0))
+                n >>= 7
+            } while n > 0
+            block += body
+            let output = try block.withUnsafeBytes { try Snappy.decompress($0, expectedLength: expected.count) }
+            #expect(output == expected, "round \(round)")
+        }
+    }
+
     @Test func corruptInputThrowsNeverCrashes() throws {
         var rng = SeededRandom(seed: 3)
         let input = Array(String(repeating: "the quick brown fox ", count: 500).utf8)
