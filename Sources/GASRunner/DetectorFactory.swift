@@ -184,24 +184,48 @@ enum PredictionsTable {
             throw RunnerError.detectorSetup(name: path, reason: "column sample_id must be a string column")
         }
         let hasDetector = names.contains("detector")
+        // A detector column that is not text names no detector on any row.
+        let detectorsAsText = reader.schema.columns.contains { $0.name == "detector" && $0.type == .byteArray && $0.logical == .string }
         var tables = PredictionTables(count: selections.count, ids: reader.rowCount / max(1, selections.count))
         var seenDetectors: Set<String> = []
         for group in 0..<reader.rowGroupCount {
             // The ids are read as bytes in place (a string per row cost more than the table).
-            let columns = try reader.readRowGroup(group, columns: [probColumn] + (hasDetector ? ["detector"] : []))
-            var rowDetectors: [String?] = []
-            if hasDetector, case let .string(detectors) = columns[1] { rowDetectors = detectors }
+            let columns = try reader.readRowGroup(group, columns: [probColumn])
             let probs: [Double?]
             switch columns[0] {
             case let .double(v): probs = v
             case let .float(v): probs = v.map { $0.map(Double.init) }
             default: throw RunnerError.detectorSetup(name: path, reason: "column \(probColumn) must be float or double")
             }
+            // The detector column as runs of rows naming the same detector (a file lists a
+            // detector's rows together): a string per run, not per row.
+            var runs: [(start: Int, detector: String?)] = []
+            if hasDetector && detectorsAsText {
+                var last: [UInt8]?, rows = 0
+                try reader.forEachByteArray(inRowGroup: group, column: "detector") { row, bytes in
+                    let same: Bool
+                    switch (bytes, last) {
+                    case (nil, nil): same = !runs.isEmpty
+                    case let (bytes?, last?): same = last.withUnsafeBufferPointer { bytes.hasSameBytes(as: $0) }
+                    default: same = false
+                    }
+                    if !same {
+                        runs.append((row, bytes.map { String(decoding: $0, as: UTF8.self) }))
+                        last = bytes.map(Array.init)
+                    }
+                    rows = row + 1
+                }
+                runs.append((rows, nil))  // rows past the column's (a damaged file) name none
+            }
             // The tables a row goes to, worked out once per run of rows with the same detector.
             var lastDetector: String?? = .none
             var targets: [Int] = []
+            var nextRun = 0, detector: String?
             try reader.forEachByteArray(inRowGroup: group, column: "sample_id") { row, id in
-                let detector = hasDetector && row < rowDetectors.count ? rowDetectors[row] : nil
+                while nextRun < runs.count && runs[nextRun].start <= row {
+                    detector = runs[nextRun].detector
+                    nextRun += 1
+                }
                 if lastDetector != .some(detector) {
                     targets = selections.indices.filter { selections[$0] == nil || !hasDetector || selections[$0] == detector }
                     lastDetector = .some(detector)
