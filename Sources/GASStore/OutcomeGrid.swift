@@ -387,8 +387,7 @@ extension RunLedger {
         var names: [String] = [], masks: [[Bool]] = [], highest: [Int] = []
 
         /// The masks filled out to the plan's `count` samples.
-        func progress(count n: Int, path: String) throws -> CommittedProgress {
-            var masks = masks
+        consuming func progress(count n: Int, path: String) throws -> CommittedProgress {
             for d in masks.indices {
                 guard masks[d].count <= n else {
                     throw StoreError.corrupt(path: path, what: "an outcome of \(names[d]) is at position \(masks[d].count - 1), outside the plan's \(n) samples")
@@ -416,7 +415,7 @@ extension RunLedger {
     }
 
     private func scanLanes<Positions: PlanPositions>(runID: String, values: String, matcher: inout Positions, db: Database,
-                           row: (_ statement: OpaquePointer, _ position: Int, _ detector: Int, _ newName: String?) throws -> Void) throws {
+                                                     row: (_ statement: OpaquePointer, _ position: Int, _ detector: Int, _ newName: String?) throws -> Void) throws {
         // The run's lanes, each given its detector's index when its first row is read.
         var laneNames: [Int64: String] = [:]
         for lane in try Row.fetchAll(db, sql: "SELECT lane, detector FROM outcome_lanes WHERE run_id = ?", arguments: [runID]) {
@@ -455,7 +454,7 @@ extension RunLedger {
     }
 
     private func scanOutcomesTable<Positions: PlanPositions>(runID: String, values: String, matcher: inout Positions, db: Database,
-                                   row: (_ statement: OpaquePointer, _ position: Int, _ detector: Int, _ newName: String?) throws -> Void) throws {
+                                                             row: (_ statement: OpaquePointer, _ position: Int, _ detector: Int, _ newName: String?) throws -> Void) throws {
         let statement = try db.makeStatement(sql: "SELECT sample_id, detector, \(values) FROM outcomes NOT INDEXED WHERE run_id = ?")
         try statement.setArguments([runID])
         let handle = statement.sqliteStatement
