@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import GASData
 import GASMedia
@@ -66,7 +65,7 @@ public enum AuditBundle {
     }
 
     static func sha256Hex(_ bytes: some DataProtocol) -> String {
-        SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+        MediaStore.sha256Hex(bytes)
     }
 
     /// sha256 and size of a file, streamed (`MediaStore.sha256(ofFile:)`) so large bundles and media stay out of memory.
