@@ -14,8 +14,8 @@
 public struct PlannedSample: Sendable, Hashable {
     /// The id's 12 bytes when it is 24 lowercase hex digits (as `SampleCollector` makes them); zero
     /// when its text is kept in `rare`.
-    private var packedID: PackedSampleID
-    private var labelValue: Int32
+    var packedID: PackedSampleID
+    var labelValue: Int32
     /// The source URI, kept as a head shared with the other samples of its file and a short tail
     /// (see `SampleURI`); `uri` is its text.
     public var sampleURI: SampleURI
@@ -24,14 +24,14 @@ public struct PlannedSample: Sendable, Hashable {
         set { sampleURI = SampleURI(newValue) }
     }
     /// The sha256's bytes when it is 64 lowercase hex digits; zero when its text is kept in `rare`.
-    private var digest: PackedSHA256
+    var digest: PackedSHA256
     public var byteCount: Int
     public var seed: UInt64
-    private var rare: RareSampleFields?
+    var rare: RareSampleFields?
     /// `SharedNames` numbers of the dataset name and the format; `SharedNames.unpooled` when the
     /// text is kept in `rare`.
-    private var datasetCode: UInt16
-    private var formatCode: UInt16
+    var datasetCode: UInt16
+    var formatCode: UInt16
     public var sourceKind: SourceKind
     public var mediaType: MediaType
     public var modality: Modality
@@ -275,7 +275,7 @@ struct PackedSHA256: Hashable, Sendable {
     var a: UInt64, b: UInt64, c: UInt64, d: UInt64
     static let zero = PackedSHA256(a: 0, b: 0, c: 0, d: 0)
 
-    private init(a: UInt64, b: UInt64, c: UInt64, d: UInt64) {
+    init(a: UInt64, b: UInt64, c: UInt64, d: UInt64) {
         self.a = a; self.b = b; self.c = c; self.d = d
     }
 
@@ -309,7 +309,7 @@ struct PackedSampleID: Hashable, Sendable {
     var high: UInt64, low: UInt32
     static let zero = PackedSampleID(high: 0, low: 0)
 
-    private init(high: UInt64, low: UInt32) {
+    init(high: UInt64, low: UInt32) {
         self.high = high; self.low = low
     }
 

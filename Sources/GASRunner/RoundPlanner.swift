@@ -98,8 +98,8 @@ public enum RoundPlanner {
         return planned
     }
 
-    /// The plan recorded in `directory` when its inputs had this fingerprint: samples from the
-    /// run's ledger, manifest hash, skipped datasets and warnings from plan-inputs.json. nil (plan
+    /// The plan recorded in `directory` when its inputs had this fingerprint: samples from its
+    /// plan-samples.bin when intact, else from the run's ledger; manifest hash, skipped datasets and warnings from plan-inputs.json. nil (plan
     /// from the data) when anything is missing or does not match the recorded run.
     static func recorded(directory: String, fingerprint: String, spec: RoundSpec, detectors: [PlannedDetector], outputs: String) -> Planned? {
         let path = (directory as NSString).appendingPathComponent("run.sqlite")
@@ -113,7 +113,11 @@ public enum RoundPlanner {
                   let progress = try? other.committedProgressOfRecordedPlan(runID: id) else { return nil }
             return RecordedProgress(progress: progress, watermark: watermark)
         }
-        guard let (samples, order) = try? ledger.samplesInStorageOrder(runID: id, count: inputs.sampleCount) else { return nil }
+        let snapshot = inputs.sampleCount.flatMap { count in
+            inputs.samplesSHA256.flatMap { PlanSamplesFile.read(directory: directory, count: count, sha256: $0) }
+        }
+        guard let (samples, order) = snapshot.map({ ($0.samples, Optional($0.executionOrder)) })
+                ?? (try? ledger.samplesInStorageOrder(runID: id, count: inputs.sampleCount)) else { return nil }
         // Planning stores every blob; a reused plan must find them still there (else plan, which
         // restores them). Unchanged media folders since the plan was recorded say so at once.
         if inputs.mediaStamp != PlanInputs.mediaStamp(outputs: outputs) {

@@ -240,16 +240,23 @@ public enum RoundRunner {
             if planned.reusedFrom == runDirectory { return false }  // the plan was read back from them
             return try sqlite.count("samples", runID: runID) < plan.samples.count
         }
+        // plan-inputs.json last, naming the samples' quick copy (a copy that cannot be written is
+        // left out: the ledger's rows are read instead).
+        let samples = plan.samples, planInputs = inputs
+        @Sendable func noteInputs() throws {
+            guard var inputs = planInputs else { return }
+            inputs.samplesSHA256 = try? PlanSamplesFile.write(samples, executionOrder: executionOrder, directory: runDirectory)
+            try inputs.write(directory: runDirectory)
+        }
         if shared == nil, let sqlite = ledger as? RunLedger, try samplesMissing(sqlite) {
-            let samples = plan.samples, inputs = inputs
             sampleRecording = BackgroundValue {
                 Result {
                     try sqlite.recordSamples(samples, order: executionOrder, runID: runID)
-                    try inputs?.write(directory: runDirectory)
+                    try noteInputs()
                 }
             }
         } else {
-            try inputs?.write(directory: runDirectory)
+            try noteInputs()
         }
         defer { _ = sampleRecording?.take() }
         /// Waits for the samples to be recorded and the plan's inputs noted (a failure fails the run).

@@ -5,6 +5,7 @@ import GASTestSupport
 import GASStore
 import GASCore
 import GASSpec
+import GRDB
 
 /// A resumed run takes its plan back from its ledger when nothing it was made from changed, and
 /// that plan is the one planning from the data gives; any change to the inputs plans from the
@@ -79,12 +80,51 @@ import GASSpec
         #expect(try reused.plan.manifestHash() == fresh.manifestHash)
         #expect(reused.warnings == fresh.warnings)
         #expect(inputs.sampleCount == fresh.plan.samples.count, "the samples are read back into their places")
+        #expect(inputs.samplesSHA256 != nil, "plan-inputs.json names the samples' quick copy")
+        #expect(reused.plan.samples == fresh.plan.samples)
+        #expect(reused.executionOrder == ExecutionOrder.positions(of: fresh.plan.samples), "the execution order comes back with them")
 
         // A dataset file touched (same bytes): planned from the data again, to the same plan.
         let photo = f.path("photos/" + (try FileManager.default.contentsOfDirectory(atPath: f.path("photos")).sorted()[0]))
         try setTimes(photo, to: Date().addingTimeInterval(60))
         let touched = try RoundPlanner.plan(loaded, outputsOverride: outputs, reuse: runDirectory)
         #expect(touched.reusedFrom == nil && touched.manifestHash == fresh.manifestHash && touched.inputsFingerprint != inputs.fingerprint)
+    }
+
+    /// plan-samples.bin is what a reused plan is read from; one that is damaged is passed over for
+    /// the ledger's rows, and with neither intact the round is planned from the data.
+    @Test func theSamplesCopyIsReadAndADamagedOneIsPassedOver() async throws {
+        let f = try ShardingTests.round("reuse-copy")
+        let outputs = f.path("runs")
+        let id = try await interruptedRun(f, outputs: outputs)
+        let runDirectory = outputs + "/" + id
+        let loaded = try SpecLoader.load(path: f.path("spec.yaml"))
+        let fresh = try RoundPlanner.plan(loaded, outputsOverride: outputs)
+        let copy = runDirectory + "/" + PlanSamplesFile.fileName
+        let intact = try Data(contentsOf: URL(fileURLWithPath: copy))
+        var damaged = intact
+        damaged[damaged.count / 2] ^= 0x01
+        func reused() throws -> RoundPlanner.Planned { try RoundPlanner.plan(loaded, outputsOverride: outputs, reuse: runDirectory) }
+
+        try damaged.write(to: URL(fileURLWithPath: copy))
+        let fromLedger = try reused()
+        #expect(fromLedger.reusedFrom == runDirectory && fromLedger.plan.samples == fresh.plan.samples, "a damaged copy: the ledger's rows")
+        #expect(fromLedger.executionOrder == ExecutionOrder.positions(of: fresh.plan.samples))
+
+        // The ledger without its sample rows: only the copy can give the plan back.
+        try intact.write(to: URL(fileURLWithPath: copy))
+        let ledger = try DatabaseQueue(path: runDirectory + "/run.sqlite")
+        try await ledger.write { try $0.execute(sql: "DELETE FROM samples") }
+        try ledger.close()
+        let fromCopy = try reused()
+        #expect(fromCopy.reusedFrom == runDirectory && fromCopy.plan.samples == fresh.plan.samples, "an intact copy is read")
+        #expect(try fromCopy.plan.canonicalJSON() == fresh.plan.canonicalJSON())
+        #expect(fromCopy.executionOrder == ExecutionOrder.positions(of: fresh.plan.samples))
+
+        try damaged.write(to: URL(fileURLWithPath: copy))
+        #expect(try reused().reusedFrom == nil, "neither intact: planned from the data")
+        try FileManager.default.removeItem(atPath: copy)
+        #expect(try reused().reusedFrom == nil, "neither there: planned from the data")
     }
 
     @Test func gascliResumesOnTheRecordedPlanAndTheResultsEqualAnUninterruptedRun() async throws {
