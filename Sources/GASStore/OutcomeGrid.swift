@@ -416,40 +416,62 @@ extension RunLedger {
 
     private func scanLanes<Positions: PlanPositions>(runID: String, values: String, matcher: inout Positions, db: Database,
                                                      row: (_ statement: OpaquePointer, _ position: Int, _ detector: Int, _ newName: String?) throws -> Void) throws {
-        // The run's lanes, each given its detector's index when its first row is read.
-        var laneNames: [Int64: String] = [:]
-        for lane in try Row.fetchAll(db, sql: "SELECT lane, detector FROM outcome_lanes WHERE run_id = ?", arguments: [runID]) {
-            laneNames[lane[0]] = lane[1]
-        }
-        guard !laneNames.isEmpty else { return }
-        var indexOfLane: [Int64: Int] = [:]
+        var lanes = RunLanes(try Row.fetchAll(db, sql: "SELECT lane, detector FROM outcome_lanes WHERE run_id = ?", arguments: [runID])
+            .map { (lane: $0[0], name: $0[1]) })
+        guard !lanes.isEmpty else { return }
         let statement = try db.makeStatement(sql: "SELECT sample_id, lane, \(values) FROM outcome_rows NOT INDEXED")
         let handle = statement.sqliteStatement
-        var lastLane: Int64 = -1, lastName = "", last = -1
         while true {
             let rc = sqlite3_step(handle)
             if rc == SQLITE_DONE { break }
             guard rc == SQLITE_ROW else {
                 throw StoreError.database(path: path, underlying: String(cString: sqlite3_errmsg(db.sqliteConnection)))
             }
-            let lane = sqlite3_column_int64(handle, 1)
-            if lane != lastLane {
-                guard let name = laneNames[lane] else { continue }  // another run's outcome
-                lastLane = lane
-                lastName = name
-                last = indexOfLane[lane] ?? -1
-            }
+            guard let slot = lanes.slot(of: sqlite3_column_int64(handle, 1)) else { continue }  // another run's outcome
             guard let idPointer = sqlite3_column_text(handle, 0),
                   let p = try matcher.position(of: UnsafeBufferPointer(start: idPointer, count: Int(sqlite3_column_bytes(handle, 0)))) else {
                 continue  // not a sample of this plan
             }
-            var newName: String?
-            if last < 0 {
-                last = indexOfLane.count
-                indexOfLane[lane] = last
-                newName = lastName
+            let (detector, newName) = lanes.detector(at: slot)
+            try row(handle, p, detector, newName)
+        }
+    }
+
+    /// A run's lanes, each given its detector's index when its first row is read. The rows come
+    /// by sample id, so the lane changes on nearly every row: a few lanes are searched in a small
+    /// array (two dictionary lookups a row cost more than the rest of the row's handling).
+    private struct RunLanes {
+        private let lanes: [Int64]
+        private let names: [String]
+        private var detectors: [Int]
+        private var seen = 0
+
+        init(_ rows: [(lane: Int64, name: String)]) {
+            let sorted = rows.sorted { $0.lane < $1.lane }
+            lanes = sorted.map(\.lane)
+            names = sorted.map(\.name)
+            detectors = Array(repeating: -1, count: sorted.count)
+        }
+
+        var isEmpty: Bool { lanes.isEmpty }
+
+        /// Where `lane` is among the run's lanes; nil for another run's.
+        func slot(of lane: Int64) -> Int? {
+            if lanes.count <= 16 { return lanes.firstIndex(of: lane) }
+            var low = 0, high = lanes.count
+            while low < high {
+                let mid = (low + high) / 2
+                if lanes[mid] < lane { low = mid + 1 } else { high = mid }
             }
-            try row(handle, p, last, newName)
+            return low < lanes.count && lanes[low] == lane ? low : nil
+        }
+
+        /// The detector index of the lane at `slot`, numbered in order of first use, with its name on that first use.
+        mutating func detector(at slot: Int) -> (index: Int, newName: String?) {
+            if detectors[slot] >= 0 { return (detectors[slot], nil) }
+            detectors[slot] = seen
+            seen += 1
+            return (detectors[slot], names[slot])
         }
     }
 

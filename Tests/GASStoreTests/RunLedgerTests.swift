@@ -286,6 +286,38 @@ import GASTestSupport
         #expect(try ledger.committedPairs(runID: "r2") == ["d": [ids[1]], "e": [ids[2]]])
     }
 
+    /// A run's lanes are found among many (more than the small-array search covers) and among
+    /// another run's, whose lanes come between them: each detector gets its own samples and batch.
+    @Test func manyDetectorsAmongAnotherRunsAreReadByTheirLanes() throws {
+        let (ledger, _) = try ledger()
+        try ledger.createRun(RunRecord(id: "r2", roundName: "t", specPath: "/s.yaml", specText: "version: 1", resolvedSpecJSON: "{}",
+                                       manifestHash: "h", toolVersion: "0", seed: 34, startedAt: "later"),
+                             samples: (0..<3).map { sample($0, label: $0 % 2) }, detectors: [])
+        let ids = (0..<3).map { sample($0).id }
+        var g = SplitMix64(seed: 3)
+        var expected: [String: (mask: [Bool], batch: Int)] = [:]
+        // Detectors of both runs created turn about, so each run's lanes are spread between the other's.
+        for d in 0..<40 {
+            let run = d % 2 == 0 ? "r1" : "r2"
+            let name = "det\(d)"
+            let positions = (0..<3).filter { _ in g.next() % 2 == 0 }
+            let batch = d + 1
+            try ledger.commit(runID: run, outcomes: positions.map {
+                DetectorOutcome(sampleID: ids[$0], detector: name, status: .ok, pAI: 0.5, batch: batch)
+            })
+            if run == "r1" && !positions.isEmpty {
+                expected[name] = ((0..<3).map { positions.contains($0) }, batch)
+            }
+        }
+        for progress in [try ledger.committedProgress(runID: "r1", sampleIDs: ids), try ledger.committedProgressOfRecordedPlan(runID: "r1")] {
+            #expect(progress.masks.count == expected.count)
+            for (name, want) in expected {
+                #expect(progress.masks[name] == want.mask, "\(name)")
+                #expect(progress.lastBatch[name] == want.batch, "\(name)")
+            }
+        }
+    }
+
     /// Positions outside 0..<count or taken twice are a damaged ledger, named as such, not masks
     /// that would mark the wrong samples committed or a plan with a sample missing.
     @Test func recordedPlanProgressRefusesDamagedPositions() throws {
