@@ -216,25 +216,18 @@ enum PredictionsTable {
                 }
                 runs.append((rows, nil))  // rows past the column's (a damaged file) name none
             }
-            // The tables a row goes to, worked out once per run of rows with the same detector.
-            var lastDetector: String?? = .none
-            var targets: [Int] = []
-            var nextRun = 0, detector: String?
+            // The tables a row goes to, worked out once per run of rows with the same detector. One
+            // struct rather than several captured variables: Swift checks each captured variable for
+            // exclusive access on every use, and the closure runs once a row.
+            var routing = RowRouting(runs: runs, selections: selections, hasDetector: hasDetector)
             try reader.forEachByteArray(inRowGroup: group, column: "sample_id") { row, id in
-                while nextRun < runs.count && runs[nextRun].start <= row {
-                    detector = runs[nextRun].detector
-                    nextRun += 1
-                }
-                if lastDetector != .some(detector) {
-                    targets = selections.indices.filter { selections[$0] == nil || !hasDetector || selections[$0] == detector }
-                    lastDetector = .some(detector)
-                    if let detector { seenDetectors.insert(detector) }
-                }
+                let targets = routing.targets(row: row)
                 guard let id, row < probs.count, let p = probs[row] else { return }
                 for t in targets where !tables.insert(bytes: id, probability: p, into: t) {
                     throw RunnerError.detectorSetup(name: path, reason: "sample_id \(String(decoding: id, as: UTF8.self)) appears more than once (a file with several detectors needs 'detector:' to choose one)")
                 }
             }
+            seenDetectors.formUnion(routing.seenDetectors)
         }
         for selection in selections {
             if let detector = selection, hasDetector, !seenDetectors.contains(detector) {
@@ -245,6 +238,36 @@ enum PredictionsTable {
             }
         }
         return tables.finished()
+    }
+
+    /// Which tables each row of a predictions file's row group goes to, from the runs of rows that
+    /// name one detector (`runs`: each run's first row and detector, rows in order).
+    private struct RowRouting {
+        let runs: [(start: Int, detector: String?)]
+        let selections: [String?]
+        let hasDetector: Bool
+        private var nextRun = 0, detector: String?, lastDetector: String?? = .none
+        private var current: [Int] = []
+        private(set) var seenDetectors: Set<String> = []
+
+        init(runs: [(start: Int, detector: String?)], selections: [String?], hasDetector: Bool) {
+            self.runs = runs
+            self.selections = selections
+            self.hasDetector = hasDetector
+        }
+
+        mutating func targets(row: Int) -> [Int] {
+            while nextRun < runs.count && runs[nextRun].start <= row {
+                detector = runs[nextRun].detector
+                nextRun += 1
+            }
+            if lastDetector != .some(detector) {
+                current = selections.indices.filter { selections[$0] == nil || !hasDetector || selections[$0] == detector }
+                lastDetector = .some(detector)
+                if let detector { seenDetectors.insert(detector) }
+            }
+            return current
+        }
     }
 
     /// Tables for predictions detectors that share a Parquet file, read in one pass (detector
