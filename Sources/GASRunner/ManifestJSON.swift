@@ -37,24 +37,27 @@ enum ManifestJSON {
         // Top-level keys in sorted order: detectors, samples, schema_version, skipped_datasets, spec, tool_version.
         let rest = try encoder.encode(Rest(schemaVersion: plan.schemaVersion, toolVersion: plan.toolVersion, spec: plan.spec,
                                            skippedDatasets: plan.skippedDatasets))
-        var out = [UInt8]()
-        out.reserveCapacity(chunkBytes + 4096)
+        var out = JSONBytes(capacity: chunkBytes + 4096)
+        defer { out.release() }
         func flush(force: Bool) throws {
             if force || out.count >= chunkBytes {
-                try out.withUnsafeBytes(sink)
-                out.removeAll(keepingCapacity: true)
+                try sink(out.bytes)
+                out.removeAll()
             }
         }
-        out.append(contentsOf: "{\"detectors\":".utf8)
-        out.append(contentsOf: try encoder.encode(plan.detectors))
-        out.append(contentsOf: ",\"samples\":[".utf8)
+        out.reserve(16)
+        out.put("{\"detectors\":")
+        out.put(try encoder.encode(plan.detectors))
+        out.reserve(16)
+        out.put(",\"samples\":[")
         let cores = ProcessInfo.processInfo.activeProcessorCount
         if onAllCores && cores > 1 && plan.samples.count > 2 * blockSamples {
             try flush(force: true)
             let samples = plan.samples
             let blocks = (samples.count + blockSamples - 1) / blockSamples
             let window = 2 * cores
-            var blocksOut = [[UInt8]](repeating: [], count: window)
+            var blocksOut = (0..<window).map { _ in JSONBytes(capacity: 512 * blockSamples) }
+            defer { for k in blocksOut.indices { blocksOut[k].release() } }
             var first = 0
             while first < blocks {
                 let n = min(window, blocks - first)
@@ -64,125 +67,196 @@ enum ManifestJSON {
                     DispatchQueue.concurrentPerform(iterations: n) { k in
                         let range = ((firstBlock + k) * blockSamples)..<min(samples.count, (firstBlock + k + 1) * blockSamples)
                         var block = buffers[k]
-                        block.removeAll(keepingCapacity: true)
+                        block.removeAll()
                         for i in range {
-                            if i > 0 { block.append(UInt8(ascii: ",")) }
+                            if i > 0 { block.reserve(1); block.put(UInt8(ascii: ",")) }
                             appendSample(samples[i], to: &block)
                         }
                         buffers[k] = block
                     }
                 }
-                for k in 0..<n { try blocksOut[k].withUnsafeBytes(sink) }
+                for k in 0..<n { try sink(blocksOut[k].bytes) }
                 first += n
             }
         } else {
             for i in plan.samples.indices {  // by index: the sample is read in place, not copied
-                if i > 0 { out.append(UInt8(ascii: ",")) }
+                if i > 0 { out.reserve(1); out.put(UInt8(ascii: ",")) }
                 appendSample(plan.samples[i], to: &out)
                 try flush(force: false)
             }
         }
-        out.append(UInt8(ascii: "]"))
+        out.reserve(1)
+        out.put(UInt8(ascii: "]"))
         guard rest.first == UInt8(ascii: "{"), rest.count >= 2 else {
             throw RunnerError.outputs(path: "manifest", reason: "unexpected plan encoding")
         }
-        if rest.count > 2 { out.append(UInt8(ascii: ",")) }
-        out.append(contentsOf: rest.dropFirst())
+        if rest.count > 2 { out.reserve(1); out.put(UInt8(ascii: ",")) }
+        out.put(rest.dropFirst())
         try flush(force: true)
     }
 
     /// One sample with the keys sorted, optional keys left out when nil (as synthesized Codable does).
-    static func appendSample(_ s: PlannedSample, to out: inout [UInt8]) {
-        func key(_ k: StaticString) {
-            out.append(UInt8(ascii: "\""))
-            out.append(contentsOf: UnsafeBufferPointer(start: k.utf8Start, count: k.utf8CodeUnitCount))
-            out.append(contentsOf: "\":".utf8)
-        }
-        out.append(UInt8(ascii: "{"))
-        key("bytes"); appendInteger(Int64(s.byteCount), to: &out)
-        out.append(UInt8(ascii: ",")); key("dataset"); appendString(s.dataset, to: &out)
-        out.append(UInt8(ascii: ",")); key("format"); appendString(s.format, to: &out)
-        if let g = s.generatorFamily { out.append(UInt8(ascii: ",")); key("generator_family"); appendString(g, to: &out) }
-        out.append(UInt8(ascii: ",")); key("id"); s.withIDUTF8 { appendString(utf8: $0, to: &out) }
-        out.append(UInt8(ascii: ",")); key("label"); appendInteger(Int64(s.label), to: &out)
-        out.append(UInt8(ascii: ",")); key("media_path"); s.withMediaPathUTF8 { appendString(utf8: $0, to: &out) }
-        out.append(UInt8(ascii: ",")); key("media_type"); appendString(s.mediaType.rawValue, to: &out)
-        out.append(UInt8(ascii: ",")); key("modality"); appendString(s.modality.rawValue, to: &out)
-        out.append(UInt8(ascii: ",")); key("seed"); appendUnsigned(s.seed, to: &out)
-        out.append(UInt8(ascii: ",")); key("sha256"); s.withSHA256UTF8 { appendString(utf8: $0, to: &out) }
-        if let r = s.skipReason { out.append(UInt8(ascii: ",")); key("skip_reason"); appendString(r, to: &out) }
-        out.append(UInt8(ascii: ",")); key("source_kind"); appendString(s.sourceKind.rawValue, to: &out)
-        out.append(UInt8(ascii: ",")); key("uri"); appendString(s.sampleURI, to: &out)
-        out.append(UInt8(ascii: "}"))
+    /// Room for the longest it can be is made first, then every byte is put without a check: a
+    /// million samples made about 40 appends each, each with its own capacity check.
+    static func appendSample(_ s: PlannedSample, to out: inout JSONBytes) {
+        let dataset = s.dataset, format = s.format, family = s.generatorFamily, reason = s.skipReason
+        let kind = s.sourceKind.rawValue, media = s.mediaType.rawValue, modality = s.modality.rawValue
+        // Keys, punctuation and numbers take under 300 bytes; a string's byte can become 6 (\u00xx).
+        let texts = dataset.utf8.count + format.utf8.count + (family?.utf8.count ?? 0) + (reason?.utf8.count ?? 0)
+            + kind.utf8.count + media.utf8.count + modality.utf8.count + s.sampleURI.head.utf8.count + s.sampleURI.tail.utf8.count
+            + s.withIDUTF8 { $0.count } + s.withSHA256UTF8 { $0.count } + s.withMediaPathUTF8 { $0.count }
+        out.reserve(300 + 6 * texts)
+        out.put("{\"bytes\":"); out.putInteger(Int64(s.byteCount))
+        out.put(",\"dataset\":"); out.putString(dataset)
+        out.put(",\"format\":"); out.putString(format)
+        if let family { out.put(",\"generator_family\":"); out.putString(family) }
+        out.put(",\"id\":"); s.withIDUTF8 { out.putString(utf8: $0) }
+        out.put(",\"label\":"); out.putInteger(Int64(s.label))
+        out.put(",\"media_path\":"); s.withMediaPathUTF8 { out.putString(utf8: $0) }
+        out.put(",\"media_type\":"); out.putString(media)
+        out.put(",\"modality\":"); out.putString(modality)
+        out.put(",\"seed\":"); out.putUnsigned(s.seed)
+        out.put(",\"sha256\":"); s.withSHA256UTF8 { out.putString(utf8: $0) }
+        if let reason { out.put(",\"skip_reason\":"); out.putString(reason) }
+        out.put(",\"source_kind\":"); out.putString(kind)
+        out.put(",\"uri\":")
+        out.put(UInt8(ascii: "\""))
+        s.sampleURI.forEachPiece { out.putEscaped($0) }  // escaping works byte by byte, so the pieces escape as the whole
+        out.put(UInt8(ascii: "\""))
+        out.put(UInt8(ascii: "}"))
+    }
+}
+
+/// JSON bytes being written: one buffer, grown by `reserve`, with the puts after a reserve writing
+/// through its pointer unchecked. A plain struct over a pointer (its owner calls `release`), so the
+/// blocks written side by side can be handed between threads.
+struct JSONBytes {
+    private var storage: UnsafeMutablePointer<UInt8>
+    private var capacity: Int
+    private(set) var count = 0
+
+    init(capacity: Int) {
+        self.capacity = max(capacity, 64)
+        storage = .allocate(capacity: self.capacity)
     }
 
-    static func appendInteger(_ v: Int64, to out: inout [UInt8]) {
-        if v < 0 {
-            out.append(UInt8(ascii: "-"))
-            appendUnsigned(v.magnitude, to: &out)
-        } else {
-            appendUnsigned(UInt64(v), to: &out)
-        }
+    func release() { storage.deallocate() }
+
+    var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: storage, count: count) }
+
+    mutating func removeAll() { count = 0 }
+
+    /// Room for `n` more bytes.
+    mutating func reserve(_ n: Int) {
+        guard count + n > capacity else { return }
+        let larger = max(2 * capacity, count + n)
+        let moved = UnsafeMutablePointer<UInt8>.allocate(capacity: larger)
+        moved.update(from: storage, count: count)
+        storage.deallocate()
+        storage = moved
+        capacity = larger
     }
 
-    static func appendUnsigned(_ v: UInt64, to out: inout [UInt8]) {
-        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        var count = 0
-        var x = v
-        withUnsafeMutableBytes(of: &digits) { d in
-            repeat {
-                d[19 - count] = UInt8(ascii: "0") + UInt8(x % 10)
-                x /= 10
-                count += 1
-            } while x > 0
-            out.append(contentsOf: d[(20 - count)...])
-        }
+    // The puts below need room made by `reserve` first, except those that make their own.
+
+    @inline(__always) mutating func put(_ byte: UInt8) {
+        storage[count] = byte
+        count += 1
     }
 
-    static let hexDigits = Array("0123456789abcdef".utf8)
+    @inline(__always) mutating func put(_ text: StaticString) {
+        (storage + count).update(from: text.utf8Start, count: text.utf8CodeUnitCount)
+        count += text.utf8CodeUnitCount
+    }
 
-    /// A JSON string as JSONEncoder writes it: `"` and `\` escaped, \b \f \n \r \t short, other
-    /// control characters as \u00xx, everything else (slashes and non-ASCII included) as is.
-    static func appendString(_ string: String, to out: inout [UInt8]) {
+    @inline(__always) mutating func put(raw bytes: UnsafeBufferPointer<UInt8>) {
+        guard let base = bytes.baseAddress else { return }
+        (storage + count).update(from: base, count: bytes.count)
+        count += bytes.count
+    }
+
+    /// Makes its own room.
+    mutating func put<Bytes: Collection>(_ bytes: Bytes) where Bytes.Element == UInt8 {
+        reserve(bytes.count)
+        for b in bytes { put(b) }
+    }
+
+    mutating func putInteger(_ v: Int64) {
+        if v < 0 { put(UInt8(ascii: "-")) }
+        putUnsigned(v.magnitude)
+    }
+
+    mutating func putUnsigned(_ v: UInt64) {
+        var digits = 1, x = v
+        while x >= 10 { x /= 10; digits += 1 }
+        x = v
+        for i in stride(from: digits - 1, through: 0, by: -1) {
+            storage[count + i] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: x % 10)
+            x /= 10
+        }
+        count += digits
+    }
+
+    mutating func putString(_ string: String) {
         var s = string
-        s.withUTF8 { appendString(utf8: $0, to: &out) }
+        s.withUTF8 { putString(utf8: $0) }
     }
 
-    /// A split URI as one JSON string (escaping works byte by byte, so the pieces escape as the whole).
-    static func appendString(utf8 bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
-        appendEscaped(bytes, to: &out)
-        out.append(UInt8(ascii: "\""))
+    mutating func putString(utf8 bytes: UnsafeBufferPointer<UInt8>) {
+        put(UInt8(ascii: "\""))
+        putEscaped(bytes)
+        put(UInt8(ascii: "\""))
     }
 
-    static func appendString(_ uri: SampleURI, to out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
-        uri.forEachPiece { appendEscaped($0, to: &out) }
-        out.append(UInt8(ascii: "\""))
-    }
+    private static let hexDigits: StaticString = "0123456789abcdef"
 
-    static func appendEscaped(_ bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
-        var plainStart = 0
-        for (i, b) in bytes.enumerated() where b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") {
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[plainStart..<i]))
-            plainStart = i + 1
+    /// A JSON string's content as JSONEncoder writes it: `"` and `\` escaped, \b \f \n \r \t short,
+    /// other control characters as \u00xx, everything else (slashes and non-ASCII included) as is.
+    /// Eight bytes are checked at a time; a word with none to escape is copied as it is.
+    mutating func putEscaped(_ bytes: UnsafeBufferPointer<UInt8>) {
+        guard let base = bytes.baseAddress else { return }
+        let n = bytes.count
+        var plainStart = 0, i = 0
+        func escape(_ at: Int) {
+            let b = base[at]
+            guard b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") else { return }
+            put(raw: UnsafeBufferPointer(start: base + plainStart, count: at - plainStart))
+            plainStart = at + 1
             switch b {
-            case UInt8(ascii: "\""): out.append(contentsOf: "\\\"".utf8)
-            case UInt8(ascii: "\\"): out.append(contentsOf: "\\\\".utf8)
-            case 0x08: out.append(contentsOf: "\\b".utf8)
-            case 0x0C: out.append(contentsOf: "\\f".utf8)
-            case 0x0A: out.append(contentsOf: "\\n".utf8)
-            case 0x0D: out.append(contentsOf: "\\r".utf8)
-            case 0x09: out.append(contentsOf: "\\t".utf8)
+            case UInt8(ascii: "\""): put("\\\"")
+            case UInt8(ascii: "\\"): put("\\\\")
+            case 0x08: put("\\b")
+            case 0x0C: put("\\f")
+            case 0x0A: put("\\n")
+            case 0x0D: put("\\r")
+            case 0x09: put("\\t")
             default:
-                out.append(contentsOf: "\\u00".utf8)
-                out.append(hexDigits[Int(b >> 4)])
-                out.append(hexDigits[Int(b & 15)])
+                put("\\u00")
+                put(Self.hexDigits.utf8Start[Int(b >> 4)])
+                put(Self.hexDigits.utf8Start[Int(b & 15)])
             }
         }
-        out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[plainStart...]))
+        while i + 8 <= n {
+            let word = UInt64(littleEndian: UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self))
+            if Self.mayNeedEscape(word) {
+                for at in i..<i + 8 { escape(at) }
+            }
+            i += 8
+        }
+        while i < n {
+            escape(i)
+            i += 1
+        }
+        put(raw: UnsafeBufferPointer(start: base + plainStart, count: n - plainStart))
+    }
+
+    /// Whether any byte of `word` is below 0x20, `"` or `\` (exact for "any": a borrow can only
+    /// spread from a byte that is one of them).
+    @inline(__always) static func mayNeedEscape(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+        func hasZeroByte(_ v: UInt64) -> UInt64 { (v &- ones) & ~v & highs }
+        let below = (word &- ones &* 0x20) & ~word & highs
+        return (below | hasZeroByte(word ^ (ones &* 0x22)) | hasZeroByte(word ^ (ones &* 0x5C))) != 0
     }
 }
 

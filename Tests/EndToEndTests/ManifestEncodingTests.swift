@@ -33,6 +33,13 @@ import Testing
                                          mediaPath: "media/aa/\(i).png", skipReason: i % 2 == 0 ? nil : text,
                                          generatorFamily: i % 3 == 1 ? nil : "family \(text)"))
         }
+        // Packed ids and sha256s with media paths derived from them, and formats that need escaping.
+        let sha = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+        for (i, format) in ["png", "j\"p\\g", "a\u{1}b", "été"].enumerated() {
+            samples.append(PlannedSample(id: String(format: "%024x", i + 1), uri: "dataset://d/x.parquet#row=\(i)", sha256: sha,
+                                         byteCount: 7, dataset: "d", sourceKind: .real, mediaType: .real, modality: .image, seed: 0,
+                                         format: format, mediaPath: PlannedSample.storePath(sha256: sha, format: format)))
+        }
         let detectors = [PlannedDetector(spec: loaded.spec.detectors[0], artifactSHA256: "abc")]
         for skipped in [nil, [SkippedDataset(name: "x/y", reason: "unreadable \"shard\"")]] as [[SkippedDataset]?] {
             // More than two blocks of samples: the hash writes the sample list on all cores.
