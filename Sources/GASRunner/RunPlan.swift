@@ -75,7 +75,7 @@ public struct RunPlan: Codable, Sendable {
         do {
             try ManifestJSON.write(self, onAllCores: onAllCores) { chunk in
                 hasher.update(bufferPointer: chunk)
-                try handle.write(contentsOf: Data(chunk))
+                try handle.write(contentsOf: chunk)  // the chunk as it is (no Data copy)
             }
             try handle.close()
         } catch {
