@@ -211,6 +211,20 @@ public struct PlannedSample: Sendable, Hashable {
         }
     }
 
+    /// The UTF-8 lengths of the id, sha256 and media path, without writing out their text (a writer
+    /// making room for them).
+    public var utf8Counts: (id: Int, sha256: Int, mediaPath: Int) {
+        (rare?.id?.utf8.count ?? 24, rare?.sha256?.utf8.count ?? 64, rare?.mediaPath?.utf8.count ?? 74 + format.utf8.count)
+    }
+
+    /// The id, sha256 and media path as UTF-8, all three at once and without a generic call per
+    /// field (from another module those are not specialised: a runtime type lookup each, which a
+    /// writer of a million samples paid for three times a sample).
+    public func withTextFieldsUTF8(_ body: (_ id: UnsafeBufferPointer<UInt8>, _ sha256: UnsafeBufferPointer<UInt8>,
+                                            _ mediaPath: UnsafeBufferPointer<UInt8>) -> Void) {
+        withIDUTF8 { id in withSHA256UTF8 { sha in withMediaPathUTF8 { path in body(id, sha, path) } } }
+    }
+
     /// The id's UTF-8 bytes, without making a string when it is kept packed.
     public func withIDUTF8<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
         if var text = rare?.id { return try text.withUTF8(body) }

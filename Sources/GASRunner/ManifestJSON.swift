@@ -102,21 +102,24 @@ enum ManifestJSON {
         let dataset = s.dataset, format = s.format, family = s.generatorFamily, reason = s.skipReason
         let kind = s.sourceKind.rawValue, media = s.mediaType.rawValue, modality = s.modality.rawValue
         // Keys, punctuation and numbers take under 300 bytes; a string's byte can become 6 (\u00xx).
+        let packed = s.utf8Counts
         let texts = dataset.utf8.count + format.utf8.count + (family?.utf8.count ?? 0) + (reason?.utf8.count ?? 0)
             + kind.utf8.count + media.utf8.count + modality.utf8.count + s.sampleURI.head.utf8.count + s.sampleURI.tail.utf8.count
-            + s.withIDUTF8 { $0.count } + s.withSHA256UTF8 { $0.count } + s.withMediaPathUTF8 { $0.count }
+            + packed.id + packed.sha256 + packed.mediaPath
         out.reserve(300 + 6 * texts)
         out.put("{\"bytes\":"); out.putInteger(Int64(s.byteCount))
         out.put(",\"dataset\":"); out.putString(dataset)
         out.put(",\"format\":"); out.putString(format)
         if let family { out.put(",\"generator_family\":"); out.putString(family) }
-        out.put(",\"id\":"); s.withIDUTF8 { out.putString(utf8: $0) }
-        out.put(",\"label\":"); out.putInteger(Int64(s.label))
-        out.put(",\"media_path\":"); s.withMediaPathUTF8 { out.putString(utf8: $0) }
-        out.put(",\"media_type\":"); out.putString(media)
-        out.put(",\"modality\":"); out.putString(modality)
-        out.put(",\"seed\":"); out.putUnsigned(s.seed)
-        out.put(",\"sha256\":"); s.withSHA256UTF8 { out.putString(utf8: $0) }
+        s.withTextFieldsUTF8 { id, sha256, mediaPath in
+            out.put(",\"id\":"); out.putString(utf8: id)
+            out.put(",\"label\":"); out.putInteger(Int64(s.label))
+            out.put(",\"media_path\":"); out.putString(utf8: mediaPath)
+            out.put(",\"media_type\":"); out.putString(media)
+            out.put(",\"modality\":"); out.putString(modality)
+            out.put(",\"seed\":"); out.putUnsigned(s.seed)
+            out.put(",\"sha256\":"); out.putString(utf8: sha256)
+        }
         if let reason { out.put(",\"skip_reason\":"); out.putString(reason) }
         out.put(",\"source_kind\":"); out.putString(kind)
         out.put(",\"uri\":")

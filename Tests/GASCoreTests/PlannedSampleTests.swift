@@ -165,6 +165,13 @@ import Testing
 
     /// `mediaKey` stands for the media path: equal keys only for equal paths, and the samples of
     /// one stored blob (other ids, datasets, skip reasons) share a key.
+    @Test func utf8CountsAreThoseOfTheText() {
+        for s in Self.variants {
+            #expect(s.utf8Counts.id == s.id.utf8.count && s.utf8Counts.sha256 == s.sha256.utf8.count
+                    && s.utf8Counts.mediaPath == s.mediaPath.utf8.count, "\(s.id) \(s.sha256) \(s.mediaPath)")
+        }
+    }
+
     @Test func mediaKeysAreEqualExactlyForOneStoredFile() {
         for a in Self.variants {
             for b in Self.variants where a.mediaKey == b.mediaKey {
