@@ -247,7 +247,7 @@ struct JSONBytes {
             i += 8
         }
         while i < n {
-            escape(i)
+            if base[i] < 0x20 || base[i] == UInt8(ascii: "\"") || base[i] == UInt8(ascii: "\\") { escape(i) }
             i += 1
         }
         put(raw: UnsafeBufferPointer(start: base + plainStart, count: n - plainStart))
