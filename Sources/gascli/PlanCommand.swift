@@ -29,7 +29,7 @@ struct PlanCommand: ParsableCommand {
         do {
             let s = try PlanPreview.preview(specPath: spec, outputDirectory: output)
             if json {
-                FileHandle.standardOutput.write(s.manifestJSON)
+                try s.writeManifestJSON { try FileHandle.standardOutput.write(contentsOf: $0) }
                 print()
                 return
             }

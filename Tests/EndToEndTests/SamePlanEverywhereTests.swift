@@ -54,6 +54,10 @@ import GASTestSupport
         r = json.load(open(sys.argv[1] + "/results.json"))
         print(json.dumps({"hash": r["run"]["manifest_hash"], "detectors": {k: {x: v[x] for x in ("overall", "breakdowns", "sn34", "status_counts")} for k, v in r["detectors"].items()}}, sort_keys=True))
         """
+        // `plan --json` streams the manifest: the run's manifest.json, byte for byte.
+        let json = try Gascli.run(["plan", "configs/quickstart.yaml", "--output", copy + "/runs", "--json"], cwd: copy)
+        let written = try String(contentsOfFile: b.dir + "/manifest.json", encoding: .utf8)
+        #expect(json.status == 0 && json.stdout == written + "\n", "\(json.stderr)")
         let ma = try TestSupport.python(metrics, [a.dir]), mb = try TestSupport.python(metrics, [b.dir])
         #expect(ma.status == 0 && !ma.stdout.isEmpty)
         #expect(ma.stdout == mb.stdout)
