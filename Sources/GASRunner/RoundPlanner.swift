@@ -99,8 +99,9 @@ public enum RoundPlanner {
     }
 
     /// The plan recorded in `directory` when its inputs had this fingerprint: samples from its
-    /// plan-samples.bin when intact, else from the run's ledger; manifest hash, skipped datasets and warnings from plan-inputs.json. nil (plan
-    /// from the data) when anything is missing or does not match the recorded run.
+    /// plan-samples.bin when intact, else from the run's ledger; manifest hash, skipped datasets
+    /// and warnings from plan-inputs.json. nil (plan from the data) when anything is missing or
+    /// does not match the recorded run.
     static func recorded(directory: String, fingerprint: String, spec: RoundSpec, detectors: [PlannedDetector], outputs: String) -> Planned? {
         let path = (directory as NSString).appendingPathComponent("run.sqlite")
         guard let inputs = PlanInputs.read(directory: directory), inputs.fingerprint == fingerprint,
