@@ -192,7 +192,7 @@ private struct SharedStrings {
     private var numbers: [String: [UInt32]] = [:]
     private var pooled: [UInt16: UInt32] = [:]
     private var lastHead: (text: String, number: UInt32) = ("", UInt32.max)
-    private var kinds: [SourceKind: UInt32] = [:], medias: [MediaType: UInt32] = [:], modalities: [Modality: UInt32] = [:]
+    private var kinds: [KindValue: UInt32] = [:]
 
     private static func sameBytes(_ a: String, _ b: String) -> Bool {
         var a = a, b = b
@@ -215,24 +215,23 @@ private struct SharedStrings {
         return n
     }
 
-    private mutating func number(_ kind: SourceKind) -> UInt32 {
+    /// A kind-like field's value, numbered by value rather than by its text.
+    private enum KindValue: Hashable {
+        case source(SourceKind), media(MediaType), modality(Modality)
+
+        var text: String {
+            switch self {
+            case let .source(v): v.rawValue
+            case let .media(v): v.rawValue
+            case let .modality(v): v.rawValue
+            }
+        }
+    }
+
+    private mutating func number(_ kind: KindValue) -> UInt32 {
         if let n = kinds[kind] { return n }
-        let n = number(kind.rawValue)
+        let n = number(kind.text)
         kinds[kind] = n
-        return n
-    }
-
-    private mutating func number(_ media: MediaType) -> UInt32 {
-        if let n = medias[media] { return n }
-        let n = number(media.rawValue)
-        medias[media] = n
-        return n
-    }
-
-    private mutating func number(_ modality: Modality) -> UInt32 {
-        if let n = modalities[modality] { return n }
-        let n = number(modality.rawValue)
-        modalities[modality] = n
         return n
     }
 
@@ -246,7 +245,7 @@ private struct SharedStrings {
 
     mutating func numbers(of sample: PlannedSample) -> (dataset: UInt32, format: UInt32, kind: UInt32, media: UInt32, modality: UInt32, head: UInt32) {
         (number(pooled: sample.datasetCode, sample.dataset), number(pooled: sample.formatCode, sample.format),
-         number(sample.sourceKind), number(sample.mediaType), number(sample.modality),
+         number(.source(sample.sourceKind)), number(.media(sample.mediaType)), number(.modality(sample.modality)),
          number(head: sample.sampleURI.head))
     }
 }
