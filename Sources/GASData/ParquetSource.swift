@@ -254,6 +254,18 @@ public enum ParquetSource {
                     for cell in cells { try body(cell.index, .failure(ListingProblem(file: file, reason: "row group \(group): \(error)"))) }
                     continue
                 }
+                // One binary column (the usual media column): its cells taken straight from it, without
+                // a lookup by column name and a copy of the column's array per cell.
+                if leaves.count == 1, values.count == 1, case let .bytes(column) = values[0] {
+                    for cell in cells {
+                        if cell.row < column.count, let bytes = column[cell.row] {
+                            try body(cell.index, .success(bytes))
+                        } else {
+                            try body(cell.index, Self.cell(values[0], row: cell.row, column: cell.column, base64: cell.base64, file: file))
+                        }
+                    }
+                    continue
+                }
                 let byLeaf = Dictionary(uniqueKeysWithValues: zip(leaves, values))
                 for cell in cells {
                     guard let v = byLeaf[cell.column] else { continue }
