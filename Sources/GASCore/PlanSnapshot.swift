@@ -48,14 +48,14 @@ public enum PlanSnapshot {
         for sample in samples { _ = shared.numbers(of: sample) }
         var out = SnapshotWriter(chunkSize: chunkSize, emit: emit)
         defer { out.release() }
-        try out.bytes(magic)
+        out.buffer.append(contentsOf: magic)
         try out.int(UInt64(samples.count))
         try out.int(UInt32(shared.strings.count))
         for text in shared.strings { try out.string(text) }
         for sample in samples {
             let numbers = shared.numbers(of: sample)
             // The fixed part at fixed offsets (a call per field cost 2 µs a sample).
-            let p = try out.room(recordSize)
+            let p = out.buffer.room(recordSize)
             func put<T: FixedWidthInteger>(_ value: T, _ offset: Int) { p.storeBytes(of: value.littleEndian, toByteOffset: offset, as: T.self) }
             put(UInt8(sample.rare == nil ? 0 : 1), 0)
             put(sample.packedID.high, 1); put(sample.packedID.low, 9)
@@ -63,7 +63,7 @@ public enum PlanSnapshot {
             put(Int64(sample.byteCount), 45); put(sample.seed, 53); put(sample.labelValue, 61)
             put(numbers.dataset, 65); put(numbers.format, 69); put(numbers.kind, 73); put(numbers.media, 77); put(numbers.modality, 81)
             put(numbers.head, 85)
-            out.advance(recordSize)
+            out.buffer.advance(recordSize)
             try out.string(sample.sampleURI.tail)
             if let rare = sample.rare {
                 for field in [rare.id, rare.skipReason, rare.generatorFamily, rare.mediaPath, rare.sha256, rare.dataset, rare.format] {
@@ -250,59 +250,44 @@ private struct SharedStrings {
     }
 }
 
-/// Bytes gathered into pieces for `PlanSnapshot.encode`'s caller.
+/// Bytes gathered into pieces of about `chunkSize` for `PlanSnapshot.encode`'s caller.
 private struct SnapshotWriter {
-    private var buffer: UnsafeMutableRawBufferPointer
-    private var count = 0
+    var buffer: OutputBytes
     private let chunkSize: Int
     private let emit: (UnsafeRawBufferPointer) throws -> Void
 
     init(chunkSize: Int, emit: @escaping (UnsafeRawBufferPointer) throws -> Void) {
         self.chunkSize = max(1, chunkSize)
         self.emit = emit
-        buffer = .allocate(byteCount: self.chunkSize + 256, alignment: 8)
+        buffer = OutputBytes(capacity: self.chunkSize + 256)
     }
 
-    mutating func release() { buffer.deallocate() }
+    func release() { buffer.release() }
 
-    /// Where the next `n` bytes go (written, then `advance(n)`): a full piece is handed on first,
-    /// and the buffer grows only for a string longer than a piece.
-    mutating func room(_ n: Int) throws -> UnsafeMutableRawPointer {
-        if count + n > buffer.count || count >= chunkSize { try flush() }
-        if n > buffer.count {
-            buffer.deallocate()
-            buffer = .allocate(byteCount: n, alignment: 8)
-        }
-        return buffer.baseAddress! + count
+    /// Hands on a full piece (called after each record).
+    mutating func piece() throws {
+        if buffer.count >= chunkSize { try flush() }
     }
-
-    mutating func advance(_ n: Int) { count += n }
 
     mutating func int<T: FixedWidthInteger>(_ value: T) throws {
-        try room(MemoryLayout<T>.size).storeBytes(of: value.littleEndian, as: T.self)
-        count += MemoryLayout<T>.size
-    }
-
-    mutating func bytes(_ bytes: [UInt8]) throws {
-        let p = try room(bytes.count)
-        bytes.withUnsafeBytes { p.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
-        count += bytes.count
+        buffer.appendLittleEndian(value)
+        try piece()
     }
 
     mutating func string(_ text: String) throws {
         var text = text
-        try text.withUTF8 { utf8 in
-            try int(UInt32(utf8.count))
-            guard let from = utf8.baseAddress else { return }
-            try room(utf8.count).copyMemory(from: from, byteCount: utf8.count)
-            count += utf8.count
+        text.withUTF8 { utf8 in
+            buffer.appendLittleEndian(UInt32(utf8.count))
+            buffer.reserve(utf8.count)
+            buffer.put(raw: utf8)
         }
+        try piece()
     }
 
     mutating func flush() throws {
-        guard count > 0 else { return }
-        try emit(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
-        count = 0
+        guard buffer.count > 0 else { return }
+        try emit(buffer.bytes)
+        buffer.removeAll()
     }
 }
 

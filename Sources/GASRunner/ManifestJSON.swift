@@ -37,7 +37,7 @@ enum ManifestJSON {
         // Top-level keys in sorted order: detectors, samples, schema_version, skipped_datasets, spec, tool_version.
         let rest = try encoder.encode(Rest(schemaVersion: plan.schemaVersion, toolVersion: plan.toolVersion, spec: plan.spec,
                                            skippedDatasets: plan.skippedDatasets))
-        var out = JSONBytes(capacity: chunkBytes + 4096)
+        var out = OutputBytes(capacity: chunkBytes + 4096)
         defer { out.release() }
         func flush(force: Bool) throws {
             if force || out.count >= chunkBytes {
@@ -47,7 +47,7 @@ enum ManifestJSON {
         }
         out.reserve(16)
         out.put("{\"detectors\":")
-        out.put(try encoder.encode(plan.detectors))
+        out.append(contentsOf: try encoder.encode(plan.detectors))
         out.reserve(16)
         out.put(",\"samples\":[")
         let cores = ProcessInfo.processInfo.activeProcessorCount
@@ -56,7 +56,7 @@ enum ManifestJSON {
             let samples = plan.samples
             let blocks = (samples.count + blockSamples - 1) / blockSamples
             let window = 2 * cores
-            var blocksOut = (0..<window).map { _ in JSONBytes(capacity: 512 * blockSamples) }
+            var blocksOut = (0..<window).map { _ in OutputBytes(capacity: 512 * blockSamples) }
             defer { for k in blocksOut.indices { blocksOut[k].release() } }
             var first = 0
             while first < blocks {
@@ -91,14 +91,14 @@ enum ManifestJSON {
             throw RunnerError.outputs(path: "manifest", reason: "unexpected plan encoding")
         }
         if rest.count > 2 { out.reserve(1); out.put(UInt8(ascii: ",")) }
-        out.put(rest.dropFirst())
+        out.append(contentsOf: rest.dropFirst())
         try flush(force: true)
     }
 
     /// One sample with the keys sorted, optional keys left out when nil (as synthesized Codable does).
     /// Room for the longest it can be is made first, then every byte is put without a check: a
     /// million samples made about 40 appends each, each with its own capacity check.
-    static func appendSample(_ s: PlannedSample, to out: inout JSONBytes) {
+    static func appendSample(_ s: PlannedSample, to out: inout OutputBytes) {
         let dataset = s.dataset, format = s.format, family = s.generatorFamily, reason = s.skipReason
         let kind = s.sourceKind.rawValue, media = s.mediaType.rawValue, modality = s.modality.rawValue
         // Keys, punctuation and numbers take under 300 bytes; a string's byte can become 6 (\u00xx).
@@ -117,7 +117,7 @@ enum ManifestJSON {
             out.put(",\"media_path\":"); out.putString(utf8: mediaPath)
             out.put(",\"media_type\":"); out.putString(media)
             out.put(",\"modality\":"); out.putString(modality)
-            out.put(",\"seed\":"); out.putUnsigned(s.seed)
+            out.put(",\"seed\":"); out.putDecimal(s.seed)
             out.put(",\"sha256\":"); out.putString(utf8: sha256)
         }
         if let reason { out.put(",\"skip_reason\":"); out.putString(reason) }
@@ -130,74 +130,11 @@ enum ManifestJSON {
     }
 }
 
-/// JSON bytes being written: one buffer, grown by `reserve`, with the puts after a reserve writing
-/// through its pointer unchecked. A plain struct over a pointer (its owner calls `release`), so the
-/// blocks written side by side can be handed between threads.
-struct JSONBytes {
-    private var storage: UnsafeMutablePointer<UInt8>
-    private var capacity: Int
-    private(set) var count = 0
-
-    init(capacity: Int) {
-        self.capacity = max(capacity, 64)
-        storage = .allocate(capacity: self.capacity)
-    }
-
-    func release() { storage.deallocate() }
-
-    var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: storage, count: count) }
-
-    mutating func removeAll() { count = 0 }
-
-    /// Room for `n` more bytes.
-    mutating func reserve(_ n: Int) {
-        guard count + n > capacity else { return }
-        let larger = max(2 * capacity, count + n)
-        let moved = UnsafeMutablePointer<UInt8>.allocate(capacity: larger)
-        moved.update(from: storage, count: count)
-        storage.deallocate()
-        storage = moved
-        capacity = larger
-    }
-
-    // The puts below need room made by `reserve` first, except those that make their own.
-
-    @inline(__always) mutating func put(_ byte: UInt8) {
-        storage[count] = byte
-        count += 1
-    }
-
-    @inline(__always) mutating func put(_ text: StaticString) {
-        (storage + count).update(from: text.utf8Start, count: text.utf8CodeUnitCount)
-        count += text.utf8CodeUnitCount
-    }
-
-    @inline(__always) mutating func put(raw bytes: UnsafeBufferPointer<UInt8>) {
-        guard let base = bytes.baseAddress else { return }
-        (storage + count).update(from: base, count: bytes.count)
-        count += bytes.count
-    }
-
-    /// Makes its own room.
-    mutating func put<Bytes: Collection>(_ bytes: Bytes) where Bytes.Element == UInt8 {
-        reserve(bytes.count)
-        for b in bytes { put(b) }
-    }
-
+/// JSON strings and numbers as JSONEncoder writes them, into room made by `reserve` first.
+extension OutputBytes {
     mutating func putInteger(_ v: Int64) {
         if v < 0 { put(UInt8(ascii: "-")) }
-        putUnsigned(v.magnitude)
-    }
-
-    mutating func putUnsigned(_ v: UInt64) {
-        var digits = 1, x = v
-        while x >= 10 { x /= 10; digits += 1 }
-        x = v
-        for i in stride(from: digits - 1, through: 0, by: -1) {
-            storage[count + i] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: x % 10)
-            x /= 10
-        }
-        count += digits
+        putDecimal(v.magnitude)
     }
 
     mutating func putString(_ string: String) {

@@ -140,13 +140,7 @@ enum PlanSamplesFile {
             defer { close(fd) }
             try PlanSnapshot.encode(samples, executionOrder: executionOrder) { bytes in
                 hasher.update(bufferPointer: bytes)
-                var done = 0
-                while done < bytes.count {
-                    let n = Glibc.write(fd, bytes.baseAddress! + done, bytes.count - done)
-                    if n < 0 && errno == EINTR { continue }
-                    guard n > 0 else { throw StoreError.fileWrite(path: partial, code: errno) }
-                    done += n
-                }
+                try AtomicFile.writeAll(fd, bytes, path: partial)
             }
         } catch {
             unlink(partial)
