@@ -438,8 +438,8 @@ extension RunLedger {
     }
 
     /// A run's lanes, each given its detector's index when its first row is read. The rows come
-    /// by sample id, so the lane changes on nearly every row: a few lanes are searched in a small
-    /// array (two dictionary lookups a row cost more than the rest of the row's handling).
+    /// by sample id, so the lane changes on nearly every row: the lanes are searched in a small
+    /// sorted array (two dictionary lookups a row cost more than the rest of the row's handling).
     private struct RunLanes {
         private let lanes: [Int64]
         private let names: [String]
@@ -457,7 +457,6 @@ extension RunLedger {
 
         /// Where `lane` is among the run's lanes; nil for another run's.
         func slot(of lane: Int64) -> Int? {
-            if lanes.count <= 16 { return lanes.firstIndex(of: lane) }
             var low = 0, high = lanes.count
             while low < high {
                 let mid = (low + high) / 2

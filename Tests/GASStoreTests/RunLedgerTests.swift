@@ -286,8 +286,8 @@ import GASTestSupport
         #expect(try ledger.committedPairs(runID: "r2") == ["d": [ids[1]], "e": [ids[2]]])
     }
 
-    /// A run's lanes are found among many (more than the small-array search covers) and among
-    /// another run's, whose lanes come between them: each detector gets its own samples and batch.
+    /// A run's twenty lanes are found among another run's, whose lanes come between them: each
+    /// detector gets its own samples and batch.
     @Test func manyDetectorsAmongAnotherRunsAreReadByTheirLanes() throws {
         let (ledger, _) = try ledger()
         try ledger.createRun(RunRecord(id: "r2", roundName: "t", specPath: "/s.yaml", specText: "version: 1", resolvedSpecJSON: "{}",
