@@ -198,7 +198,12 @@ struct ServerTests {
         func signed(_ body: [UInt8], by signer: any RequestSigner, task: String, type: String = "image/png") throws -> [(String, String)] {
             try Epistula.headers(body: body, signer: signer, signedFor: validator.identity) + [("Content-Type", type), ("task-id", task), ("task-status", "completed")]
         }
-        statuses["unknown task"] = try await Loopback.send(hook, headers: try signed(png, by: generatorKey, task: "no-such-task"), body: png).status
+        // Judged after the signature: signed afresh if it waited past the 15 s window on a loaded machine.
+        for _ in 1...5 {
+            let reply = try await Loopback.send(hook, headers: try signed(png, by: generatorKey, task: "no-such-task"), body: png)
+            statuses["unknown task"] = reply.status
+            if !(reply.status == 401 && reply.body.contains("stale")) { break }
+        }
         statuses["wrong type"] = try await Loopback.send(hook, headers: try signed(png, by: generatorKey, task: "t", type: "text/html"), body: png).status
         let big = [UInt8](repeating: 0, count: (1 << 20) + 10)
         statuses["oversized"] = try await Loopback.send(hook, headers: try signed(big, by: generatorKey, task: "t"), body: big).status
