@@ -112,6 +112,22 @@ import GASTestSupport
         #expect(FileManager.default.contents(atPath: store.absolutePath(rel)) == Data([1, 2, 3]))
     }
 
+    /// Blobs are written to a temporary name and renamed: the bytes arrive whole (a large one too),
+    /// nothing temporary is left beside them, and a blob found cut short is written again.
+    @Test func blobsArriveWholeAndAShortOneIsWrittenAgain() throws {
+        let root = try TestSupport.temporaryDirectory("store-write")
+        let store = MediaStore(root: root)
+        let big = (0..<3_000_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        let (_, rel) = try store.put(big, format: "bin")
+        let path = store.absolutePath(rel)
+        #expect(FileManager.default.contents(atPath: path) == Data(big))
+        let folder = (path as NSString).deletingLastPathComponent
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder) == [(path as NSString).lastPathComponent])
+        try Data(big.prefix(10)).write(to: URL(fileURLWithPath: path))
+        _ = try MediaStore(root: root).put(big, format: "bin")
+        #expect(FileManager.default.contents(atPath: path) == Data(big))
+    }
+
     /// A sample id is the first 24 hex digits of sha256("<uri>\n<sha256>") (values from Python's
     /// hashlib), whatever the strings hold.
     @Test func sampleIDsAreTheHashOfURIAndContent() {
