@@ -108,9 +108,12 @@ struct ProcessDetectorTests {
         let b4 = await detector.predict(makeInputs(2))
         #expect(b4.allSatisfy { $0.failureMessage?.contains("exited with status 3 while processing batch 4") == true }, "\(b4)")
 
-        // Budget used up: immediate failures, no new process.
+        // Budget used up: immediate failures, no new process. (No tight time bound: on a machine
+        // loaded by the rest of the suite an await alone can take seconds; the restart count and
+        // the missing process say that nothing was started.)
         let (b5, seconds) = await timed { await detector.predict(makeInputs(4)) }
-        #expect(seconds < 0.9)
+        #expect(seconds < 60, "took \(seconds)s")
+        #expect(await detector.restartCount == 1)
         #expect(b5.count == 4)
         #expect(b5.allSatisfy { $0.failureMessage?.hasPrefix("detector disabled after 1 restart: detector exited with status 3") == true }, "\(b5)")
         #expect(await detector.processID == nil)
@@ -144,8 +147,11 @@ struct ProcessDetectorTests {
         #expect(r2.allSatisfy { $0.failureStatus == .timeout })
         #expect(await detector.restartCount == 1)
 
+        // Disabled: answered at once, nothing started (no tight time bound on a loaded machine).
         let (r3, s3) = await timed { await detector.predict(makeInputs(2)) }
-        #expect(s3 < 0.9)
+        #expect(s3 < 60, "took \(s3)s")
+        #expect(await detector.restartCount == 1)
+        #expect(await detector.processID == nil)
         #expect(r3.allSatisfy { $0.failureStatus == .error && $0.failureMessage?.hasPrefix("detector disabled after 1 restart: no response within 1s") == true }, "\(r3)")
         await detector.stop()
     }

@@ -280,7 +280,8 @@ extension FuzzFindingTests {
     func longSignerID() {
         let start = Date()
         #expect(SignerID.publicKey(of: String(repeating: "9Ub", count: 30_000)) == nil)
-        #expect(Date().timeIntervalSince(start) < 0.5)
+        // Refused in microseconds; decoding it would take minutes. 3 s leaves room for a loaded machine.
+        #expect(Date().timeIntervalSince(start) < 3)
         // A real id still decodes.
         let id = SignerID.make(publicKey: [UInt8](repeating: 7, count: 32))
         #expect(id.utf8.count <= SignerID.maxLength && SignerID.publicKey(of: id) == [UInt8](repeating: 7, count: 32))
