@@ -159,9 +159,9 @@ public enum RoundRunner {
         let lock = try RunLock(runDirectory: runDirectory)
         defer { withExtendedLifetime(lock) {} }
         let ledger: any OutcomeLedger
-        // A local ledger's log is written out as the round goes (see WALWriteback).
-        var walWriteback: WALWriteback?
-        defer { walWriteback?.stop() }
+        // A local ledger's files are written out as the round goes (see LedgerWriteback).
+        var writeback: LedgerWriteback?
+        defer { writeback?.stop() }
         if let shared {
             ledger = shared
             // Where this run's outcomes are, for the commands that read the run directory (no password).
@@ -170,7 +170,7 @@ public enum RoundRunner {
             try AtomicFile.write(try SharedLedgerPointer(url: server.redacted, runID: runID).encoded(), to: file(SharedLedgerPointer.fileName))
         } else {
             ledger = try RunLedger(path: file("run.sqlite"))
-            walWriteback = WALWriteback(databasePath: file("run.sqlite"))
+            writeback = LedgerWriteback(databasePath: file("run.sqlite"))
         }
         // On disk before the run is recorded, so a recorded run always has its manifest: the copy
         // written while the plan was hashed, moved here, or else written on another thread while

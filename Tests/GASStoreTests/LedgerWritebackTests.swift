@@ -7,7 +7,7 @@ import GASTestSupport
 /// The thread that starts a ledger's disk writes early: it finds SQLite's own descriptors (it never
 /// opens the database, whose POSIX locks a close would drop), stops when asked, and leaves the
 /// ledger's rows and locks as they were.
-@Suite struct WALWritebackTests {
+@Suite struct LedgerWritebackTests {
     @Test func itFindsTheLedgersOwnDescriptorsAndLeavesTheLedgerIntact() throws {
         let dir = try TestSupport.temporaryDirectory("writeback")
         let path = dir + "/run.sqlite"
@@ -23,13 +23,13 @@ import GASTestSupport
         // A path through a symbolic link names the same files as /proc/self/fd shows them.
         let link = dir + "/via-link"
         try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: dir)
-        let canonical = WALWriteback.canonical(link + "/run.sqlite")
+        let canonical = LedgerWriteback.canonical(link + "/run.sqlite")
         #expect(canonical.hasSuffix("/run.sqlite") && !canonical.contains("via-link"))
-        let found = WALWriteback.descriptors(of: [canonical, canonical + "-wal"])
+        let found = LedgerWriteback.descriptors(of: [canonical, canonical + "-wal"])
         #expect(found.count >= 2, "SQLite's descriptors of the database and its log: \(found)")
-        #expect(WALWriteback.descriptors(of: [dir + "/nothing-open-here"]).isEmpty)
+        #expect(LedgerWriteback.descriptors(of: [dir + "/nothing-open-here"]).isEmpty)
 
-        let writeback = WALWriteback(databasePath: link + "/run.sqlite", interval: 0.001)
+        let writeback = LedgerWriteback(databasePath: link + "/run.sqlite", interval: 0.001)
         for (n, chunk) in stride(from: 0, to: samples.count, by: 20).enumerated() {
             try ledger.commit(runID: "r1", outcomes: samples[chunk..<chunk + 20].map {
                 DetectorOutcome(sampleID: $0.id, detector: "d", status: .ok, probs: [0.25], pAI: 0.25, predicted: 0, latencyMs: 1, batch: n + 1)

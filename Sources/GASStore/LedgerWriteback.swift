@@ -10,12 +10,12 @@ import Glibc
 /// Linux keeps written pages in memory until about a tenth of RAM is dirty or they are 30 s old.
 /// A round writes a checkpoint's 256 MiB of log well inside that, so each checkpoint's syncs wrote
 /// all of it while the detectors' commits waited: 0.6-0.8 s for the log and 0.15-0.3 s for the
-/// database a checkpoint, about 5 s of a million-sample round. Every `interval`, a thread of its
+/// database a checkpoint, 4-5 s of a million-sample round. Every `interval`, a thread of its
 /// own asks the kernel to start writing the two files' dirty pages (`sync_file_range` with
 /// `SYNC_FILE_RANGE_WRITE`, which neither waits for the disk nor changes what SQLite syncs or
 /// when). It uses SQLite's own descriptors, found in /proc/self/fd: opening and closing the
 /// database file itself would drop SQLite's POSIX locks on it.
-public final class WALWriteback: Sendable {
+public final class LedgerWriteback: Sendable {
     private let stopRequested = DispatchSemaphore(value: 0)
     private let finished = DispatchSemaphore(value: 0)
 
