@@ -59,7 +59,8 @@ public enum RoundPlanner {
            let planned = recorded(directory: reuse, fingerprint: fingerprint, spec: spec, detectors: detectors, outputs: outputs) {
             return planned
         }
-        let store = MediaStore(root: outputs)
+        // Blobs are synced to disk together once the datasets are read, not one by one.
+        let store = MediaStore(root: outputs, syncsEachBlob: false)
         var planWarnings: [String] = []
         var media = generatorMedia ?? [:]
         if generatorMedia == nil {
@@ -81,6 +82,7 @@ public enum RoundPlanner {
         let samples = try SampleCollector.collect(spec: spec, catalog: catalog, store: store, generatorMedia: media, report: report) { step, done, total in
             observer.handle(.step(step, done: done, total: total))
         }
+        try store.syncStored()
         FreedMemory.release()  // what reading the datasets side by side left in the threads' arenas
         var plan = RunPlan(schemaVersion: RunPlan.schemaVersion, toolVersion: ToolInfo.version, spec: spec,
                            samples: samples, detectors: detectors)

@@ -128,6 +128,27 @@ import GASTestSupport
         #expect(FileManager.default.contents(atPath: path) == Data(big))
     }
 
+    /// A planning store writes blobs without a sync each and syncs them together: the blobs are
+    /// whole at once, `syncStored()` succeeds, and a store whose folder is gone says so by name.
+    @Test func blobsSyncedTogetherAreWholeAndAFailedSyncIsNamed() throws {
+        let root = try TestSupport.temporaryDirectory("store-deferred")
+        let store = MediaStore(root: root, syncsEachBlob: false)
+        let blobs = (0..<20).map { i in (0..<(1000 + i)).map { UInt8(truncatingIfNeeded: $0 &+ i) } }
+        let paths = try blobs.map { store.absolutePath(try store.put($0, format: "bin").relativePath) }
+        for (path, bytes) in zip(paths, blobs) { #expect(FileManager.default.contents(atPath: path) == Data(bytes)) }
+        try store.syncStored()
+        try store.syncStored()  // nothing new: no sync
+
+        let gone = MediaStore(root: root + "/gone", syncsEachBlob: false)
+        _ = try gone.put([1, 2, 3], format: "bin")
+        try FileManager.default.removeItem(atPath: root + "/gone")
+        #expect {
+            try gone.syncStored()
+        } throws: { error in
+            "\(error)".contains(root + "/gone") && "\(error)".contains("sync the stored media")
+        }
+    }
+
     /// A sample id is the first 24 hex digits of sha256("<uri>\n<sha256>") (values from Python's
     /// hashlib), whatever the strings hold.
     @Test func sampleIDsAreTheHashOfURIAndContent() {
