@@ -185,9 +185,11 @@ public struct MediaStore: Sendable {
     /// `_GNU_SOURCE`): looked up, not linked. nil where there is none (then `sync()` does it).
     private typealias SyncFilesystem = @convention(c) (Int32) -> Int32
     private static let syncfs: SyncFilesystem? = {
+        #if canImport(Glibc)
         if let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "syncfs") {
             return unsafeBitCast(symbol, to: SyncFilesystem.self)
         }
+        #endif
         return nil
     }()
 }
