@@ -181,17 +181,8 @@ public struct MediaStore: Sendable {
         }
     }
 
-    /// glibc's `syncfs`, which the Swift Glibc module does not declare (it is behind
-    /// `_GNU_SOURCE`): looked up, not linked. nil where there is none (then `sync()` does it).
-    private typealias SyncFilesystem = @convention(c) (Int32) -> Int32
-    private static let syncfs: SyncFilesystem? = {
-        #if canImport(Glibc)
-        if let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "syncfs") {
-            return unsafeBitCast(symbol, to: SyncFilesystem.self)
-        }
-        #endif
-        return nil
-    }()
+    /// glibc's `syncfs` (see `GNU`); where there is none, `sync()` does it.
+    private static let syncfs = GNU.symbol("syncfs", as: (@convention(c) (Int32) -> Int32).self)
 }
 
 /// The blobs known to be in the store (content-addressed: a present blob never changes), by digest

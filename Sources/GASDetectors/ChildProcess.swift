@@ -1,4 +1,5 @@
 import Foundation
+import GASCore
 
 #if canImport(Glibc)
 import Glibc
@@ -45,8 +46,8 @@ enum ExitStatus: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
-/// glibc functions that Swift's Glibc module does not import (they need _GNU_SOURCE).
-enum GNU {
+/// The glibc functions a child's spawn uses that Swift's Glibc module does not import.
+extension GNU {
     typealias Pipe2 = @convention(c) (UnsafeMutablePointer<Int32>, Int32) -> Int32
     typealias AddChdir = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) -> Int32
     typealias AddClosefrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
@@ -54,11 +55,6 @@ enum GNU {
     static let pipe2: Pipe2? = symbol("pipe2")
     static let addChdir: AddChdir? = symbol("posix_spawn_file_actions_addchdir_np")
     static let addClosefrom: AddClosefrom? = symbol("posix_spawn_file_actions_addclosefrom_np")
-
-    static func symbol<T>(_ name: String) -> T? {
-        guard let p = dlsym(nil, name) else { return nil }  // nil == RTLD_DEFAULT
-        return unsafeBitCast(p, to: T.self)
-    }
 }
 
 /// A running detector child: its pid (leader of its own process group), its stdin writer,

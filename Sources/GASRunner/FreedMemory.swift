@@ -1,4 +1,5 @@
 import Foundation
+import GASCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -9,13 +10,8 @@ import Glibc
 /// provisions for, so the runner hands them back between its phases.
 enum FreedMemory {
     static func release() {
-        #if canImport(Glibc)
-        // malloc_trim is glibc's (not in the Swift Glibc module's headers): looked up, not linked.
-        typealias Trim = @convention(c) (Int) -> Int32
-        if let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") {
-            _ = unsafeBitCast(symbol, to: Trim.self)(0)
-        }
-        #endif
+        // malloc_trim is glibc's (not in the Swift Glibc module's headers): see `GNU`.
+        _ = GNU.symbol("malloc_trim", as: (@convention(c) (Int) -> Int32).self)?(0)
     }
 
     /// Has glibc map blocks of 256 KiB and more on their own and unmap them when freed, for the
@@ -28,15 +24,9 @@ enum FreedMemory {
     }
 
     private static let largeBlocksMapped: Bool = {
-        #if canImport(Glibc)
         // mallopt, like malloc_trim, is looked up rather than linked. M_MMAP_THRESHOLD is -3;
         // setting it also stops the threshold from moving.
-        typealias Option = @convention(c) (Int32, Int32) -> Int32
-        if let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt") {
-            return unsafeBitCast(symbol, to: Option.self)(-3, 256 << 10) == 1
-        }
-        #endif
-        return false
+        GNU.symbol("mallopt", as: (@convention(c) (Int32, Int32) -> Int32).self)?(-3, 256 << 10) == 1
     }()
 
     /// Drops `value` on a thread of its own. Freeing a large round's plan (a million samples, each

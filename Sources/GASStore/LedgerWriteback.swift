@@ -1,4 +1,5 @@
 import Foundation
+import GASCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -65,17 +66,8 @@ public final class LedgerWriteback: Sendable {
         return found
     }
 
-    /// glibc's `sync_file_range`, which the Swift Glibc module does not declare (it is behind
-    /// `_GNU_SOURCE`): looked up, not linked. nil where there is none (then nothing is started early).
-    private typealias SyncFileRange = @convention(c) (Int32, Int64, Int64, UInt32) -> Int32
-    private static let syncFileRange: SyncFileRange? = {
-        #if canImport(Glibc)
-        if let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "sync_file_range") {
-            return unsafeBitCast(symbol, to: SyncFileRange.self)
-        }
-        #endif
-        return nil
-    }()
+    /// glibc's `sync_file_range` (see `GNU`); where there is none, nothing is started early.
+    private static let syncFileRange = GNU.symbol("sync_file_range", as: (@convention(c) (Int32, Int64, Int64, UInt32) -> Int32).self)
     /// `SYNC_FILE_RANGE_WRITE` in <fcntl.h>: start writing the dirty pages, do not wait.
     private static let syncFileRangeWrite: UInt32 = 2
 }
