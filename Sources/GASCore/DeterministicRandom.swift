@@ -108,9 +108,11 @@ public enum StableHash {
         fnv1a64(text.utf8)
     }
 
+    /// `from`: the hash of the bytes before these (FNV-1a runs byte by byte, so hashing a text in
+    /// pieces gives the hash of the whole).
     @inline(__always)
-    public static func fnv1a64(_ bytes: some Sequence<UInt8>) -> UInt64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+    public static func fnv1a64(_ bytes: some Sequence<UInt8>, from start: UInt64 = 0xcbf2_9ce4_8422_2325) -> UInt64 {
+        var hash = start
         for byte in bytes {
             hash ^= UInt64(byte)
             hash &*= 0x0000_0100_0000_01B3

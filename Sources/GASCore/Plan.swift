@@ -111,6 +111,26 @@ public struct PlannedSample: Sendable, Hashable {
               dataset: dataset)
     }
 
+    /// A sample whose media is the media store's own blob (`media/ab/<sha256>.<format>`), made
+    /// from the bytes of its id (the first 12 of the id's digest) and of its media's sha256 (32).
+    /// Planning makes one per row read, and text for either would be written only to be parsed
+    /// back; the sample equals the one made from their lowercase hex.
+    public init(idDigest: UnsafeRawBufferPointer, sampleURI: SampleURI, sha256Digest: UnsafeRawBufferPointer, byteCount: Int,
+                dataset: String, sourceKind: SourceKind, mediaType: MediaType, modality: Modality, seed: UInt64, format: String,
+                skipReason: String? = nil, generatorFamily: String? = nil) {
+        precondition(idDigest.count >= 12 && sha256Digest.count >= 32, "a sample id takes 12 digest bytes and a sha256 32")
+        self.init(sampleURI: sampleURI, byteCount: byteCount, sourceKind: sourceKind, mediaType: mediaType, modality: modality, seed: seed)
+        // Big-endian words: the first hex digit is a word's highest nibble (see `LowercaseHex.words`).
+        func word(_ raw: UnsafeRawBufferPointer, _ offset: Int) -> UInt64 { UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self)) }
+        packedID = PackedSampleID(high: word(idDigest, 0), low: UInt32(bigEndian: idDigest.loadUnaligned(fromByteOffset: 8, as: UInt32.self)))
+        digest = PackedSHA256(a: word(sha256Digest, 0), b: word(sha256Digest, 8), c: word(sha256Digest, 16), d: word(sha256Digest, 24))
+        datasetCode = SharedNames.code(dataset)
+        formatCode = SharedNames.code(format)
+        rare = RareSampleFields(id: nil, skipReason: skipReason, generatorFamily: generatorFamily, mediaPath: nil, sha256: nil,
+                                dataset: datasetCode == SharedNames.unpooled ? dataset : nil,
+                                format: formatCode == SharedNames.unpooled ? format : nil)
+    }
+
     /// A sample read back from stored text (a ledger's row): the id, sha256 and media path are
     /// packed from their UTF-8 bytes, and a string is made only of a value kept as given.
     public init(idUTF8: UnsafeBufferPointer<UInt8>, sampleURI: SampleURI, sha256UTF8: UnsafeBufferPointer<UInt8>, byteCount: Int,
@@ -467,5 +487,11 @@ public enum SampleSeed {
     public static func derive(roundSeed: UInt64, sampleID: String) -> UInt64 {
         var g = SplitMix64(seed: roundSeed, label: "sample:" + sampleID)
         return g.next() >> 1  // 63 bits: survives SQLite's signed INTEGER and JSON readers.
+    }
+
+    /// The same seed from the id's UTF-8 bytes, without a string of the label.
+    public static func derive(roundSeed: UInt64, sampleIDUTF8: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        var g = SplitMix64(seed: roundSeed ^ StableHash.fnv1a64(sampleIDUTF8, from: StableHash.fnv1a64("sample:".utf8)))
+        return g.next() >> 1
     }
 }

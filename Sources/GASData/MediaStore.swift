@@ -67,6 +67,15 @@ public struct MediaStore: Sendable {
         digest.withUnsafeBytes { hex($0.bindMemory(to: UInt8.self), count: $0.count) }
     }
 
+    /// Lowercase hex of `bytes` into the first `2 * bytes.count` bytes of `out`.
+    static func writeHex(_ bytes: UnsafeRawBufferPointer, into out: UnsafeMutableBufferPointer<UInt8>) {
+        precondition(out.count >= 2 * bytes.count)
+        for (i, b) in bytes.enumerated() {
+            out[2 * i] = hexDigit(b >> 4)
+            out[2 * i + 1] = hexDigit(b & 15)
+        }
+    }
+
     /// Lowercase hex of the first `count` bytes.
     static func hex(_ bytes: some RandomAccessCollection<UInt8>, count: Int) -> String {
         String(unsafeUninitializedCapacity: 2 * count) { out in
@@ -112,16 +121,22 @@ public struct MediaStore: Sendable {
     /// Stores the bytes (atomically, once) and returns the hash and relative path.
     @discardableResult
     public func put(_ bytes: [UInt8], format: String) throws -> (sha256: String, relativePath: String) {
+        let sha = Self.hex(try store(bytes, format: format))
+        return (sha, Self.relativePath(sha256: sha, format: format))
+    }
+
+    /// Stores the bytes (atomically, once) and returns their digest: the blob is at
+    /// `relativePath(sha256:format:)` of its hex. Planning stores a blob for every row it reads
+    /// (most of them already there), and needs no text of either.
+    public func store(_ bytes: [UInt8], format: String) throws -> SHA256.Digest {
         let digest = SHA256.hash(data: bytes)
-        let sha = Self.hex(digest)
-        let relative = Self.relativePath(sha256: sha, format: format)
         let key = PresentBlobs.Key(digest: digest, format: format)
-        if present.contains(key) { return (sha, relative) }
-        let path = absolutePath(relative)
+        if present.contains(key) { return digest }
+        let path = absolutePath(Self.relativePath(sha256: Self.hex(digest), format: format))
         let fm = FileManager.default
         if let attrs = try? fm.attributesOfItem(atPath: path), (attrs[.size] as? Int) == bytes.count {
             present.insert(key)
-            return (sha, relative)
+            return digest
         }
         try fm.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         // Unique to this process and call: datasets are stored from several threads at once.
@@ -136,7 +151,7 @@ public struct MediaStore: Sendable {
             throw DataError.cannotWrite(path: path, reason: "rename failed: \(String(cString: strerror(code)))")
         }
         present.insert(key)
-        return (sha, relative)
+        return digest
     }
 
     /// Makes every blob this store value wrote without a sync durable, with their names: one

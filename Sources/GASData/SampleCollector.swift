@@ -238,12 +238,19 @@ public enum SampleCollector {
     }
 
     public static func sampleID(uri: SampleURI, sha256: String) -> String {
-        var hasher = SHA256()
         var sha256 = sha256
+        return sha256.withUTF8 { idDigest(uri: uri, sha256Hex: UnsafeRawBufferPointer($0)) }
+            .withUnsafeBytes { MediaStore.hex($0.bindMemory(to: UInt8.self), count: 12) }
+    }
+
+    /// The digest whose first 12 bytes are the sample id (`sampleID` is their hex): the sha256 of
+    /// the URI, a newline and the media's sha256 in lowercase hex.
+    static func idDigest(uri: SampleURI, sha256Hex: UnsafeRawBufferPointer) -> SHA256.Digest {
+        var hasher = SHA256()
         uri.forEachPiece { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
         withUnsafeBytes(of: UInt8(ascii: "\n")) { hasher.update(bufferPointer: $0) }
-        sha256.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
-        return hasher.finalize().withUnsafeBytes { MediaStore.hex($0.bindMemory(to: UInt8.self), count: 12) }
+        hasher.update(bufferPointer: sha256Hex)
+        return hasher.finalize()
     }
 
     /// Stores a candidate's bytes and makes its sample. `bytes` is `.failure` when they could not be
@@ -260,8 +267,7 @@ public enum SampleCollector {
     /// same way, so rows sharing media are decoded once.
     struct ValidationCache {
         struct Key: Hashable {
-            var sha256: String
-            var format: String
+            var blob: PresentBlobs.Key
             var modality: Modality
         }
         var results: [Key: MediaValidation.Problem?] = [:]
@@ -279,10 +285,9 @@ public enum SampleCollector {
         }
         var format = candidate.format
         if format.isEmpty { format = skip == nil ? (MediaFormat.sniff(bytes) ?? "bin") : "txt" }
-        let (sha, relative) = try store.put(bytes, format: format)
-        let id = sampleID(uri: candidate.sampleURI, sha256: sha)
+        let digest = try store.store(bytes, format: format)
         if skip == nil {
-            let key = ValidationCache.Key(sha256: sha, format: format, modality: entry.modality)
+            let key = ValidationCache.Key(blob: PresentBlobs.Key(digest: digest, format: format), modality: entry.modality)
             let problem: MediaValidation.Problem?
             if let known = validated.results[key] {
                 problem = known
@@ -292,29 +297,43 @@ public enum SampleCollector {
             }
             skip = problem.map { "unreadable \($0.kind) (\(candidate.uri)): \($0.reason)" }
         }
-        return PlannedSample(id: id, sampleURI: candidate.sampleURI, sha256: sha, byteCount: bytes.count, dataset: entry.name,
-                             sourceKind: .real, mediaType: entry.mediaType, modality: entry.modality,
-                             seed: SampleSeed.derive(roundSeed: roundSeed, sampleID: id), format: format,
-                             mediaPath: relative, skipReason: skip, generatorFamily: entry.generatorFamily)
+        return sample(storedAs: digest, uri: candidate.sampleURI, byteCount: bytes.count, dataset: entry.name, sourceKind: .real,
+                      mediaType: entry.mediaType, modality: entry.modality, roundSeed: roundSeed, format: format, skipReason: skip,
+                      generatorFamily: entry.generatorFamily)
+    }
+
+    /// The sample of a blob the media store holds (`digest` as `store` gave it), made from the
+    /// digests' bytes: their hex is written only on the stack, for the id's hash and the seed.
+    static func sample(storedAs digest: SHA256.Digest, uri: SampleURI, byteCount: Int, dataset: String, sourceKind: SourceKind,
+                       mediaType: MediaType, modality: Modality, roundSeed: UInt64, format: String, skipReason: String? = nil,
+                       generatorFamily: String?) -> PlannedSample {
+        digest.withUnsafeBytes { sha256 in
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 64) { hex in
+                MediaStore.writeHex(sha256, into: hex)
+                return idDigest(uri: uri, sha256Hex: UnsafeRawBufferPointer(hex)).withUnsafeBytes { id in
+                    MediaStore.writeHex(UnsafeRawBufferPointer(rebasing: id[0..<12]), into: hex)
+                    let seed = SampleSeed.derive(roundSeed: roundSeed, sampleIDUTF8: UnsafeBufferPointer(rebasing: hex[0..<24]))
+                    return PlannedSample(idDigest: id, sampleURI: uri, sha256Digest: sha256, byteCount: byteCount, dataset: dataset,
+                                         sourceKind: sourceKind, mediaType: mediaType, modality: modality, seed: seed, format: format,
+                                         skipReason: skipReason, generatorFamily: generatorFamily)
+                }
+            }
+        }
     }
 
     static func storeGenerated(_ image: RGBImage, uri: String, dataset: String, mediaType: MediaType, roundSeed: UInt64,
                                store: MediaStore, family: String) throws -> PlannedSample {
         let png = try ImageCodec.encodePNG(image)
-        let (sha, relative) = try store.put(png, format: "png")
-        let id = sampleID(uri: uri, sha256: sha)
-        return PlannedSample(id: id, uri: uri, sha256: sha, byteCount: png.count, dataset: dataset, sourceKind: .synthetic,
-                             mediaType: mediaType, modality: .image, seed: SampleSeed.derive(roundSeed: roundSeed, sampleID: id),
-                             format: "png", mediaPath: relative, generatorFamily: family)
+        return sample(storedAs: try store.store(png, format: "png"), uri: SampleURI(uri), byteCount: png.count, dataset: dataset,
+                      sourceKind: .synthetic, mediaType: mediaType, modality: .image, roundSeed: roundSeed, format: "png",
+                      generatorFamily: family)
     }
 
     static func storeGenerated(bytes: [UInt8], format: String, modality: Modality, uri: String, dataset: String, roundSeed: UInt64,
                                store: MediaStore, family: String) throws -> PlannedSample {
-        let (sha, relative) = try store.put(bytes, format: format)
-        let id = sampleID(uri: uri, sha256: sha)
-        return PlannedSample(id: id, uri: uri, sha256: sha, byteCount: bytes.count, dataset: dataset, sourceKind: .synthetic,
-                             mediaType: .synthetic, modality: modality, seed: SampleSeed.derive(roundSeed: roundSeed, sampleID: id),
-                             format: format, mediaPath: relative, generatorFamily: family)
+        return sample(storedAs: try store.store(bytes, format: format), uri: SampleURI(uri), byteCount: bytes.count, dataset: dataset,
+                      sourceKind: .synthetic, mediaType: .synthetic, modality: modality, roundSeed: roundSeed, format: format,
+                      generatorFamily: family)
     }
 
     /// Reads the chosen candidates' bytes and hands them to `body` one at a time (plain files

@@ -157,4 +157,27 @@ import GASTestSupport
         #expect(SampleCollector.sampleID(uri: "dataset://ü/é.png", sha256: "") == "e2a797c9ce0b08887c88b6da")
         #expect(MediaStore.hex([0x00, 0x0f, 0xa0, 0xff]) == "000fa0ff")
     }
+
+    /// Planning makes a stored blob's sample from the digests' bytes (`sample(storedAs:)`); it is
+    /// the sample the hex text makes: id, sha256, media path, seed, and equal as a whole.
+    @Test func aSampleFromDigestsIsTheSampleFromTheirText() throws {
+        let store = MediaStore(root: try TestSupport.temporaryDirectory("digest-sample"), syncsEachBlob: false)
+        for (i, bytes) in [[UInt8](), Array("a".utf8), Array(repeating: 0xff, count: 4096), (0..<255).map { UInt8($0) }].enumerated() {
+            let uri = i == 1 ? "dataset://ü/é.png" : "dataset://bench-real/real.parquet#row=\(i * 48213)"
+            let (sha, relative) = try store.put(bytes, format: "png")
+            let id = SampleCollector.sampleID(uri: uri, sha256: sha)
+            let text = PlannedSample(id: id, uri: uri, sha256: sha, byteCount: bytes.count, dataset: "bench-real", sourceKind: .real,
+                                     mediaType: .real, modality: .image, seed: SampleSeed.derive(roundSeed: 34, sampleID: id), format: "png",
+                                     mediaPath: relative, skipReason: i == 2 ? "unreadable image" : nil, generatorFamily: i == 3 ? "flux" : nil)
+            let packed = SampleCollector.sample(storedAs: try store.store(bytes, format: "png"), uri: SampleURI(uri), byteCount: bytes.count,
+                                                dataset: "bench-real", sourceKind: .real, mediaType: .real, modality: .image, roundSeed: 34,
+                                                format: "png", skipReason: i == 2 ? "unreadable image" : nil, generatorFamily: i == 3 ? "flux" : nil)
+            #expect(packed.id == id)
+            #expect(packed.sha256 == sha)
+            #expect(packed.mediaPath == relative)
+            #expect(packed.seed == text.seed && packed.seed != SampleSeed.derive(roundSeed: 35, sampleID: id))
+            #expect(packed.skipReason == text.skipReason && packed.generatorFamily == text.generatorFamily)
+            #expect(packed == text)
+        }
+    }
 }
