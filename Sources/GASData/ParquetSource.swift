@@ -224,54 +224,72 @@ public enum ParquetSource {
     /// Reads the chosen cells, one row group of one file at a time, handing each cell's bytes to `body`.
     /// A cell that cannot be read becomes `.failure` with the reason; a file that cannot be opened
     /// fails all of its cells. `body` gets the index in `chosen` of each cell.
-    static func readCells(_ indices: [Int], of chosen: [Candidate], _ body: (Int, Result<[UInt8], ListingProblem>) throws -> Void) throws {
-        // Each chosen cell's locator is read once, into its file's row group.
-        struct Cell {
+    /// The chosen cells of one row group of one file: a piece of a dataset's reading that needs
+    /// nothing from any other (`readCells(in:of:_:)`).
+    struct CellGroup: Sendable {
+        struct Cell: Sendable {
             var index: Int
             var row: Int
             var column: String
             var base64: Bool
         }
-        var byFile: [String: [Int: [Cell]]] = [:]
+        var file: String
+        var group: Int
+        var cells: [Cell]
+    }
+
+    /// `indices`' Parquet cells by file and row group, in file and group order; each cell's
+    /// locator is read once.
+    static func cellGroups(_ indices: [Int], of chosen: [Candidate]) -> [CellGroup] {
+        var byFile: [String: [Int: [CellGroup.Cell]]] = [:]
         for i in indices {
             guard case let .parquetCell(file, group, row, column, base64) = chosen[i].locator else { continue }
-            byFile[file, default: [:]][group, default: []].append(Cell(index: i, row: row, column: column, base64: base64))
+            byFile[file, default: [:]][group, default: []].append(CellGroup.Cell(index: i, row: row, column: column, base64: base64))
         }
-        for (file, groups) in byFile.sorted(by: { $0.key < $1.key }) {
-            let reader: ParquetReader
-            do {
-                reader = try ParquetReader(path: file)
-            } catch {
-                for cell in groups.values.joined() { try body(cell.index, .failure(ListingProblem(file: file, reason: "\(error)"))) }
-                continue
+        return byFile.sorted { $0.key < $1.key }.flatMap { file, groups in
+            groups.sorted { $0.key < $1.key }.map { CellGroup(file: file, group: $0.key, cells: $0.value) }
+        }
+    }
+
+    static func readCells(_ indices: [Int], of chosen: [Candidate], _ body: (Int, Result<[UInt8], ListingProblem>) throws -> Void) throws {
+        for group in cellGroups(indices, of: chosen) { try readCells(in: group, body) }
+    }
+
+    /// Reads one row group's chosen cells, handing each to `body` with its index in `chosen`. A file
+    /// or row group that cannot be read gives each of its cells the reason.
+    static func readCells(in group: CellGroup, _ body: (Int, Result<[UInt8], ListingProblem>) throws -> Void) throws {
+        let (file, cells) = (group.file, group.cells)
+        let reader: ParquetReader
+        do {
+            reader = try ParquetReader(path: file)
+        } catch {
+            for cell in cells { try body(cell.index, .failure(ListingProblem(file: file, reason: "\(error)"))) }
+            return
+        }
+        let leaves = Array(Set(cells.map(\.column))).sorted()
+        let values: [ParquetColumnValues]
+        do {
+            values = try reader.readRowGroup(group.group, columns: leaves)
+        } catch {
+            for cell in cells { try body(cell.index, .failure(ListingProblem(file: file, reason: "row group \(group.group): \(error)"))) }
+            return
+        }
+        // One binary column (the usual media column): its cells taken straight from it, without
+        // a lookup by column name and a copy of the column's array per cell.
+        if leaves.count == 1, values.count == 1, case let .bytes(column) = values[0] {
+            for cell in cells {
+                if cell.row < column.count, let bytes = column[cell.row] {
+                    try body(cell.index, .success(bytes))
+                } else {
+                    try body(cell.index, Self.cell(values[0], row: cell.row, column: cell.column, base64: cell.base64, file: file))
+                }
             }
-            for (group, cells) in groups.sorted(by: { $0.key < $1.key }) {
-                let leaves = Array(Set(cells.map(\.column))).sorted()
-                let values: [ParquetColumnValues]
-                do {
-                    values = try reader.readRowGroup(group, columns: leaves)
-                } catch {
-                    for cell in cells { try body(cell.index, .failure(ListingProblem(file: file, reason: "row group \(group): \(error)"))) }
-                    continue
-                }
-                // One binary column (the usual media column): its cells taken straight from it, without
-                // a lookup by column name and a copy of the column's array per cell.
-                if leaves.count == 1, values.count == 1, case let .bytes(column) = values[0] {
-                    for cell in cells {
-                        if cell.row < column.count, let bytes = column[cell.row] {
-                            try body(cell.index, .success(bytes))
-                        } else {
-                            try body(cell.index, Self.cell(values[0], row: cell.row, column: cell.column, base64: cell.base64, file: file))
-                        }
-                    }
-                    continue
-                }
-                let byLeaf = Dictionary(uniqueKeysWithValues: zip(leaves, values))
-                for cell in cells {
-                    guard let v = byLeaf[cell.column] else { continue }
-                    try body(cell.index, Self.cell(v, row: cell.row, column: cell.column, base64: cell.base64, file: file))
-                }
-            }
+            return
+        }
+        let byLeaf = Dictionary(uniqueKeysWithValues: zip(leaves, values))
+        for cell in cells {
+            guard let v = byLeaf[cell.column] else { continue }
+            try body(cell.index, Self.cell(v, row: cell.row, column: cell.column, base64: cell.base64, file: file))
         }
     }
 

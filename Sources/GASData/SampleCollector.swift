@@ -34,12 +34,11 @@ public enum SampleCollector {
                                progress: ProgressCallback = { _, _, _ in }) throws -> [PlannedSample] {
         var samples: [PlannedSample] = []
         var seen = ByteKeyIndex()  // sample ids taken so far (a Set<String> hashed each id at several times the cost)
-        func isNew(_ id: String) -> Bool {
-            var id = id
-            return id.withUTF8 { seen.insert($0).inserted }
+        func isNew(_ sample: PlannedSample) -> Bool {
+            sample.withIDUTF8 { seen.insert($0).inserted }  // a packed id's text on the stack, not a string per sample
         }
         func append(_ s: PlannedSample) {
-            if isNew(s.id) { samples.append(s) }
+            if isNew(s) { samples.append(s) }
         }
 
         for source in spec.sources {
@@ -54,13 +53,15 @@ public enum SampleCollector {
             let quotas = real.sampling == .weighted
                 ? Sampler.weightedQuotas(total: real.samples ?? 0, datasets: matched)
                 : Sampler.quotas(total: real.samples, datasets: matched)
-            // Datasets are read side by side (one per core); what each gives is taken in `matched`
-            // order, so samples, warnings and skipped datasets come out as from one thread.
+            // Datasets are listed side by side (one per core), then read in pieces spread over every
+            // core (`readDatasets`). What each gives is taken in `matched` order, so samples,
+            // warnings and skipped datasets come out as from one thread.
             var collected = try DatasetCollection.concurrently(matched.count) { i -> DatasetCollection in
                 let entry = matched[i]
-                return try collectDataset(entry, count: quotas[entry.name] ?? nil, spec: spec, store: store,
-                                          archiveLimits: archiveLimits, imageLimits: imageLimits, progress: progress)
+                return try listDataset(entry, count: quotas[entry.name] ?? nil, spec: spec, archiveLimits: archiveLimits)
             }
+            try readDatasets(&collected, entries: matched, roundSeed: spec.round.seed, store: store, archiveLimits: archiveLimits,
+                             imageLimits: imageLimits, progress: progress)
             var usable = 0
             var unusable: [String] = []
             for (i, entry) in matched.enumerated() {
@@ -77,11 +78,11 @@ public enum SampleCollector {
                 seen.reserveCapacity(seen.count + collected[i].samples.count)
                 // Each sample is moved out of the dataset's list into the plan's: copying a million
                 // samples retained every string of each, and freeing the copies released them again.
-                for j in collected[i].samples.indices {
-                    guard let sample = collected[i].samples[j].take() else { continue }
-                    if isNew(sample.id) { samples.append(sample) }
+                for j in 0..<collected[i].samples.count {
+                    guard let sample = collected[i].samples.take(j) else { continue }
+                    if isNew(sample) { samples.append(sample) }
                 }
-                collected[i].samples = []
+                collected[i].samples = CollectedSamples(count: 0)
             }
             if usable == 0 && !unusable.isEmpty {
                 throw DataError.unreadable(path: matched.map(\.path).joined(separator: ", "),
@@ -178,11 +179,12 @@ public enum SampleCollector {
     /// What one dataset of a real source gave: its samples in chosen order, or why it could not
     /// be used at all, and the notes about its files.
     struct DatasetCollection: Sendable {
-        /// In the dataset's sampled order; nil where a candidate gave no sample. Optional so the
-        /// plan can move each one out (`take()`) instead of copying it.
-        var samples: [PlannedSample?] = []
+        /// In the dataset's sampled order; nil where a candidate gave no sample.
+        var samples = CollectedSamples(count: 0)
         var unusable: String?
         var warnings: [String] = []
+        /// The candidates sampled from the listing, until they are read into `samples`.
+        var chosen: [Candidate] = []
 
         /// `body(0..<count)` on up to one thread per core, results in index order; the first error
         /// (by index) is thrown once all are done.
@@ -199,9 +201,8 @@ public enum SampleCollector {
         }
     }
 
-    /// Lists, samples, reads, stores and validates one catalog dataset.
-    static func collectDataset(_ entry: CatalogEntry, count: Int?, spec: RoundSpec, store: MediaStore, archiveLimits: ArchiveLimits,
-                               imageLimits: ImageLimits, progress: ProgressCallback) throws -> DatasetCollection {
+    /// Lists and samples one catalog dataset: its `chosen` candidates, or why it cannot be used.
+    static func listDataset(_ entry: CatalogEntry, count: Int?, spec: RoundSpec, archiveLimits: ArchiveLimits) throws -> DatasetCollection {
         var result = DatasetCollection()
         let listing = try DatasetListing.listDetailed(entry, limits: archiveLimits)
         for problem in listing.problems {
@@ -216,20 +217,95 @@ public enum SampleCollector {
             }
             throw DataError.emptyDataset(name: entry.name, path: entry.path, format: entry.sourceFormat)
         }
-        let chosen = Sampler.select(candidates, count: count, seed: spec.round.seed, dataset: entry.name)
-        // By position in `chosen`: the bytes arrive grouped by file, the samples go in chosen order.
-        var stored = [PlannedSample?](repeating: nil, count: chosen.count)
-        var validated = ValidationCache()
-        var done = 0
-        let label = "reading \(entry.name)"
-        try forEachBytes(of: chosen, dataset: entry.name, limits: archiveLimits) { index, bytes in
-            done += 1
-            progress(label, done, chosen.count)
-            stored[index] = try storeCandidate(bytes: bytes, candidate: chosen[index], entry: entry, roundSeed: spec.round.seed,
-                                               store: store, imageLimits: imageLimits, validated: &validated)
-        }
-        result.samples = stored  // a reader that could not be stored leaves nil
+        result.chosen = Sampler.select(candidates, count: count, seed: spec.round.seed, dataset: entry.name)
         return result
+    }
+
+    /// Reads, stores and validates the chosen candidates of every usable dataset into its
+    /// `samples` (by position in `chosen`; a candidate that could not be stored leaves nil). The
+    /// datasets' pieces (`readUnits`: a row group, an archive, the plain files) are spread over
+    /// every core, so a single large dataset, or the last one to finish, is not read by one core
+    /// alone. The first error, in dataset and piece order, is thrown once all pieces are done.
+    static func readDatasets(_ collected: inout [DatasetCollection], entries: [CatalogEntry], roundSeed: UInt64, store: MediaStore,
+                             archiveLimits: ArchiveLimits, imageLimits: ImageLimits, progress: ProgressCallback) throws {
+        let chosen = collected.map { $0.unusable == nil ? $0.chosen : [] }
+        let pieces = chosen.indices.flatMap { d in readUnits(of: chosen[d]).map { (dataset: d, unit: $0) } }
+        let counters = chosen.indices.map { ReadCounter(label: "reading \(entries[$0].name)", total: chosen[$0].count) }
+        let shared = SharedValidation()
+        let outputs = chosen.map { CollectedSamples(count: $0.count) }
+        let errors = UnsafeMutableBufferPointer<(any Error)?>.allocate(capacity: pieces.count)
+        errors.initialize(repeating: nil)
+        defer { errors.deinitialize(); errors.deallocate() }
+        nonisolated(unsafe) let failures = errors  // each piece writes its own error
+        DispatchQueue.concurrentPerform(iterations: pieces.count) { p in
+            let (d, unit) = pieces[p]
+            let entry = entries[d], list = chosen[d], out = outputs[d].slots, counter = counters[d]
+            var validated = ValidationCache(shared: shared)
+            var unreported = 0
+            func report() {
+                guard unreported > 0 else { return }
+                counter.add(unreported) { progress(counter.label, $0, counter.total) }
+                unreported = 0
+            }
+            do {
+                try read(unit, of: list, dataset: entry.name, limits: archiveLimits) { index, bytes in
+                    out[index] = try storeCandidate(bytes: bytes, candidate: list[index], entry: entry, roundSeed: roundSeed, store: store,
+                                                    imageLimits: imageLimits, validated: &validated)
+                    unreported += 1
+                    if unreported == 256 { report() }
+                }
+            } catch {
+                failures[p] = error
+            }
+            report()
+        }
+        if let error = errors.lazy.compactMap({ $0 }).first { throw error }
+        for d in collected.indices {
+            collected[d].samples = outputs[d]
+            collected[d].chosen = []
+        }
+    }
+
+    /// A dataset's samples by position in its `chosen` candidates, filled from the pieces read
+    /// side by side (each writes its own positions) and moved out one at a time (`take`) into the
+    /// plan: a copy would retain every string of a sample, and an array made from the buffer
+    /// would hold a second copy of them all for a moment.
+    final class CollectedSamples: @unchecked Sendable {
+        let slots: UnsafeMutableBufferPointer<PlannedSample?>
+        var count: Int { slots.count }
+
+        init(count: Int) {
+            slots = .allocate(capacity: count)
+            slots.initialize(repeating: nil)
+        }
+
+        deinit {
+            slots.deinitialize()
+            slots.deallocate()
+        }
+
+        /// Sample `i`, moved out (nil from then on).
+        func take(_ i: Int) -> PlannedSample? { slots[i].take() }
+    }
+
+    /// A dataset's read count, added to from the pieces being read side by side.
+    final class ReadCounter: @unchecked Sendable {
+        private let lock = NSLock()
+        private var done = 0
+        let label: String, total: Int
+
+        init(label: String, total: Int) {
+            (self.label, self.total) = (label, total)
+        }
+
+        /// Adds `count` and hands the new count to `report`, under the lock, so the counts reported
+        /// only go forward.
+        func add(_ count: Int, report: (Int) -> Void) {
+            lock.withLock {
+                done += count
+                report(done)
+            }
+        }
     }
 
     /// The first 24 hex digits of sha256("<uri>\n<sha256>"), hashed from the strings' bytes in place.
@@ -271,6 +347,30 @@ public enum SampleCollector {
             var modality: Modality
         }
         var results: [Key: MediaValidation.Problem?] = [:]
+        /// The results of the pieces read beside this one, asked when this cache has none.
+        var shared: SharedValidation?
+
+        /// The problem of the media `key` names, from a cache or else from `validate`.
+        mutating func problem(_ key: Key, validate: () -> MediaValidation.Problem?) -> MediaValidation.Problem? {
+            if let known = results[key] { return known }
+            if let known = shared?.problem(key) {
+                results[key] = .some(known)
+                return known
+            }
+            let problem = validate()
+            results[key] = .some(problem)
+            shared?.note(key, problem)
+            return problem
+        }
+    }
+
+    /// Validation results shared by the pieces of reading that run side by side (each piece keeps
+    /// its own cache and asks this one on a miss: rows sharing media are still decoded once or so).
+    final class SharedValidation: @unchecked Sendable {
+        private let lock = NSLock()
+        private var results: [ValidationCache.Key: MediaValidation.Problem?] = [:]
+        func problem(_ key: ValidationCache.Key) -> MediaValidation.Problem?? { lock.withLock { results[key] } }
+        func note(_ key: ValidationCache.Key, _ problem: MediaValidation.Problem?) { lock.withLock { results[key] = .some(problem) } }
     }
 
     static func storeCandidate(bytes result: Result<[UInt8], ListingProblem>, candidate: Candidate, entry: CatalogEntry, roundSeed: UInt64,
@@ -288,12 +388,8 @@ public enum SampleCollector {
         let digest = try store.store(bytes, format: format)
         if skip == nil {
             let key = ValidationCache.Key(blob: PresentBlobs.Key(digest: digest, format: format), modality: entry.modality)
-            let problem: MediaValidation.Problem?
-            if let known = validated.results[key] {
-                problem = known
-            } else {
-                problem = MediaValidation.problem(bytes: bytes, format: format, modality: entry.modality, imageLimits: imageLimits)
-                validated.results[key] = .some(problem)
+            let problem = validated.problem(key) {
+                MediaValidation.problem(bytes: bytes, format: format, modality: entry.modality, imageLimits: imageLimits)
             }
             skip = problem.map { "unreadable \($0.kind) (\(candidate.uri)): \($0.reason)" }
         }
@@ -336,25 +432,52 @@ public enum SampleCollector {
                       generatorFamily: family)
     }
 
-    /// Reads the chosen candidates' bytes and hands them to `body` one at a time (plain files
-    /// directly, archive members in one pass per archive, Parquet cells one row group at a time), so
-    /// no more than one archive member or row group is held at once. Order: files, archives, Parquet.
-    /// `body` gets each candidate's index in `chosen` with it.
-    static func forEachBytes(of chosen: [Candidate], dataset: String, limits: ArchiveLimits,
-                             _ body: (Int, Result<[UInt8], ListingProblem>) throws -> Void) throws {
+    /// A piece of a dataset's reading that needs nothing from any other, so pieces of several
+    /// datasets can be read side by side: its plain files, one archive (read in one pass), or the
+    /// chosen cells of one Parquet row group.
+    enum ReadUnit: Sendable {
+        case files([Int])
+        case archive(path: String, members: [String: Int])
+        case parquet(ParquetSource.CellGroup)
+
+        var count: Int {
+            switch self {
+            case let .files(indices): indices.count
+            case let .archive(_, members): members.count
+            case let .parquet(group): group.cells.count
+            }
+        }
+    }
+
+    /// The pieces of reading `chosen`, in the order `forEachBytes` reads them: files, archives
+    /// (by path), Parquet row groups (by file and group).
+    static func readUnits(of chosen: [Candidate]) -> [ReadUnit] {
+        var files: [Int] = []
         var byArchive: [String: [String: Int]] = [:]  // archive -> member -> index
         var cells: [Int] = []
         for index in chosen.indices {
             switch chosen[index].locator {
-            case let .file(path):
-                try body(index, .success(try readFile(path)))
-            case let .archiveMember(archive, member):
-                byArchive[archive, default: [:]][member] = index
-            case .parquetCell:
-                cells.append(index)
+            case .file: files.append(index)
+            case let .archiveMember(archive, member): byArchive[archive, default: [:]][member] = index
+            case .parquetCell: cells.append(index)
             }
         }
-        for (archive, members) in byArchive.sorted(by: { $0.key < $1.key }) {
+        return (files.isEmpty ? [] : [.files(files)])
+            + byArchive.sorted { $0.key < $1.key }.map { ReadUnit.archive(path: $0.key, members: $0.value) }
+            + ParquetSource.cellGroups(cells, of: chosen).map(ReadUnit.parquet)
+    }
+
+    /// Reads one piece's candidates and hands their bytes to `body` one at a time, with each one's
+    /// index in `chosen` (no more than one archive member or row group is held at once).
+    static func read(_ unit: ReadUnit, of chosen: [Candidate], dataset: String, limits: ArchiveLimits,
+                     _ body: (Int, Result<[UInt8], ListingProblem>) throws -> Void) throws {
+        switch unit {
+        case let .files(indices):
+            for index in indices {
+                guard case let .file(path) = chosen[index].locator else { continue }
+                try body(index, .success(try readFile(path)))
+            }
+        case let .archive(archive, members):
             do {
                 let reader = try ArchiveReader(path: archive, limits: limits)
                 try reader.forEachEntry { entry, readData in
@@ -364,8 +487,18 @@ public enum SampleCollector {
             } catch let error as MediaError {
                 throw DataError.unsafeArchive(dataset: dataset, reason: error.description)
             }
+        case let .parquet(group):
+            try ParquetSource.readCells(in: group, body)
         }
-        try ParquetSource.readCells(cells, of: chosen, body)
+    }
+
+    /// Reads the chosen candidates' bytes and hands them to `body` one at a time, piece by piece
+    /// (`readUnits`). `body` gets each candidate's index in `chosen` with it.
+    static func forEachBytes(of chosen: [Candidate], dataset: String, limits: ArchiveLimits,
+                             _ body: (Int, Result<[UInt8], ListingProblem>) throws -> Void) throws {
+        for unit in readUnits(of: chosen) {
+            try read(unit, of: chosen, dataset: dataset, limits: limits, body)
+        }
     }
 
     /// The chosen candidates' bytes in memory (small datasets and tests).

@@ -10,18 +10,20 @@ import GASCore
     @Test func concurrentlyKeepsNoReferenceToWhatItReturns() throws {
         var collected = try SampleCollector.DatasetCollection.concurrently(3) { i in
             var c = SampleCollector.DatasetCollection()
-            c.samples = (0..<100).map { k in
-                PlannedSample(id: "s\(i)-\(k)-\(String(repeating: "x", count: 20))", uri: "u", sha256: "h", byteCount: 1, dataset: "d\(i)",
-                              sourceKind: .real, mediaType: .real, modality: .image, seed: 0, format: "png", mediaPath: "m")
+            c.samples = SampleCollector.CollectedSamples(count: 100)
+            for k in 0..<100 {
+                c.samples.slots[k] = PlannedSample(id: "s\(i)-\(k)-\(String(repeating: "x", count: 20))", uri: "u", sha256: "h", byteCount: 1,
+                                                   dataset: "d\(i)", sourceKind: .real, mediaType: .real, modality: .image, seed: 0,
+                                                   format: "png", mediaPath: "m")
             }
             return c
         }
         for i in collected.indices {
-            let before = collected[i].samples.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) }
-            let taken = collected[i].samples[0].take()  // a write: copies the whole list if it is shared
-            let after = collected[i].samples.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) }
+            #expect(isKnownUniquelyReferenced(&collected[i].samples), "dataset \(i): its samples were still referenced after the collection returned")
+            let taken = collected[i].samples.take(0)
             #expect(taken?.dataset == "d\(i)")
-            #expect(before == after, "dataset \(i): its samples were still referenced after the collection returned")
+            #expect(collected[i].samples.take(0) == nil, "a sample taken is moved out, not copied")
+            #expect(collected[i].samples.take(99)?.id == "s\(i)-99-\(String(repeating: "x", count: 20))")
         }
     }
 }

@@ -124,6 +124,73 @@ import Testing
         #expect(again.map(\.id) == samples.map(\.id))
     }
 
+    /// Datasets are read in pieces (a row group, an archive, the plain files) spread over every
+    /// core: the samples, their order and the progress each dataset reports are those of reading
+    /// the pieces one after another on one thread.
+    @Test func piecesReadSideBySideGiveTheSamplesOfOneThread() async throws {
+        try await offPool { try Self().piecesReadSideBySideBody() }
+    }
+
+    func piecesReadSideBySideBody() throws {
+        let dir = try TestSupport.temporaryDirectory("parquet-pieces")
+        try TestSupport.requirePythonModules(["pyarrow"])
+        let r = try TestSupport.python("""
+            import sys, os, pyarrow as pa, pyarrow.parquet as pq
+            out, photos = sys.argv[1], sys.argv[2]
+            pngs = [open(os.path.join(photos, n), "rb").read() for n in sorted(os.listdir(photos))[:8]]
+            for d in ("many", "more"):
+                os.makedirs(f"{out}/{d}", exist_ok=True)
+                rows = [pngs[i % 8] for i in range(300)]
+                rows[41] = b"not an image"                      # a skipped sample inside one row group
+                pq.write_table(pa.table({"image": pa.array(rows, pa.binary())}), f"{out}/{d}/a.parquet", row_group_size=7)
+                pq.write_table(pa.table({"image": pa.array(rows[:50], pa.binary())}), f"{out}/{d}/b.parquet", row_group_size=16)
+            """, [dir, TestSupport.repositoryRoot + "/datasets/photos"])
+        guard r.status == 0 else { throw TestSupportError("pyarrow fixture failed: \(r.stderr)") }
+        let spec = try SpecLoader.parse(text: """
+            version: 1
+            round: {name: p, seed: 3}
+            catalogs: [many/a.parquet]
+            sources: [{kind: real, datasets: ["*"], samples: 320}]
+            detectors: [{name: b, adapter: builtin, model: image-baseline}]
+            """, file: "s.yaml", directory: dir).spec
+        let entries = [entry("many", dir + "/many"), entry("more", dir + "/more")]
+        let catalog = Catalog(entries: entries, warnings: [])
+        let reports = ProgressLog()
+        let samples = try SampleCollector.collect(spec: spec, catalog: catalog, store: MediaStore(root: dir + "/out")) { step, done, total in
+            reports.note(step, done, total)
+        }
+        // One thread, one piece after another, over the same chosen candidates.
+        var expected: [PlannedSample] = []
+        let store = MediaStore(root: dir + "/one")
+        for e in entries {
+            let listed = try SampleCollector.listDataset(e, count: 160, spec: spec, archiveLimits: .default)
+            #expect(SampleCollector.readUnits(of: listed.chosen).count > 20, "the dataset is read in many pieces")
+            var stored = [PlannedSample?](repeating: nil, count: listed.chosen.count)
+            var validated = SampleCollector.ValidationCache()
+            try SampleCollector.forEachBytes(of: listed.chosen, dataset: e.name, limits: .default) { index, bytes in
+                stored[index] = try SampleCollector.storeCandidate(bytes: bytes, candidate: listed.chosen[index], entry: e, roundSeed: 3,
+                                                                   store: store, imageLimits: .default, validated: &validated)
+            }
+            expected += stored.compactMap { $0 }
+        }
+        #expect(samples.count == 320)
+        #expect(samples == expected)
+        #expect(samples.filter { $0.skipReason != nil }.count == expected.filter { $0.skipReason != nil }.count)
+        for name in ["many", "more"] {
+            let counts = reports.counts(of: "reading \(name)")
+            #expect(counts.last?.done == 160 && counts.allSatisfy { $0.total == 160 }, "\(name): \(counts)")
+            #expect(counts.map(\.done) == counts.map(\.done).sorted(), "\(name): progress only goes forward")
+        }
+    }
+
+    /// Progress reports from several threads, in the order they arrived.
+    final class ProgressLog: @unchecked Sendable {
+        private let lock = NSLock()
+        private var entries: [(step: String, done: Int, total: Int)] = []
+        func note(_ step: String, _ done: Int, _ total: Int) { lock.withLock { entries.append((step, done, total)) } }
+        func counts(of step: String) -> [(done: Int, total: Int)] { lock.withLock { entries.filter { $0.step == step }.map { ($0.done, $0.total) } } }
+    }
+
     @Test func dataColumnsBase64AndBadFiles() async throws {
         try await offPool { try Self().dataColumnsBase64AndBadFilesBody() }
     }
