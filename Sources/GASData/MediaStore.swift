@@ -138,7 +138,15 @@ public struct MediaStore: Sendable {
             present.insert(key)
             return digest
         }
-        try fm.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        let folder = (path as NSString).deletingLastPathComponent
+        do {
+            try fm.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        } catch {
+            // Foundation's error names the first folder it could not make; its POSIX reason is the useful part.
+            let underlying = ((error as NSError).userInfo[NSUnderlyingErrorKey] as? any Error).map { $0 as NSError }
+            let posix = underlying.flatMap { $0.domain == NSPOSIXErrorDomain ? String(cString: strerror(Int32($0.code))) : nil }
+            throw DataError.cannotWrite(path: folder, reason: "cannot create the media folder (\(posix ?? "\(error)")); make \(root) a writable folder or choose another outputs directory")
+        }
         // Unique to this process and call: datasets are stored from several threads at once.
         let temporary = path + ".partial-\(ProcessInfo.processInfo.processIdentifier)-\(present.nextTemporary())"
         try Self.write(bytes, to: temporary, sync: syncsEachBlob, root: root)

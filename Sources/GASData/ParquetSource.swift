@@ -221,9 +221,6 @@ public enum ParquetSource {
         return (cells, problems)
     }
 
-    /// Reads the chosen cells, one row group of one file at a time, handing each cell's bytes to `body`.
-    /// A cell that cannot be read becomes `.failure` with the reason; a file that cannot be opened
-    /// fails all of its cells. `body` gets the index in `chosen` of each cell.
     /// The chosen cells of one row group of one file: a piece of a dataset's reading that needs
     /// nothing from any other (`readCells(in:of:_:)`).
     struct CellGroup: Sendable {
@@ -251,6 +248,9 @@ public enum ParquetSource {
         }
     }
 
+    /// Reads the chosen cells, one row group of one file at a time, handing each cell's bytes to `body`.
+    /// A cell that cannot be read becomes `.failure` with the reason; a file that cannot be opened
+    /// fails all of its cells. `body` gets the index in `chosen` of each cell.
     static func readCells(_ indices: [Int], of chosen: [Candidate], _ body: (Int, Result<[UInt8], ListingProblem>) throws -> Void) throws {
         for group in cellGroups(indices, of: chosen) { try readCells(in: group, body) }
     }

@@ -225,7 +225,8 @@ public enum SampleCollector {
     /// `samples` (by position in `chosen`; a candidate that could not be stored leaves nil). The
     /// datasets' pieces (`readUnits`: a row group, an archive, the plain files) are spread over
     /// every core, so a single large dataset, or the last one to finish, is not read by one core
-    /// alone. The first error, in dataset and piece order, is thrown once all pieces are done.
+    /// alone. The first error, in dataset and piece order, is thrown once the pieces under way are
+    /// done; pieces not yet begun are left unread once one has failed.
     static func readDatasets(_ collected: inout [DatasetCollection], entries: [CatalogEntry], roundSeed: UInt64, store: MediaStore,
                              archiveLimits: ArchiveLimits, imageLimits: ImageLimits, progress: ProgressCallback) throws {
         let chosen = collected.map { $0.unusable == nil ? $0.chosen : [] }
@@ -237,7 +238,9 @@ public enum SampleCollector {
         errors.initialize(repeating: nil)
         defer { errors.deinitialize(); errors.deallocate() }
         nonisolated(unsafe) let failures = errors  // each piece writes its own error
+        let failed = FailureFlag()
         DispatchQueue.concurrentPerform(iterations: pieces.count) { p in
+            guard !failed.isSet else { return }  // a full disk or an unsafe archive: no more reading
             let (d, unit) = pieces[p]
             let entry = entries[d], list = chosen[d], out = outputs[d].slots, counter = counters[d]
             var validated = ValidationCache(shared: shared)
@@ -256,6 +259,7 @@ public enum SampleCollector {
                 }
             } catch {
                 failures[p] = error
+                failed.set()
             }
             report()
         }
@@ -286,6 +290,14 @@ public enum SampleCollector {
 
         /// Sample `i`, moved out (nil from then on).
         func take(_ i: Int) -> PlannedSample? { slots[i].take() }
+    }
+
+    /// Set once any piece of reading has failed.
+    final class FailureFlag: @unchecked Sendable {
+        private let lock = NSLock()
+        private var value = false
+        var isSet: Bool { lock.withLock { value } }
+        func set() { lock.withLock { value = true } }
     }
 
     /// A dataset's read count, added to from the pieces being read side by side.
@@ -439,14 +451,6 @@ public enum SampleCollector {
         case files([Int])
         case archive(path: String, members: [String: Int])
         case parquet(ParquetSource.CellGroup)
-
-        var count: Int {
-            switch self {
-            case let .files(indices): indices.count
-            case let .archive(_, members): members.count
-            case let .parquet(group): group.cells.count
-            }
-        }
     }
 
     /// The pieces of reading `chosen`, in the order `forEachBytes` reads them: files, archives

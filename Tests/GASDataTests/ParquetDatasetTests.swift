@@ -181,6 +181,13 @@ import Testing
             #expect(counts.last?.done == 160 && counts.allSatisfy { $0.total == 160 }, "\(name): \(counts)")
             #expect(counts.map(\.done) == counts.map(\.done).sorted(), "\(name): progress only goes forward")
         }
+        // A piece that cannot store its media fails the collection with the reason and the fix, naming the folder.
+        try Data("a file, not a folder".utf8).write(to: URL(fileURLWithPath: dir + "/blocked"))
+        #expect {
+            _ = try SampleCollector.collect(spec: spec, catalog: catalog, store: MediaStore(root: dir + "/blocked/out", syncsEachBlob: false))
+        } throws: { error in
+            "\(error)".contains("blocked/out/media") && "\(error)".contains("cannot create the media folder (Not a directory)")
+        }
     }
 
     /// Progress reports from several threads, in the order they arrived.
