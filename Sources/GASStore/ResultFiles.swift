@@ -107,18 +107,23 @@ public enum ResultFiles {
     static let outcomeColumnIndices = [4, 10, 11, 12, 13, 14, 15]
 
     static func sampleColumns(_ positions: [Int], runID: String, samples: [PlannedSample]) -> [ParquetColumnValues] {
-        [
-            .string(positions.map { _ in runID }),
-            .string(positions.map { samples[$0].id }),
-            .string(positions.map { samples[$0].uri }),
-            .string(positions.map { samples[$0].sha256 }),
-            .string(positions.map { samples[$0].dataset }),
-            .string(positions.map { samples[$0].sourceKind.rawValue }),
-            .string(positions.map { samples[$0].mediaType.rawValue }),
-            .string(positions.map { samples[$0].modality.rawValue }),
-            .int32(positions.map { Int32(samples[$0].label) }),
-            .string(positions.map { samples[$0].sourceKind == .generator ? samples[$0].generatorFamily : nil }),
-        ]
+        sampleColumnIndices.indices.map { sampleColumn($0, positions, runID: runID, samples: samples) }
+    }
+
+    /// The `k`th of the sample columns (`sampleColumnIndices[k]` in the schema).
+    static func sampleColumn(_ k: Int, _ positions: [Int], runID: String, samples: [PlannedSample]) -> ParquetColumnValues {
+        switch k {
+        case 0: .string(positions.map { _ in runID })
+        case 1: .string(positions.map { samples[$0].id })
+        case 2: .string(positions.map { samples[$0].uri })
+        case 3: .string(positions.map { samples[$0].sha256 })
+        case 4: .string(positions.map { samples[$0].dataset })
+        case 5: .string(positions.map { samples[$0].sourceKind.rawValue })
+        case 6: .string(positions.map { samples[$0].mediaType.rawValue })
+        case 7: .string(positions.map { samples[$0].modality.rawValue })
+        case 8: .int32(positions.map { Int32(samples[$0].label) })
+        default: .string(positions.map { samples[$0].sourceKind == .generator ? samples[$0].generatorFamily : nil })
+        }
     }
 
     static func outcomeColumns(detector d: Int, positions: [Int], grid: OutcomeGrid) -> [ParquetColumnValues] {
@@ -247,9 +252,17 @@ final class SampleColumnChunks: @unchecked Sendable {
     func chunks(for range: Range<Int>, lastUse: Bool, samples: [PlannedSample], runID: String) throws -> [EncodedColumnChunk]? {
         guard shared else { return nil }
         if let known = lock.withLock({ lastUse ? byRange.removeValue(forKey: range.lowerBound) : byRange[range.lowerBound] }) { return known }
-        let chunks = try zip(ResultFiles.sampleColumnIndices, ResultFiles.sampleColumns(Array(range), runID: runID, samples: samples)).map {
-            try encoder.encode($1, at: $0)
+        // Each column made and encoded on a core of its own: the first detector's row groups wait
+        // for these (the later detectors' read them back from the file), while the writer is idle.
+        let positions = Array(range), indices = ResultFiles.sampleColumnIndices, encoder = encoder
+        let results = UnsafeMutableBufferPointer<Result<EncodedColumnChunk, any Error>?>.allocate(capacity: indices.count)
+        results.initialize(repeating: nil)
+        defer { results.deinitialize(); results.deallocate() }
+        nonisolated(unsafe) let slots = results  // each column writes its own slot
+        DispatchQueue.concurrentPerform(iterations: indices.count) { k in
+            slots[k] = Result { try encoder.encode(ResultFiles.sampleColumn(k, positions, runID: runID, samples: samples), at: indices[k]) }
         }
+        let chunks = try results.map { try $0!.get() }
         if !lastUse { lock.withLock { byRange[range.lowerBound] = chunks } }
         return chunks
     }
