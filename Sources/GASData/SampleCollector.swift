@@ -56,7 +56,7 @@ public enum SampleCollector {
             // Datasets are listed side by side (one per core), then read in pieces spread over every
             // core (`readDatasets`). What each gives is taken in `matched` order, so samples,
             // warnings and skipped datasets come out as from one thread.
-            var collected = try DatasetCollection.concurrently(matched.count) { i -> DatasetCollection in
+            var collected = try Parallel.map(matched.count) { i -> DatasetCollection in
                 let entry = matched[i]
                 return try listDataset(entry, count: quotas[entry.name] ?? nil, spec: spec, archiveLimits: archiveLimits)
             }
@@ -185,20 +185,6 @@ public enum SampleCollector {
         var warnings: [String] = []
         /// The candidates sampled from the listing, until they are read into `samples`.
         var chosen: [Candidate] = []
-
-        /// `body(0..<count)` on up to one thread per core, results in index order; the first error
-        /// (by index) is thrown once all are done.
-        static func concurrently(_ count: Int, _ body: @Sendable (Int) throws -> DatasetCollection) throws -> [DatasetCollection] {
-            if count <= 1 { return try (0..<count).map(body) }
-            let results = UnsafeMutableBufferPointer<Result<DatasetCollection, any Error>?>.allocate(capacity: count)
-            results.initialize(repeating: nil)
-            defer { results.deinitialize(); results.deallocate() }  // released on the way out: `deallocate` alone leaks what the slots hold
-            nonisolated(unsafe) let slots = results  // each iteration writes its own slot
-            DispatchQueue.concurrentPerform(iterations: count) { i in
-                slots[i] = Result { try body(i) }
-            }
-            return try results.map { try $0!.get() }
-        }
     }
 
     /// Lists and samples one catalog dataset: its `chosen` candidates, or why it cannot be used.

@@ -255,14 +255,9 @@ final class SampleColumnChunks: @unchecked Sendable {
         // Each column made and encoded on a core of its own: the first detector's row groups wait
         // for these (the later detectors' read them back from the file), while the writer is idle.
         let positions = Array(range), indices = ResultFiles.sampleColumnIndices, encoder = encoder
-        let results = UnsafeMutableBufferPointer<Result<EncodedColumnChunk, any Error>?>.allocate(capacity: indices.count)
-        results.initialize(repeating: nil)
-        defer { results.deinitialize(); results.deallocate() }
-        nonisolated(unsafe) let slots = results  // each column writes its own slot
-        DispatchQueue.concurrentPerform(iterations: indices.count) { k in
-            slots[k] = Result { try encoder.encode(ResultFiles.sampleColumn(k, positions, runID: runID, samples: samples), at: indices[k]) }
+        let chunks = try Parallel.map(indices.count) { k in
+            try encoder.encode(ResultFiles.sampleColumn(k, positions, runID: runID, samples: samples), at: indices[k])
         }
-        let chunks = try results.map { try $0!.get() }
         if !lastUse { lock.withLock { byRange[range.lowerBound] = chunks } }
         return chunks
     }
