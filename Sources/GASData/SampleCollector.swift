@@ -220,12 +220,8 @@ public enum SampleCollector {
         let counters = chosen.indices.map { ReadCounter(label: "reading \(entries[$0].name)", total: chosen[$0].count) }
         let shared = SharedValidation()
         let outputs = chosen.map { CollectedSamples(count: $0.count) }
-        let errors = UnsafeMutableBufferPointer<(any Error)?>.allocate(capacity: pieces.count)
-        errors.initialize(repeating: nil)
-        defer { errors.deinitialize(); errors.deallocate() }
-        nonisolated(unsafe) let failures = errors  // each piece writes its own error
         let failed = FailureFlag()
-        DispatchQueue.concurrentPerform(iterations: pieces.count) { p in
+        _ = try Parallel.map(pieces.count) { p in
             guard !failed.isSet else { return }  // a full disk or an unsafe archive: no more reading
             let (d, unit) = pieces[p]
             let entry = entries[d], list = chosen[d], out = outputs[d].slots, counter = counters[d]
@@ -236,6 +232,7 @@ public enum SampleCollector {
                 counter.add(unreported) { progress(counter.label, $0, counter.total) }
                 unreported = 0
             }
+            defer { report() }
             do {
                 try read(unit, of: list, dataset: entry.name, limits: archiveLimits) { index, bytes in
                     out[index] = try storeCandidate(bytes: bytes, candidate: list[index], entry: entry, roundSeed: roundSeed, store: store,
@@ -244,12 +241,10 @@ public enum SampleCollector {
                     if unreported == 256 { report() }
                 }
             } catch {
-                failures[p] = error
                 failed.set()
+                throw error
             }
-            report()
         }
-        if let error = errors.lazy.compactMap({ $0 }).first { throw error }
         for d in collected.indices {
             collected[d].samples = outputs[d]
             collected[d].chosen = []
