@@ -158,22 +158,17 @@ public enum Scorer {
     /// Several detectors scored side by side (`rows(i)`: detector i's rows, in the same sample
     /// order for every detector). Equal to scoring each alone; the bootstrap draws each distinct
     /// slice membership's indices once for all detectors that share it.
-    public static func score<Rows: Sequence<ScoringRow>>(detectors: [String], rule: ScoringRule, bootstrap: BootstrapSettings?,
+    public static func score<Rows: Sequence<ScoringRow> & SendableMetatype>(detectors: [String], rule: ScoringRule, bootstrap: BootstrapSettings?,
                                                          rows: (Int) -> Rows) -> [DetectorScore] {
-        let prepared = UnsafeMutableBufferPointer<SliceScoring.Prepared?>.allocate(capacity: detectors.count)
-        prepared.initialize(repeating: nil)
-        defer { prepared.deinitialize(); prepared.deallocate() }  // released on the way out: `deallocate` alone leaks what the slots hold
-        nonisolated(unsafe) let slots = prepared
         let shared = SharedOrdinals()
-        withoutActuallyEscaping(rows) { rows in
-            nonisolated(unsafe) let rows = rows
-            DispatchQueue.concurrentPerform(iterations: detectors.count) { i in
+        let all = withoutActuallyEscaping(rows) { rows in
+            nonisolated(unsafe) let rows = rows  // called for distinct detectors, each on its own thread
+            return Parallel.map(detectors.count) { i in
                 var p = SliceScoring.prepare(detector: detectors[i], rows: rows(i), rule: rule, memberships: bootstrap != nil)
                 shared.share(&p)
-                slots[i] = p
+                return p
             }
         }
-        let all = prepared.map { $0! }
         let intervals = bootstrap.map { SliceScoring.intervalsBySlice(all, parameters: rule.parameters, settings: $0) }
         return all.enumerated().map { SliceScoring.assemble($1, intervals: intervals?[$0]) }
     }

@@ -144,15 +144,11 @@ enum SliceScoring {
             for (m, membership) in p.memberships.enumerated() { groups[membership.ordinals, default: []].append((d, m)) }
         }
         let list = Array(groups.values)
-        let results = UnsafeMutableBufferPointer<[ConfidenceInterval?]>.allocate(capacity: list.count)
-        results.initialize(repeating: [])
-        defer { results.deinitialize(); results.deallocate() }  // released on the way out: `deallocate` alone leaks what the slots hold
-        nonisolated(unsafe) let slots = results
-        DispatchQueue.concurrentPerform(iterations: list.count) { g in
+        let slots = Parallel.map(list.count) { g in
             let members = list[g]
             let first = prepared[members[0].detector].memberships[members[0].membership]
-            slots[g] = Bootstrap.sn34Intervals(members.map { prepared[$0.detector].memberships[$0.membership].input },
-                                               parameters: parameters, settings: settings, members: first.ordinals.map(Int.init))
+            return Bootstrap.sn34Intervals(members.map { prepared[$0.detector].memberships[$0.membership].input },
+                                           parameters: parameters, settings: settings, members: first.ordinals.map(Int.init))
         }
         var intervals = prepared.map { [ConfidenceInterval?](repeating: nil, count: $0.metrics.count) }
         for (g, members) in list.enumerated() {

@@ -8,7 +8,7 @@ import GASCore
 /// leaked the originals).
 @Suite struct DatasetCollectionTests {
     @Test func concurrentlyKeepsNoReferenceToWhatItReturns() throws {
-        var collected = try Parallel.map(3) { i in
+        var collected = Parallel.map(3) { i in
             var c = SampleCollector.DatasetCollection()
             c.samples = SampleCollector.CollectedSamples(count: 100)
             for k in 0..<100 {
