@@ -33,10 +33,8 @@ public enum SampleCollector {
                                report: CollectionReport? = nil,
                                progress: ProgressCallback = { _, _, _ in }) throws -> [PlannedSample] {
         var samples: [PlannedSample] = []
-        var seen = ByteKeyIndex()  // sample ids taken so far (a Set<String> hashed each id at several times the cost)
-        func isNew(_ sample: PlannedSample) -> Bool {
-            sample.withIDUTF8 { seen.insert($0).inserted }  // a packed id's text on the stack, not a string per sample
-        }
+        var seen = SampleIDSet()
+        func isNew(_ sample: PlannedSample) -> Bool { seen.insert(idOf: sample) }
         func append(_ s: PlannedSample) {
             if isNew(s) { samples.append(s) }
         }
@@ -64,6 +62,7 @@ public enum SampleCollector {
                              imageLimits: imageLimits, progress: progress)
             var usable = 0
             var unusable: [String] = []
+            seen.reserveCapacity(more: collected.reduce(0) { $0 + $1.samples.count })  // once: growing rehashes every id taken
             for (i, entry) in matched.enumerated() {
                 for warning in collected[i].warnings { report?.warn(warning) }
                 if let problem = collected[i].unusable {
@@ -75,7 +74,6 @@ public enum SampleCollector {
                 if samples.isEmpty {
                     samples.reserveCapacity(collected[i...].reduce(0) { $0 + $1.samples.count })
                 }
-                seen.reserveCapacity(seen.count + collected[i].samples.count)
                 // Each sample is moved out of the dataset's list into the plan's: copying a million
                 // samples retained every string of each, and freeing the copies released them again.
                 for j in 0..<collected[i].samples.count {
