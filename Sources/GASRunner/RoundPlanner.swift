@@ -82,7 +82,12 @@ public enum RoundPlanner {
         let samples = try SampleCollector.collect(spec: spec, catalog: catalog, store: store, generatorMedia: media, report: report) { step, done, total in
             observer.handle(.step(step, done: done, total: total))
         }
-        try store.syncStored()
+        // The blobs' sync waits on the disk (a third of a second for a million-sample round): it
+        // runs beside the manifest's hashing, which does not read them, and the plan is returned
+        // only once both are done.
+        let mediaSync = BackgroundValue { Result<Void, any Error> { try store.syncStored() } }
+        defer { _ = mediaSync.take() }  // on the way out by an error too: nothing left writing
+        func mediaSynced() throws { try mediaSync.take()?.get() }
         FreedMemory.release()  // what reading the datasets side by side left in the threads' arenas
         var plan = RunPlan(schemaVersion: RunPlan.schemaVersion, toolVersion: ToolInfo.version, spec: spec,
                            samples: samples, detectors: detectors)
@@ -90,12 +95,18 @@ public enum RoundPlanner {
         let warnings = (loaded.warnings + catalog.warnings).map(\.description) + planWarnings + report.warnings
             + report.skippedDatasets.map { "skipped dataset '\($0.name)': \($0.reason)" }
         guard draftManifest else {
-            return Planned(plan: plan, manifestHash: try plan.manifestHash(), outputs: outputs, warnings: warnings, inputsFingerprint: fingerprint)
+            let hash = try plan.manifestHash()
+            try mediaSynced()
+            return Planned(plan: plan, manifestHash: hash, outputs: outputs, warnings: warnings, inputsFingerprint: fingerprint)
         }
         ManifestDraft.removeAbandoned(in: outputs)
         let draft = ManifestDraft.path(in: outputs)
-        var planned = Planned(plan: plan, manifestHash: try plan.manifestHash(writingTo: draft), outputs: outputs, warnings: warnings,
-                              inputsFingerprint: fingerprint)
+        let hash = try plan.manifestHash(writingTo: draft)
+        do { try mediaSynced() } catch {
+            try? FileManager.default.removeItem(atPath: draft)
+            throw error
+        }
+        var planned = Planned(plan: plan, manifestHash: hash, outputs: outputs, warnings: warnings, inputsFingerprint: fingerprint)
         planned.manifestDraft = draft
         return planned
     }

@@ -65,8 +65,9 @@ import GASTestSupport
     }
 
     /// The thread's own connection copies what was committed into the database file while the
-    /// ledger stays open and keeps committing: the database file alone (without its log) then holds
-    /// the run. No commit here comes near the committing connection's own checkpoint (256 MiB).
+    /// ledger stays open and keeps committing, once the log is large enough: the database file
+    /// alone (without its log) then holds the run. No commit here comes near the committing
+    /// connection's own checkpoint (256 MiB).
     @Test func itCopiesCommittedRowsIntoTheDatabaseFileWhileTheLedgerCommits() throws {
         let dir = try TestSupport.temporaryDirectory("writeback-checkpoint")
         let path = dir + "/run.sqlite"
@@ -77,13 +78,23 @@ import GASTestSupport
         let before = try TestSupport.python(count, [copy])
         #expect(before.stdout.isEmpty && before.stderr.contains("no such table"), "the samples are only in the log: \(before.stdout) \(before.stderr)")
 
-        let writeback = LedgerWriteback(databasePath: path, interval: 0.001, checkpointEvery: 1)
-        for (n, chunk) in stride(from: 0, to: samples.count, by: 20).enumerated() {
-            try ledger.commit(runID: "r1", outcomes: samples[chunk..<chunk + 20].map {
-                DetectorOutcome(sampleID: $0.id, detector: "d", status: .ok, probs: [0.25], pAI: 0.25, predicted: 0, latencyMs: 1, batch: n + 1)
+        func commit(_ range: Range<Int>, batch: Int) throws {
+            try ledger.commit(runID: "r1", outcomes: samples[range].map {
+                DetectorOutcome(sampleID: $0.id, detector: "d", status: .ok, probs: [0.25], pAI: 0.25, predicted: 0, latencyMs: 1, batch: batch)
             })
             Thread.sleep(forTimeInterval: 0.005)
         }
+        // A log far below `checkpointFromLogBytes` (64 MiB by default) is left to the ledger.
+        let small = LedgerWriteback(databasePath: path, interval: 0.001, checkpointEvery: 1)
+        for n in 0..<5 { try commit(20 * n..<20 * n + 20, batch: n + 1) }
+        small.stop()
+        try FileManager.default.removeItem(atPath: copy)
+        try FileManager.default.copyItem(atPath: path, toPath: copy)
+        let left = try TestSupport.python(count, [copy])
+        #expect(left.stdout.isEmpty && left.stderr.contains("no such table"), "a small log is not checkpointed: \(left.stdout) \(left.stderr)")
+
+        let writeback = LedgerWriteback(databasePath: path, interval: 0.001, checkpointEvery: 1, checkpointFromLogBytes: 0)
+        for n in 5..<10 { try commit(20 * n..<20 * n + 20, batch: n + 1) }
         writeback.stop()
         try FileManager.default.removeItem(atPath: copy)
         try FileManager.default.copyItem(atPath: path, toPath: copy)
