@@ -20,9 +20,10 @@ import Glibc
 ///
 /// Once the log has grown to `checkpointFromLogBytes` (a large round's), every `checkpointEvery`
 /// turns the thread also copies the log into the database on a SQLite connection of its own (a
-/// passive checkpoint: it neither waits for the committing connection nor holds it up). The checkpoint's syncs then wait here instead of on the committing thread, whose
-/// own checkpoint at 256 MiB of log finds only what came since. Committing a million-sample round's
-/// 4 M outcomes, the committing thread waited 2.3-2.5 s in `fdatasync`, and 0.4-0.5 s with this.
+/// passive checkpoint: it neither waits for the committing connection nor holds it up). The
+/// checkpoints' syncs then wait here instead of on the committing thread, whose own checkpoint at
+/// 256 MiB of log finds only what came since. Committing a million-sample round's 4 M outcomes,
+/// the committing thread waited 2.3-2.5 s in `fdatasync`, and 0.4-0.5 s with this.
 public final class LedgerWriteback: Sendable {
     private let stopRequested = DispatchSemaphore(value: 0)
     private let finished = DispatchSemaphore(value: 0)
@@ -90,6 +91,7 @@ public final class LedgerWriteback: Sendable {
         finished.wait()
     }
 
+    /// The file's size in bytes; 0 when it does not exist.
     static func fileSize(_ path: String) -> Int {
         var info = stat()
         return stat(path, &info) == 0 ? Int(info.st_size) : 0
