@@ -55,28 +55,24 @@ enum ManifestJSON {
             try flush(force: true)
             let samples = plan.samples
             let blocks = (samples.count + blockSamples - 1) / blockSamples
-            let window = 2 * cores
-            var blocksOut = (0..<window).map { _ in OutputBytes(capacity: 512 * blockSamples) }
-            defer { for k in blocksOut.indices { blocksOut[k].release() } }
-            var first = 0
-            while first < blocks {
-                let n = min(window, blocks - first)
-                let firstBlock = first
-                blocksOut.withUnsafeMutableBufferPointer { buffers in
-                    nonisolated(unsafe) let buffers = buffers
-                    DispatchQueue.concurrentPerform(iterations: n) { k in
-                        let range = ((firstBlock + k) * blockSamples)..<min(samples.count, (firstBlock + k + 1) * blockSamples)
-                        var block = buffers[k]
-                        block.removeAll()
-                        for i in range {
-                            if i > 0 { block.reserve(1); block.put(UInt8(ascii: ",")) }
-                            appendSample(samples[i], to: &block)
-                        }
-                        buffers[k] = block
-                    }
+            // Two windows of blocks: the next is written on the other threads while this one hands
+            // the last to `sink` (hashing and writing it took a core while the others waited).
+            let windows = [SampleWindow(blocks: 2 * cores), SampleWindow(blocks: 2 * cores)]
+            defer { for w in windows { w.release() } }
+            var first = 0, current = 0
+            var count = windows[0].write(samples, fromBlock: 0, blocks: blocks)
+            while count > 0 {
+                let next = first + count, other = windows[1 - current]
+                let writing = next < blocks ? BackgroundValue { other.write(samples, fromBlock: next, blocks: blocks) } : nil
+                do {
+                    for k in 0..<count { try sink(windows[current].bytes(k)) }
+                } catch {
+                    _ = writing?.take()  // its buffers are released only once it is done with them
+                    throw error
                 }
-                for k in 0..<n { try sink(blocksOut[k].bytes) }
-                first += n
+                first = next
+                count = writing?.take() ?? 0
+                current = 1 - current
             }
         } else {
             for i in plan.samples.indices {  // by index: the sample is read in place, not copied
@@ -93,6 +89,38 @@ enum ManifestJSON {
         if rest.count > 2 { out.reserve(1); out.put(UInt8(ascii: ",")) }
         out.append(contentsOf: rest.dropFirst())
         try flush(force: true)
+    }
+
+    /// Buffers for a window of consecutive blocks of the sample list, each block written on a
+    /// thread of its own. A window is filled by one thread and read by another, never both at once.
+    final class SampleWindow: @unchecked Sendable {
+        private var buffers: [OutputBytes]
+
+        init(blocks: Int) { buffers = (0..<blocks).map { _ in OutputBytes(capacity: 512 * blockSamples) } }
+
+        func release() { for b in buffers { b.release() } }
+
+        /// Block `k`'s bytes, valid until the window is written again.
+        func bytes(_ k: Int) -> UnsafeRawBufferPointer { buffers[k].bytes }
+
+        /// Writes blocks `fromBlock...` (as many as fit, up to `blocks` in all) and answers how many.
+        func write(_ samples: [PlannedSample], fromBlock firstBlock: Int, blocks: Int) -> Int {
+            let n = min(buffers.count, blocks - firstBlock)
+            buffers.withUnsafeMutableBufferPointer { buffers in
+                nonisolated(unsafe) let buffers = buffers
+                DispatchQueue.concurrentPerform(iterations: n) { k in
+                    let range = ((firstBlock + k) * blockSamples)..<min(samples.count, (firstBlock + k + 1) * blockSamples)
+                    var block = buffers[k]
+                    block.removeAll()
+                    for i in range {
+                        if i > 0 { block.reserve(1); block.put(UInt8(ascii: ",")) }
+                        appendSample(samples[i], to: &block)
+                    }
+                    buffers[k] = block
+                }
+            }
+            return n
+        }
     }
 
     /// One sample with the keys sorted, optional keys left out when nil (as synthesized Codable does).

@@ -72,13 +72,17 @@ public struct RunPlan: Codable, Sendable {
             throw RunnerError.outputs(path: path, reason: "cannot create the file")
         }
         var hasher = SHA256()
+        // Written on another thread while this one hashes (see WriteBehindFile).
+        let file = WriteBehindFile(handle: handle)
         do {
             try ManifestJSON.write(self, onAllCores: onAllCores) { chunk in
                 hasher.update(bufferPointer: chunk)
-                try handle.write(contentsOf: chunk)  // the chunk as it is (no Data copy)
+                try file.write(chunk)
             }
+            try file.finish()
             try handle.close()
         } catch {
+            try? file.finish()
             try? handle.close()
             try? FileManager.default.removeItem(atPath: path)
             throw error

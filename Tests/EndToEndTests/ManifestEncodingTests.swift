@@ -42,8 +42,10 @@ import Testing
         }
         let detectors = [PlannedDetector(spec: loaded.spec.detectors[0], artifactSHA256: "abc")]
         for skipped in [nil, [SkippedDataset(name: "x/y", reason: "unreadable \"shard\"")]] as [[SkippedDataset]?] {
-            // More than two blocks of samples: the hash writes the sample list on all cores.
-            let many = (0..<(3 * 4096 + 5)).map { i -> PlannedSample in
+            // More than two blocks of samples: the hash writes the sample list on all cores, a
+            // window of 2 blocks per core at a time while the last is hashed; more than two windows,
+            // the last one short.
+            let many = (0..<((4 * ProcessInfo.processInfo.activeProcessorCount + 1) * 4096 + 5)).map { i -> PlannedSample in
                 var s = samples[i % samples.count]
                 s.id = "id-\(i)"
                 return s
