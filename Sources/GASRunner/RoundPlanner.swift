@@ -41,8 +41,11 @@ public enum RoundPlanner {
     /// `reuse`: a run directory whose recorded plan is taken when the inputs' fingerprint equals
     /// the one recorded there (`PlanInputs`); otherwise the round is planned from the data.
     /// `draftManifest`: the manifest is also written to a file while it is hashed (`Planned.manifestDraft`).
+    /// `samplesRead`: called once the datasets are read and their buffers freed, before the
+    /// manifest is hashed (not when a recorded plan is reused).
     public static func plan(_ loaded: LoadedSpec, outputsOverride: String? = nil, observer: any RunObserver = SilentObserver(),
-                            generatorMedia: [Int: [GeneratorMedia]]? = nil, reuse: String? = nil, draftManifest: Bool = false) throws -> Planned {
+                            generatorMedia: [Int: [GeneratorMedia]]? = nil, reuse: String? = nil, draftManifest: Bool = false,
+                            samplesRead: (() -> Void)? = nil) throws -> Planned {
         let spec = loaded.spec
         let catalog = try CatalogLoader.load(paths: spec.catalogs.map { loaded.resolve($0) })
         let outputs = outputsDirectory(loaded, outputsOverride: outputsOverride)
@@ -89,6 +92,7 @@ public enum RoundPlanner {
         defer { _ = mediaSync.take() }  // on the way out by an error too: nothing left writing
         func mediaSynced() throws { try mediaSync.take()?.get() }
         FreedMemory.release()  // what reading the datasets side by side left in the threads' arenas
+        samplesRead?()
         var plan = RunPlan(schemaVersion: RunPlan.schemaVersion, toolVersion: ToolInfo.version, spec: spec,
                            samples: samples, detectors: detectors)
         if !report.skippedDatasets.isEmpty { plan.skippedDatasets = report.skippedDatasets }

@@ -93,16 +93,17 @@ public enum RoundRunner {
         let reuse = snapshots.isEmpty && !options.replan && ledgerChoice == .sqlite
             ? resumeCandidate(round: loaded.spec.round.name, outputs: outputs, options: options) : nil
         // Predictions tables are read on another thread: beside the plan when a recorded plan may be
-        // reused (quick to read, and the tables are needed right after), else once the round is
-        // planned (planning from the data holds the most memory; the tables would add to it).
+        // reused (quick to read, and the tables are needed right after), else once the datasets are
+        // read (reading them holds the most memory; the tables would add to it), beside the
+        // manifest's hashing, which leaves part of a core idle. The detectors start once they are read.
         let specAsLoaded = loaded
         func startPreload() -> BackgroundValue<[String: PredictionTable]> {
             BackgroundValue { PredictionsTable.preload(specAsLoaded.spec.detectors, loaded: specAsLoaded) }
         }
-        let early = reuse == nil ? nil : startPreload()
+        var early = reuse == nil ? nil : startPreload()
         let planned = try RoundPlanner.plan(loaded, outputsOverride: options.outputDirectory, observer: observer,
                                             generatorMedia: snapshots.isEmpty ? nil : snapshots.mapValues(\.media), reuse: reuse,
-                                            draftManifest: true)
+                                            draftManifest: true, samplesRead: { early = early ?? startPreload() })
         // Moved into the run directory once it is known; whatever happens before, not left behind.
         let draft = planned.manifestDraft
         defer { if let draft { try? FileManager.default.removeItem(atPath: draft) } }

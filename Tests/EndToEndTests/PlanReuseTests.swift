@@ -72,8 +72,17 @@ import GRDB
         let inputs = try #require(PlanInputs.read(directory: runDirectory), "the run records what its plan was made from")
 
         let loaded = try SpecLoader.load(path: f.path("spec.yaml"))
-        let fresh = try RoundPlanner.plan(loaded, outputsOverride: outputs)
-        let reused = try RoundPlanner.plan(loaded, outputsOverride: outputs, reuse: runDirectory)
+        // The runner starts reading predictions tables when the datasets have been read: once per
+        // plan made from the data, never for a plan taken back (it starts them beside that itself).
+        var samplesRead = 0
+        let fresh = try RoundPlanner.plan(loaded, outputsOverride: outputs, draftManifest: true, samplesRead: {
+            samplesRead += 1
+            #expect(FileManager.default.fileExists(atPath: ManifestDraft.path(in: outputs)) == false, "before the manifest is hashed")
+        })
+        #expect(samplesRead == 1)
+        if let draft = fresh.manifestDraft { try FileManager.default.removeItem(atPath: draft) }
+        let reused = try RoundPlanner.plan(loaded, outputsOverride: outputs, reuse: runDirectory, samplesRead: { samplesRead += 1 })
+        #expect(samplesRead == 1)
         #expect(fresh.reusedFrom == nil && reused.reusedFrom == runDirectory)
         #expect(fresh.inputsFingerprint == inputs.fingerprint && reused.manifestHash == inputs.manifestHash)
         #expect(try reused.plan.canonicalJSON() == fresh.plan.canonicalJSON(), "byte for byte the plan made from the data")
