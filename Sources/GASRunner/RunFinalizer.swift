@@ -18,10 +18,12 @@ enum RunFinalizer {
         // Scores come from what the ledger holds, so live runs and rescoring read the same rows.
         let scores = score(plan: plan, grid: grid)
         try await ledger.writeScores(runID: runID, scores: scores)
-        try predictions.take()?.get()
+        // The other files and the results document are made while predictions.parquet is still
+        // being written; results.json, which says the run is complete, waits for it.
         return try writeFiles(runID: runID, runDirectory: runDirectory, plan: plan, manifestHash: manifestHash, specPath: specPath, ledger: ledger,
                               grid: grid, scores: scores, startedAt: startedAt, finishedAt: finishedAt,
-                              durationSeconds: durationSeconds, challenges: challenges, predictionsWritten: true)
+                              durationSeconds: durationSeconds, challenges: challenges,
+                              predictionsWritten: { try predictions.take()?.get() })
     }
 
     static func writePredictions(runID: String, runDirectory: String, plan: RunPlan, manifestHash: String, grid: OutcomeGrid) throws {
@@ -52,10 +54,11 @@ enum RunFinalizer {
                            rule: plan.spec.scoring, seed: plan.spec.round.seed)
     }
 
+    /// `predictionsWritten`: waits for predictions.parquet written elsewhere (nil: written here first).
     static func writeFiles(runID: String, runDirectory: String, plan: RunPlan, manifestHash: String, specPath: String,
                            ledger: any OutcomeLedger, grid: OutcomeGrid, scores: [DetectorScore], startedAt: String,
                            finishedAt: String, durationSeconds: Double, challenges: [ChallengeRecord]?,
-                           predictionsWritten: Bool = false) throws -> Finished {
+                           predictionsWritten: (() throws -> Void)? = nil) throws -> Finished {
         func file(_ name: String) -> String { (runDirectory as NSString).appendingPathComponent(name) }
         // Full outcome records only where they are needed: generator media and robustness copies.
         // By index: iterating the samples themselves copies each one, retaining every string in it.
@@ -67,7 +70,7 @@ enum RunFinalizer {
             try sqlite.writeGeneratorScores(runID: runID, scores: generatorScores)
         }
         let robustness = needsRecords ? RoundScoring.robustness(samples: plan.samples, outcomes: outcomes, scores: scores, rule: plan.spec.scoring) : []
-        if !predictionsWritten {
+        if predictionsWritten == nil {
             try writePredictions(runID: runID, runDirectory: runDirectory, plan: plan, manifestHash: manifestHash, grid: grid)
         }
         try ResultFiles.writeMetrics(path: file("metrics.parquet"), runID: runID, scores: scores,
@@ -78,7 +81,9 @@ enum RunFinalizer {
             plan: plan, outcomeCounts: grid.statusCounts, robustness: robustness, scores: scores, generators: challenges == nil ? nil : generatorScores,
             challenges: challenges,
             files: Dictionary(files(runDirectory).map { ($0.label, ($0.path as NSString).lastPathComponent) }, uniquingKeysWith: { a, _ in a }))
-        try AtomicFile.write(try document.encoded(), to: file("results.json"), fault: .resultsWriting)
+        let results = try document.encoded()
+        try predictionsWritten?()  // waits for the file written on another thread; its error is the run's
+        try AtomicFile.write(results, to: file("results.json"), fault: .resultsWriting)
         return (scores, generatorScores, robustness)
     }
 
