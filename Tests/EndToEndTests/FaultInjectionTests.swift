@@ -97,6 +97,24 @@ import GASTestSupport
         #expect(Set(a.map { "\($0.point.rawValue):\($0.n)" }).count == 20, "no pair twice")
     }
 
+    /// predictions.parquet is written on a thread of its own while the run is scored: a failure
+    /// there fails the run, and results.json (which says the run is complete) is not written.
+    @Test func aPredictionsFileThatCannotBeWrittenFailsTheRunWithoutResults() throws {
+        let f = try round()
+        let outputs = f.path("runs")
+        let killed = try run(f, outputs: outputs, fault: "results-writing:1")
+        #expect(killed.signaled, "\(killed.stderr)")
+        let directory = outputs + "/" + (try #require(ResumeTests.runDirectories(outputs).first))
+        #expect(!FileManager.default.fileExists(atPath: directory + "/results.json"))
+        // The rerun finds every outcome committed and finishes the run again; a directory where
+        // the predictions file's partial copy goes makes writing it fail.
+        try FileManager.default.createDirectory(atPath: directory + "/predictions.parquet.partial/x", withIntermediateDirectories: true)
+        let failed = try run(f, outputs: outputs, fault: nil)
+        #expect(!failed.signaled && failed.status != 0, "\(failed.stderr)")
+        #expect(failed.stderr.contains("predictions.parquet"), "\(failed.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: directory + "/results.json"), "the run is not reported complete")
+    }
+
     @Test(.timeLimit(.minutes(10))) func killedAtTwentySeededPointsThenRerunEqualsAnUninterruptedRun() async throws {
         try await offPool { try Self().killedAtTwentySeededPointsBody() }
     }
