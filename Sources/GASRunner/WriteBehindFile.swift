@@ -5,6 +5,7 @@ import Foundation
 /// project's 2-core machines took a core for a second per 330 MB: the manifest's hashing waited on
 /// it while the other core idled. Chunks are copied into a few reused buffers, so at most
 /// `buffers` chunks wait and the caller's bytes are free again as soon as `write` returns.
+/// Every way out calls `finish()`, which ends the writing thread (after an error too).
 final class WriteBehindFile: @unchecked Sendable {
     private let handle: FileHandle
     private let condition = NSCondition()
