@@ -177,7 +177,7 @@ final class GroupCommit: @unchecked Sendable {
     private let ledger: any OutcomeLedger
     private let runID: String
     private let condition = NSCondition()
-    private var pending: [(OutcomeRows, CheckedContinuation<Void, any Error>)] = []
+    private var pending: [(NewOutcomes, CheckedContinuation<Void, any Error>)] = []
     private var writerRunning = false
     private var finished = false
 
@@ -194,7 +194,7 @@ final class GroupCommit: @unchecked Sendable {
             return
         }
         // Encoded here, on the detector's task: the writer only inserts.
-        let rows = OutcomeRows(outcomes)
+        let rows = NewOutcomes(outcomes)
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             condition.lock()
             pending.append((rows, continuation))
@@ -225,7 +225,7 @@ final class GroupCommit: @unchecked Sendable {
             condition.unlock()
             if batches.isEmpty { return }
             do {
-                try sqlite.commit(runID: runID, batches: batches.map(\.0))
+                try sqlite.commitNew(runID: runID, batches.map(\.0))
                 for (_, c) in batches { c.resume() }
             } catch {
                 for (_, c) in batches { c.resume(throwing: error) }

@@ -309,6 +309,60 @@ enum LedgerSchema {
                 END;
                 """)
         }
+        // The runner commits a detector's batch as one row (`OutcomeBatchJSON`: the batch's
+        // outcomes as one JSON text) where it inserted a row per outcome: committing 4 M outcomes
+        // kept the ledger's one writing thread busy for most of a 1 M-sample round. `outcome_rows`
+        // stays for outcomes committed one by one (`commit(runID:outcomes:)`, shard merges, SQL
+        // inserts). The `outcomes` view shows both, a batch's outcomes through `json_each`;
+        // changing or deleting an outcome through it first moves its detector's batched outcomes
+        // into `outcome_rows`, then changes the row.
+        migrator.registerMigration("v6-outcome-batches") { db in
+            try db.execute(sql: """
+                CREATE TABLE outcome_batches (
+                    id INTEGER PRIMARY KEY,
+                    lane INTEGER NOT NULL REFERENCES outcome_lanes(lane),
+                    outcomes TEXT NOT NULL
+                );
+                DROP VIEW outcomes;
+                CREATE VIEW outcomes (run_id, sample_id, detector, status, probs_json, p_ai, predicted, error, latency_ms, batch) AS
+                    SELECT l.run_id, o.sample_id, l.detector, o.status, o.probs_json, o.p_ai, o.predicted, o.error, o.latency_ms, o.batch
+                    FROM outcome_rows o JOIN outcome_lanes l ON l.lane = o.lane
+                    UNION ALL
+                    SELECT l.run_id, json_extract(j.value, '$[0]'), l.detector, json_extract(j.value, '$[1]'), json_extract(j.value, '$[2]'),
+                           json_extract(j.value, '$[3]'), json_extract(j.value, '$[4]'), json_extract(j.value, '$[5]'),
+                           json_extract(j.value, '$[6]'), json_extract(j.value, '$[7]')
+                    FROM outcome_batches b JOIN outcome_lanes l ON l.lane = b.lane, json_each(b.outcomes) j;
+                CREATE TRIGGER outcomes_insert INSTEAD OF INSERT ON outcomes BEGIN
+                    INSERT OR IGNORE INTO outcome_lanes (run_id, detector) VALUES (NEW.run_id, NEW.detector);
+                    INSERT INTO outcome_rows (sample_id, lane, status, probs_json, p_ai, predicted, error, latency_ms, batch)
+                    VALUES (NEW.sample_id, (SELECT lane FROM outcome_lanes WHERE run_id = NEW.run_id AND detector = NEW.detector),
+                            NEW.status, NEW.probs_json, NEW.p_ai, NEW.predicted, NEW.error, NEW.latency_ms, NEW.batch);
+                END;
+                CREATE TRIGGER outcomes_update INSTEAD OF UPDATE ON outcomes BEGIN
+                    INSERT OR IGNORE INTO outcome_rows (sample_id, lane, status, probs_json, p_ai, predicted, error, latency_ms, batch)
+                    SELECT json_extract(j.value, '$[0]'), b.lane, json_extract(j.value, '$[1]'), json_extract(j.value, '$[2]'),
+                           json_extract(j.value, '$[3]'), json_extract(j.value, '$[4]'), json_extract(j.value, '$[5]'),
+                           json_extract(j.value, '$[6]'), json_extract(j.value, '$[7]')
+                    FROM outcome_batches b, json_each(b.outcomes) j
+                    WHERE b.lane = (SELECT lane FROM outcome_lanes WHERE run_id = OLD.run_id AND detector = OLD.detector);
+                    DELETE FROM outcome_batches WHERE lane = (SELECT lane FROM outcome_lanes WHERE run_id = OLD.run_id AND detector = OLD.detector);
+                    UPDATE outcome_rows SET sample_id = NEW.sample_id, status = NEW.status, probs_json = NEW.probs_json, p_ai = NEW.p_ai,
+                                            predicted = NEW.predicted, error = NEW.error, latency_ms = NEW.latency_ms, batch = NEW.batch
+                    WHERE sample_id = OLD.sample_id AND lane = (SELECT lane FROM outcome_lanes WHERE run_id = OLD.run_id AND detector = OLD.detector);
+                END;
+                CREATE TRIGGER outcomes_delete INSTEAD OF DELETE ON outcomes BEGIN
+                    INSERT OR IGNORE INTO outcome_rows (sample_id, lane, status, probs_json, p_ai, predicted, error, latency_ms, batch)
+                    SELECT json_extract(j.value, '$[0]'), b.lane, json_extract(j.value, '$[1]'), json_extract(j.value, '$[2]'),
+                           json_extract(j.value, '$[3]'), json_extract(j.value, '$[4]'), json_extract(j.value, '$[5]'),
+                           json_extract(j.value, '$[6]'), json_extract(j.value, '$[7]')
+                    FROM outcome_batches b, json_each(b.outcomes) j
+                    WHERE b.lane = (SELECT lane FROM outcome_lanes WHERE run_id = OLD.run_id AND detector = OLD.detector);
+                    DELETE FROM outcome_batches WHERE lane = (SELECT lane FROM outcome_lanes WHERE run_id = OLD.run_id AND detector = OLD.detector);
+                    DELETE FROM outcome_rows
+                    WHERE sample_id = OLD.sample_id AND lane = (SELECT lane FROM outcome_lanes WHERE run_id = OLD.run_id AND detector = OLD.detector);
+                END;
+                """)
+        }
         return migrator
     }
 }

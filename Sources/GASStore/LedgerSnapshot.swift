@@ -131,8 +131,12 @@ public final class LedgerSnapshot: Sendable {
     /// Outcomes in the order the run scored and wrote them: detector, then sample position.
     public func outcomes(runID: String) throws -> [DetectorOutcome] {
         try read("outcomes") { db in
-            try Row.fetchAll(db, sql: """
-                SELECT o.* FROM outcomes o JOIN samples s ON s.run_id = o.run_id AND s.sample_id = o.sample_id
+            // The view's batched outcomes go through JSON functions, which an untrusted schema may
+            // not call: they are read from their table.
+            let byLane = try RunLedger.outcomesAreBatched(db)
+            let batched = try byLane && RunLedger.hasBatchedOutcomes(runID: runID, db: db)
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT o.* FROM \(byLane ? RunLedger.outcomeRows : "outcomes") o JOIN samples s ON s.run_id = o.run_id AND s.sample_id = o.sample_id
                 WHERE o.run_id = ? ORDER BY o.detector, s.position
                 """, arguments: [runID]).map { row in
                 let sampleID: String = try row.decode(forColumn: "sample_id")
@@ -146,6 +150,7 @@ public final class LedgerSnapshot: Sendable {
                                        predicted: try row.decode(forColumn: "predicted"), error: try row.decode(forColumn: "error"),
                                        latencyMs: try row.decode(forColumn: "latency_ms"), batch: try row.decode(forColumn: "batch"))
             }
+            return batched ? try RunLedger.addingBatchedOutcomes(to: rows, runID: runID, db: db, path: path) : rows
         }
     }
 

@@ -298,7 +298,6 @@ extension RunLedger {
 
     public func outcomeGrid(runID: String, sampleIDs: SampleIDs) throws -> OutcomeGrid {
         var matcher = SamplePositions(sampleIDs)
-        let statusBytes = OutcomeGrid.statuses.map { Array($0.rawValue.utf8) }
         let n = sampleIDs.count
         var grid = OutcomeGrid(sampleIDs: sampleIDs)
         // Filled through plain buffers, one set per detector in order of appearance, and moved into
@@ -308,23 +307,19 @@ extension RunLedger {
         defer { for c in columns { c.deallocate() } }
         var errors: [Int: String] = [:], count = 0
         try queue.read { db in
-            try scanOutcomes(runID: runID, values: "status, p_ai, predicted, error, latency_ms, batch", matcher: &matcher, db: db) { handle, p, d, newName in
+            try scanOutcomes(runID: runID, matcher: &matcher, db: db) { p, d, newName, value in
                 if let newName {
                     names.append(newName)
                     columns.append(OutcomeColumns(count: n))
                 }
                 let c = columns[d]
-                let statusText = UnsafeBufferPointer(start: sqlite3_column_text(handle, 2), count: Int(sqlite3_column_bytes(handle, 2)))
-                guard let code = statusBytes.firstIndex(where: { $0.elementsEqual(statusText) }) else {
-                    throw StoreError.corrupt(path: path, what: "outcome status '\(Self.text(handle, 2) ?? "NULL")'")
-                }
                 if c.status[p] == OutcomeGrid.none { count += 1 }
-                c.status[p] = UInt8(code)
-                c.pAI[p] = sqlite3_column_type(handle, 3) == SQLITE_NULL ? .nan : sqlite3_column_double(handle, 3)
-                c.predicted[p] = sqlite3_column_type(handle, 4) == SQLITE_NULL ? -1 : Int8(clamping: sqlite3_column_int64(handle, 4))
-                if sqlite3_column_type(handle, 5) != SQLITE_NULL, let e = Self.text(handle, 5) { errors[d * n + p] = e }
-                c.latencyMs[p] = sqlite3_column_double(handle, 6)
-                c.batch[p] = Int32(clamping: sqlite3_column_int64(handle, 7))
+                c.status[p] = OutcomeGrid.code(value.status) ?? OutcomeGrid.none
+                c.pAI[p] = value.pAI ?? .nan
+                c.predicted[p] = value.predicted.map { Int8(clamping: $0) } ?? -1
+                if let e = value.error { errors[d * n + p] = e }
+                c.latencyMs[p] = value.latencyMs
+                c.batch[p] = Int32(clamping: value.batch)
             }
         }
         grid.count = count
@@ -355,8 +350,12 @@ extension RunLedger {
     /// call with the plan's ids keeps a string and an index entry per sample. A ledger written
     /// before outcomes were kept by lane is read by its ids.
     public func committedProgressOfRecordedPlan(runID: String) throws -> CommittedProgress {
-        let byLane = try queue.read { db in try db.tableExists("outcome_rows") }
-        guard byLane else {
+        // The samples table and `outcome_rows` are both in sample-id order, so they can be
+        // stepped side by side; batched outcomes are in commit order, so their ids are looked up.
+        let stepped = try queue.read { db in
+            try db.tableExists("outcome_rows") && !(try Self.hasBatchedOutcomes(runID: runID, db: db))
+        }
+        guard stepped else {
             let ids = try sampleIDs(runID: runID)
             return try committedProgress(runID: runID, sampleIDs: ids.ids, executionOrder: ids.executionOrder)
         }
@@ -370,7 +369,7 @@ extension RunLedger {
     /// Which positions each detector has an outcome at (masks as long as the highest one), and its highest batch.
     private func scanCommitted<Positions: PlanPositions>(runID: String, positions: inout Positions, db: Database) throws -> ScannedProgress {
         var scanned = ScannedProgress()
-        try scanOutcomes(runID: runID, values: "batch", matcher: &positions, db: db) { handle, p, d, newName in
+        try scanOutcomes(runID: runID, matcher: &positions, db: db) { p, d, newName, value in
             if let newName {
                 scanned.names.append(newName)
                 scanned.masks.append([])
@@ -378,7 +377,7 @@ extension RunLedger {
             }
             if p >= scanned.masks[d].count { scanned.masks[d].append(contentsOf: repeatElement(false, count: p + 1 - scanned.masks[d].count)) }
             scanned.masks[d][p] = true
-            scanned.highest[d] = max(scanned.highest[d], Int(sqlite3_column_int64(handle, 2)))
+            scanned.highest[d] = max(scanned.highest[d], Int(value.batch))
         }
         return scanned
     }
@@ -399,27 +398,35 @@ extension RunLedger {
         }
     }
 
+    /// Whether the run has outcomes in `outcome_batches`.
+    static func hasBatchedOutcomes(runID: String, db: Database) throws -> Bool {
+        guard try db.tableExists("outcome_batches") else { return false }
+        return try Bool.fetchOne(db, sql: """
+            SELECT EXISTS (SELECT 1 FROM outcome_batches b JOIN outcome_lanes l ON l.lane = b.lane WHERE l.run_id = ?)
+            """, arguments: [runID]) ?? false
+    }
+
     /// Scans the run's outcomes in storage order (through the primary-key index every row would
-    /// cost a lookup): `row` gets the statement (sample_id, then `values` from column 2), the
-    /// sample's plan position, the detector as 0, 1, ... in order of first appearance, and its
-    /// name on that first row. Rows of samples outside the plan are skipped. A ledger of the
-    /// current schema is read from its `outcome_rows` (a lane per run and detector); one written
-    /// before it and opened read-only, from its `outcomes` table.
-    private func scanOutcomes<Positions: PlanPositions>(runID: String, values: String, matcher: inout Positions, db: Database,
-                                                        row: (_ statement: OpaquePointer, _ position: Int, _ detector: Int, _ newName: String?) throws -> Void) throws {
+    /// cost a lookup): `row` gets the sample's plan position, the detector as 0, 1, ... in order
+    /// of first appearance, its name on that first row, and the outcome's values. Rows of samples
+    /// outside the plan are skipped. A ledger of the current schema is read from its
+    /// `outcome_rows` and `outcome_batches` (a lane per run and detector); one written before
+    /// them and opened read-only, from its `outcomes` table.
+    private func scanOutcomes<Positions: PlanPositions>(runID: String, matcher: inout Positions, db: Database,
+                                                        row: (_ position: Int, _ detector: Int, _ newName: String?, _ value: StoredOutcomeValues) throws -> Void) throws {
         if try db.tableExists("outcome_rows") {
-            try scanLanes(runID: runID, values: values, matcher: &matcher, db: db, row: row)
+            try scanLanes(runID: runID, matcher: &matcher, db: db, row: row)
         } else {
-            try scanOutcomesTable(runID: runID, values: values, matcher: &matcher, db: db, row: row)
+            try scanOutcomesTable(runID: runID, matcher: &matcher, db: db, row: row)
         }
     }
 
-    private func scanLanes<Positions: PlanPositions>(runID: String, values: String, matcher: inout Positions, db: Database,
-                                                     row: (_ statement: OpaquePointer, _ position: Int, _ detector: Int, _ newName: String?) throws -> Void) throws {
+    private func scanLanes<Positions: PlanPositions>(runID: String, matcher: inout Positions, db: Database,
+                                                     row: (_ position: Int, _ detector: Int, _ newName: String?, _ value: StoredOutcomeValues) throws -> Void) throws {
         var lanes = RunLanes(try Row.fetchAll(db, sql: "SELECT lane, detector FROM outcome_lanes WHERE run_id = ?", arguments: [runID])
             .map { (lane: $0[0], name: $0[1]) })
         guard !lanes.isEmpty else { return }
-        let statement = try db.makeStatement(sql: "SELECT sample_id, lane, \(values) FROM outcome_rows NOT INDEXED")
+        let statement = try db.makeStatement(sql: "SELECT sample_id, lane, \(StoredOutcomeValues.columns) FROM outcome_rows NOT INDEXED")
         let handle = statement.sqliteStatement
         while true {
             let rc = sqlite3_step(handle)
@@ -433,7 +440,26 @@ extension RunLedger {
                 continue  // not a sample of this plan
             }
             let (detector, newName) = lanes.detector(at: slot)
-            try row(handle, p, detector, newName)
+            try row(p, detector, newName, try StoredOutcomeValues(handle, from: 2, path: path))
+        }
+        guard try db.tableExists("outcome_batches") else { return }
+        let batches = try db.makeStatement(sql: "SELECT id, lane, outcomes FROM outcome_batches")
+        let h = batches.sqliteStatement
+        var reader = OutcomeBatchReader()
+        while true {
+            let rc = sqlite3_step(h)
+            if rc == SQLITE_DONE { break }
+            guard rc == SQLITE_ROW else {
+                throw StoreError.database(path: path, underlying: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+            }
+            guard let slot = lanes.slot(of: sqlite3_column_int64(h, 1)) else { continue }  // another run's outcomes
+            let id = sqlite3_column_int64(h, 0)
+            let json = UnsafeBufferPointer(start: sqlite3_column_text(h, 2), count: Int(sqlite3_column_bytes(h, 2)))
+            try reader.forEach(in: json, path: path, row: "outcome batch \(id)") { o, scratch in
+                guard let p = try matcher.position(of: BatchedOutcome.bytes(o.sampleID, in: scratch)) else { return }
+                let (detector, newName) = lanes.detector(at: slot)
+                try row(p, detector, newName, StoredOutcomeValues(o, scratch: scratch))
+            }
         }
     }
 
@@ -474,9 +500,9 @@ extension RunLedger {
         }
     }
 
-    private func scanOutcomesTable<Positions: PlanPositions>(runID: String, values: String, matcher: inout Positions, db: Database,
-                                                             row: (_ statement: OpaquePointer, _ position: Int, _ detector: Int, _ newName: String?) throws -> Void) throws {
-        let statement = try db.makeStatement(sql: "SELECT sample_id, detector, \(values) FROM outcomes NOT INDEXED WHERE run_id = ?")
+    private func scanOutcomesTable<Positions: PlanPositions>(runID: String, matcher: inout Positions, db: Database,
+                                                             row: (_ position: Int, _ detector: Int, _ newName: String?, _ value: StoredOutcomeValues) throws -> Void) throws {
+        let statement = try db.makeStatement(sql: "SELECT sample_id, detector, \(StoredOutcomeValues.columns) FROM outcomes NOT INDEXED WHERE run_id = ?")
         try statement.setArguments([runID])
         let handle = statement.sqliteStatement
         var names: [[UInt8]] = [], last = -1
@@ -501,7 +527,7 @@ extension RunLedger {
                     newName = String(decoding: detectorBytes, as: UTF8.self)
                 }
             }
-            try row(handle, p, last, newName)
+            try row(p, last, newName, try StoredOutcomeValues(handle, from: 2, path: path))
         }
     }
 
@@ -509,6 +535,45 @@ extension RunLedger {
         guard let pointer = sqlite3_column_text(handle, column) else { return nil }
         return String(decoding: UnsafeBufferPointer(start: pointer, count: Int(sqlite3_column_bytes(handle, column))), as: UTF8.self)
     }
+}
+
+/// One outcome's values as a ledger holds them: from a row (`outcome_rows`, or an old ledger's
+/// `outcomes`) or from a batch (`outcome_batches`).
+struct StoredOutcomeValues {
+    var status: OutcomeStatus
+    var pAI: Double?
+    var predicted: Int64?
+    var error: String?
+    var latencyMs: Double
+    var batch: Int64
+
+    /// The columns `init(_:from:path:)` reads, in its order.
+    static let columns = "status, p_ai, predicted, error, latency_ms, batch"
+
+    /// From a row's `columns`, the first at index `c`.
+    init(_ h: OpaquePointer, from c: Int32, path: String) throws {
+        let text = UnsafeBufferPointer(start: sqlite3_column_text(h, c), count: Int(sqlite3_column_bytes(h, c)))
+        guard let status = Self.statuses.first(where: { $0.bytes.elementsEqual(text) })?.status else {
+            throw StoreError.corrupt(path: path, what: "outcome status '\(RunLedger.text(h, c) ?? "NULL")'")
+        }
+        self.status = status
+        pAI = sqlite3_column_type(h, c + 1) == SQLITE_NULL ? nil : sqlite3_column_double(h, c + 1)
+        predicted = sqlite3_column_type(h, c + 2) == SQLITE_NULL ? nil : sqlite3_column_int64(h, c + 2)
+        error = sqlite3_column_type(h, c + 3) == SQLITE_NULL ? nil : RunLedger.text(h, c + 3)
+        latencyMs = sqlite3_column_double(h, c + 4)
+        batch = sqlite3_column_int64(h, c + 5)
+    }
+
+    init(_ o: BatchedOutcome, scratch: UnsafeBufferPointer<UInt8>) {
+        status = o.status
+        pAI = o.pAI
+        predicted = o.predicted
+        error = BatchedOutcome.text(o.error, in: scratch)
+        latencyMs = o.latencyMs
+        batch = o.batch
+    }
+
+    private static let statuses = OutcomeStatus.allCases.map { (bytes: Array($0.rawValue.utf8), status: $0) }
 }
 
 /// Per detector, the plan positions that already have an outcome and the highest batch number

@@ -384,6 +384,37 @@ public final class RunLedger: Sendable {
         }
     }
 
+    /// Commits batches of outcomes whose (sample, detector) pairs have no outcome yet (a run's
+    /// executor knows which from its grid), in one transaction (all or nothing). A detector's
+    /// batch is one `outcome_batches` row. Unlike `commit(runID:outcomes:)`, a pair given again
+    /// here would be stored twice.
+    public func commitNew(runID: String, _ batches: [NewOutcomes]) throws {
+        try queue.write { db in
+            var lanes = OutcomeLanes(runID: runID)
+            for batch in batches {
+                switch batch {
+                case .rows(let rows):
+                    try insert(rows, lanes: &lanes, db: db)
+                case .batches(let parts):
+                    for part in parts { try insert(part, lanes: &lanes, db: db) }
+                }
+            }
+            try db.execute(sql: "UPDATE outcome_commits SET count = count + 1 WHERE id = 1")
+        }
+    }
+
+    private func insert(_ part: OutcomeBatchJSON, lanes: inout OutcomeLanes, db: Database) throws {
+        let lane = try lanes.lane(of: part.detector, db: db)
+        let insert = try db.cachedStatement(sql: "INSERT INTO outcome_batches (lane, outcomes) VALUES (?, ?)")
+        let h = insert.sqliteStatement
+        sqlite3_reset(h)
+        try part.text.withUnsafeBufferPointer { bytes in
+            sqlite3_bind_int64(h, 1, lane)
+            Self.bindText(h, 2, OutcomeRows.Span(start: 0, count: Int32(bytes.count)), in: bytes)
+            try finishInsert(h, sqlite3_step(h), db: db, "a batch of \(part.count) outcomes of \(part.detector)")
+        }
+    }
+
     /// The lane (`outcome_lanes`) of each detector of one run, created on its first outcome; looked
     /// up once per change of detector within a batch, and only inside one transaction (a lane
     /// created by a transaction that rolls back is gone again).
@@ -545,8 +576,10 @@ public final class RunLedger: Sendable {
 
     public func outcomes(runID: String) throws -> [DetectorOutcome] {
         try queue.read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT o.* FROM outcomes o JOIN samples s ON s.run_id = o.run_id AND s.sample_id = o.sample_id
+            let byLane = try Self.outcomesAreBatched(db)
+            let batched = try byLane && Self.hasBatchedOutcomes(runID: runID, db: db)
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT o.* FROM \(byLane ? Self.outcomeRows : "outcomes") o JOIN samples s ON s.run_id = o.run_id AND s.sample_id = o.sample_id
                 WHERE o.run_id = ? ORDER BY o.detector, s.position
                 """, arguments: [runID]).map { row in
                 guard let status = OutcomeStatus(rawValue: row["status"]) else {
@@ -557,6 +590,7 @@ public final class RunLedger: Sendable {
                                        probs: probsText.flatMap(Self.parseArray), pAI: row["p_ai"], predicted: row["predicted"],
                                        error: row["error"], latencyMs: row["latency_ms"], batch: row["batch"])
             }
+            return batched ? try Self.addingBatchedOutcomes(to: rows, runID: runID, db: db, path: path) : rows
         }
     }
 
