@@ -443,23 +443,11 @@ extension RunLedger {
             try row(p, detector, newName, try StoredOutcomeValues(handle, from: 2, path: path))
         }
         guard try db.tableExists("outcome_batches") else { return }
-        let batches = try db.makeStatement(sql: "SELECT id, lane, outcomes FROM outcome_batches")
-        let h = batches.sqliteStatement
-        var reader = OutcomeBatchReader()
-        while true {
-            let rc = sqlite3_step(h)
-            if rc == SQLITE_DONE { break }
-            guard rc == SQLITE_ROW else {
-                throw StoreError.database(path: path, underlying: String(cString: sqlite3_errmsg(db.sqliteConnection)))
-            }
-            guard let slot = lanes.slot(of: sqlite3_column_int64(h, 1)) else { continue }  // another run's outcomes
-            let id = sqlite3_column_int64(h, 0)
-            let json = UnsafeBufferPointer(start: sqlite3_column_text(h, 2), count: Int(sqlite3_column_bytes(h, 2)))
-            try reader.forEach(in: json, path: path, row: "outcome batch \(id)") { o, scratch in
-                guard let p = try matcher.position(of: BatchedOutcome.bytes(o.sampleID, in: scratch)) else { return }
-                let (detector, newName) = lanes.detector(at: slot)
-                try row(p, detector, newName, StoredOutcomeValues(o, scratch: scratch))
-            }
+        try Self.forEachBatchedOutcome(runID: runID, db: db, path: path) { lane, _, o, scratch in
+            guard let slot = lanes.slot(of: lane),
+                  let p = try matcher.position(of: BatchedOutcome.bytes(o.sampleID, in: scratch)) else { return }
+            let (detector, newName) = lanes.detector(at: slot)
+            try row(p, detector, newName, StoredOutcomeValues(o, scratch: scratch))
         }
     }
 

@@ -136,6 +136,11 @@ public final class RunLedger: Sendable {
     public func committedPairs(runID: String) throws -> [String: Set<String>] {
         try queue.read { db in
             var pairs: [String: Set<String>] = [:]
+            if try scanStoredOutcomes(runID: runID, db: db, { detector, id, _ in
+                pairs[detector, default: []].insert(String(decoding: id, as: UTF8.self))
+            }) {
+                return pairs
+            }
             let rows = try Row.fetchCursor(db, sql: "SELECT detector, sample_id FROM outcomes WHERE run_id = ?", arguments: [runID])
             while let row = try rows.next() {
                 pairs[row[0], default: []].insert(row[1])
@@ -148,6 +153,11 @@ public final class RunLedger: Sendable {
     public func lastBatch(runID: String) throws -> [String: Int] {
         try queue.read { db in
             var result: [String: Int] = [:]
+            if try scanStoredOutcomes(runID: runID, db: db, { detector, _, value in
+                result[detector] = max(result[detector] ?? Int.min, Int(value.batch))
+            }) {
+                return result
+            }
             for row in try Row.fetchAll(db, sql: "SELECT detector, MAX(batch) FROM outcomes WHERE run_id = ? GROUP BY detector", arguments: [runID]) {
                 result[row[0]] = row[1]
             }
@@ -228,6 +238,11 @@ public final class RunLedger: Sendable {
     public func statusCounts(runID: String) throws -> [String: [String: Int]] {
         try queue.read { db in
             var result: [String: [String: Int]] = [:]
+            if try scanStoredOutcomes(runID: runID, db: db, { detector, _, value in
+                result[detector, default: [:]][value.status.rawValue, default: 0] += 1
+            }) {
+                return result
+            }
             for row in try Row.fetchAll(db, sql: "SELECT detector, status, COUNT(*) FROM outcomes WHERE run_id = ? GROUP BY detector, status", arguments: [runID]) {
                 result[row[0], default: [:]][row[1]] = row[2]
             }
@@ -805,7 +820,13 @@ public final class RunLedger: Sendable {
 
     public func count(_ table: String, runID: String) throws -> Int {
         precondition(["samples", "outcomes", "metrics", "detectors"].contains(table))
-        return try queue.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table) WHERE run_id = ?", arguments: [runID]) ?? 0 }
+        return try queue.read { db in
+            if table == "outcomes" {
+                var count = 0
+                if try scanStoredOutcomes(runID: runID, db: db, { _, _, _ in count += 1 }) { return count }
+            }
+            return try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table) WHERE run_id = ?", arguments: [runID]) ?? 0
+        }
     }
 
     /// Positions in the order rows are read, kept while each id is greater than the last: then

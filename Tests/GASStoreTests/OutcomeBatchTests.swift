@@ -78,6 +78,7 @@ import GASTestSupport
         #expect(try ledger.count("outcomes", runID: "r1") == expected.count)
         #expect(try ledger.statusCounts(runID: "r1") == ["d": ["ok": 1, "error": 1, "timeout": 1, "skipped": 1], "é \"e\"": ["ok": 2]])
         #expect(try ledger.lastBatch(runID: "r1") == ["d": 8, "é \"e\"": 1])
+        #expect(try ledger.committedPairs(runID: "r1") == ["d": ["s0", "s1", "s2", "s3"], "é \"e\"": ["s0", "s2"]])
 
         // An audit's snapshot, read with an untrusted schema (no JSON functions in views).
         let copy = dir + "/snapshot.sqlite"
