@@ -199,14 +199,14 @@ struct OutcomeBatchReader {
             try expect(UInt8(ascii: "\""))
             let start = scratch.count
             while true {
+                // The bytes up to the next quote or backslash go in whole.
+                let run = p
+                while p < json.count, json[p] != UInt8(ascii: "\""), json[p] != UInt8(ascii: "\\") { p += 1 }
+                scratch.append(contentsOf: UnsafeBufferPointer(rebasing: json[run..<p]))
                 guard p < json.count else { throw fail("unterminated string") }
                 let b = json[p]
                 p += 1
                 if b == UInt8(ascii: "\"") { break }
-                if b != UInt8(ascii: "\\") {
-                    scratch.append(b)
-                    continue
-                }
                 guard p < json.count else { throw fail("unterminated string") }
                 let e = json[p]
                 p += 1
@@ -267,9 +267,11 @@ struct OutcomeBatchReader {
                 o.sampleID = try string()
                 try expect(UInt8(ascii: ","))
                 let status = try string()
-                let statusText = scratch.withUnsafeBufferPointer { BatchedOutcome.text(status, in: $0) } ?? ""
-                guard let s = OutcomeStatus(rawValue: statusText) else { throw fail("unknown status '\(statusText)'") }
-                o.status = s
+                let known = scratch.withUnsafeBufferPointer { Self.status(BatchedOutcome.bytes(status, in: $0)) }
+                guard let known else {
+                    throw fail("unknown status '\(scratch.withUnsafeBufferPointer { BatchedOutcome.text(status, in: $0) } ?? "")'")
+                }
+                o.status = known
                 try expect(UInt8(ascii: ","))
                 o.probs = isNull() ? .null : try string()
                 try expect(UInt8(ascii: ","))
@@ -296,6 +298,13 @@ struct OutcomeBatchReader {
         skipSpace()
         guard p == json.count else { throw fail("text after the array") }
     }
+
+    /// The status these bytes spell, without making a String of them; nil for none.
+    static func status(_ bytes: UnsafeBufferPointer<UInt8>) -> OutcomeStatus? {
+        statuses.first { $0.bytes.elementsEqual(bytes) }?.status
+    }
+
+    private static let statuses = OutcomeStatus.allCases.map { (bytes: Array($0.rawValue.utf8), status: $0) }
 
     private static func isNumberByte(_ b: UInt8) -> Bool {
         switch b {

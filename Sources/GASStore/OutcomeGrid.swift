@@ -541,7 +541,7 @@ struct StoredOutcomeValues {
     /// From a row's `columns`, the first at index `c`.
     init(_ h: OpaquePointer, from c: Int32, path: String) throws {
         let text = UnsafeBufferPointer(start: sqlite3_column_text(h, c), count: Int(sqlite3_column_bytes(h, c)))
-        guard let status = Self.statuses.first(where: { $0.bytes.elementsEqual(text) })?.status else {
+        guard let status = OutcomeBatchReader.status(text) else {
             throw StoreError.corrupt(path: path, what: "outcome status '\(RunLedger.text(h, c) ?? "NULL")'")
         }
         self.status = status
@@ -560,8 +560,6 @@ struct StoredOutcomeValues {
         latencyMs = o.latencyMs
         batch = o.batch
     }
-
-    private static let statuses = OutcomeStatus.allCases.map { (bytes: Array($0.rawValue.utf8), status: $0) }
 }
 
 /// Per detector, the plan positions that already have an outcome and the highest batch number
