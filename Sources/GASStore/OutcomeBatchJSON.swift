@@ -153,6 +153,11 @@ struct BatchedOutcome {
 struct OutcomeBatchReader {
     /// Decoded text values of the outcome being handed over (reused, so a row allocates nothing).
     private var scratch: [UInt8] = []
+    /// False: the probability and latency are checked as number tokens but not converted, and
+    /// come back as 0 (what a resume needs is the sample, status and batch).
+    let values: Bool
+
+    init(values: Bool = true) { self.values = values }
 
     /// Parses `json` (one row's text) and hands each outcome to `body` with the bytes its text
     /// values are in; `row` names the row in errors.
@@ -181,18 +186,27 @@ struct OutcomeBatchReader {
             skipSpace()
             let start = p
             while p < json.count, Self.isNumberByte(json[p]) { p += 1 }
-            guard p > start, let value = Double(String(decoding: UnsafeBufferPointer(rebasing: json[start..<p]), as: UTF8.self)),
+            guard p > start else { throw fail("expected a number") }
+            guard values else { return 0 }
+            guard let value = Double(String(decoding: UnsafeBufferPointer(rebasing: json[start..<p]), as: UTF8.self)),
                   value.isFinite else { throw fail("expected a number") }
             return value
         }
         func integer() throws -> Int64 {
             skipSpace()
+            let negative = p < json.count && json[p] == UInt8(ascii: "-")
+            if negative { p += 1 }
             let start = p
-            if p < json.count, json[p] == UInt8(ascii: "-") { p += 1 }
-            while p < json.count, json[p] >= UInt8(ascii: "0"), json[p] <= UInt8(ascii: "9") { p += 1 }
-            guard p > start, let value = Int64(String(decoding: UnsafeBufferPointer(rebasing: json[start..<p]), as: UTF8.self)) else {
-                throw fail("expected a whole number")
+            var value: Int64 = 0
+            while p < json.count, json[p] >= UInt8(ascii: "0"), json[p] <= UInt8(ascii: "9") {
+                let digit = Int64(json[p] - UInt8(ascii: "0"))
+                let (times, o1) = value.multipliedReportingOverflow(by: 10)
+                let (next, o2) = negative ? times.subtractingReportingOverflow(digit) : times.addingReportingOverflow(digit)
+                guard !o1, !o2 else { throw fail("a whole number out of range") }
+                value = next
+                p += 1
             }
+            guard p > start else { throw fail("expected a whole number") }
             return value
         }
         func string() throws -> BatchedOutcome.Span {
@@ -362,7 +376,7 @@ extension RunLedger {
 extension RunLedger {
     /// The run's batched outcomes in commit order, each with its lane and detector, parsed
     /// exactly; text values are in `scratch` during the call.
-    static func forEachBatchedOutcome(runID: String, db: Database, path: String,
+    static func forEachBatchedOutcome(runID: String, db: Database, path: String, values: Bool = true,
                                       _ body: (_ lane: Int64, _ detector: String, _ outcome: BatchedOutcome,
                                                _ scratch: UnsafeBufferPointer<UInt8>) throws -> Void) throws {
         let statement = try db.makeStatement(sql: """
@@ -371,7 +385,7 @@ extension RunLedger {
             """)
         try statement.setArguments([runID])
         let h = statement.sqliteStatement
-        var reader = OutcomeBatchReader()
+        var reader = OutcomeBatchReader(values: values)
         while true {
             let rc = sqlite3_step(h)
             if rc == SQLITE_DONE { break }
@@ -389,7 +403,8 @@ extension RunLedger {
     }
 
     /// Every outcome of the run in storage order, as its detector, its sample id's bytes and its
-    /// values, read from the tables under the `outcomes` view: through the view SQLite 3.40 took
+    /// values (a batched outcome's without its probability and latency: the callers count
+    /// statuses, batches and pairs), read from the tables under the `outcomes` view: through the view SQLite 3.40 took
     /// about 2-4 µs an outcome for its JSON functions (16 s to count statuses of 4 M). False when
     /// the file has no such tables (an older ledger opened read-only): then query `outcomes`.
     func scanStoredOutcomes(runID: String, db: Database,
@@ -415,7 +430,7 @@ extension RunLedger {
             let id = UnsafeBufferPointer(start: sqlite3_column_text(h, 1), count: Int(sqlite3_column_bytes(h, 1)))
             try body(detector, id, try StoredOutcomeValues(h, from: 2, path: path))
         }
-        try Self.forEachBatchedOutcome(runID: runID, db: db, path: path) { _, detector, o, scratch in
+        try Self.forEachBatchedOutcome(runID: runID, db: db, path: path, values: false) { _, detector, o, scratch in
             try body(detector, BatchedOutcome.bytes(o.sampleID, in: scratch), StoredOutcomeValues(o, scratch: scratch))
         }
         return true

@@ -369,7 +369,7 @@ extension RunLedger {
     /// Which positions each detector has an outcome at (masks as long as the highest one), and its highest batch.
     private func scanCommitted<Positions: PlanPositions>(runID: String, positions: inout Positions, db: Database) throws -> ScannedProgress {
         var scanned = ScannedProgress()
-        try scanOutcomes(runID: runID, matcher: &positions, db: db) { p, d, newName, value in
+        try scanOutcomes(runID: runID, matcher: &positions, values: false, db: db) { p, d, newName, value in
             if let newName {
                 scanned.names.append(newName)
                 scanned.masks.append([])
@@ -408,20 +408,21 @@ extension RunLedger {
 
     /// Scans the run's outcomes in storage order (through the primary-key index every row would
     /// cost a lookup): `row` gets the sample's plan position, the detector as 0, 1, ... in order
-    /// of first appearance, its name on that first row, and the outcome's values. Rows of samples
+    /// of first appearance, its name on that first row, and the outcome's values (without its
+    /// probability and latency when `values` is false, for batched outcomes). Rows of samples
     /// outside the plan are skipped. A ledger of the current schema is read from its
     /// `outcome_rows` and `outcome_batches` (a lane per run and detector); one written before
     /// them and opened read-only, from its `outcomes` table.
-    private func scanOutcomes<Positions: PlanPositions>(runID: String, matcher: inout Positions, db: Database,
+    private func scanOutcomes<Positions: PlanPositions>(runID: String, matcher: inout Positions, values: Bool = true, db: Database,
                                                         row: (_ position: Int, _ detector: Int, _ newName: String?, _ value: StoredOutcomeValues) throws -> Void) throws {
         if try db.tableExists("outcome_rows") {
-            try scanLanes(runID: runID, matcher: &matcher, db: db, row: row)
+            try scanLanes(runID: runID, matcher: &matcher, values: values, db: db, row: row)
         } else {
             try scanOutcomesTable(runID: runID, matcher: &matcher, db: db, row: row)
         }
     }
 
-    private func scanLanes<Positions: PlanPositions>(runID: String, matcher: inout Positions, db: Database,
+    private func scanLanes<Positions: PlanPositions>(runID: String, matcher: inout Positions, values: Bool, db: Database,
                                                      row: (_ position: Int, _ detector: Int, _ newName: String?, _ value: StoredOutcomeValues) throws -> Void) throws {
         var lanes = RunLanes(try Row.fetchAll(db, sql: "SELECT lane, detector FROM outcome_lanes WHERE run_id = ?", arguments: [runID])
             .map { (lane: $0[0], name: $0[1]) })
@@ -443,7 +444,7 @@ extension RunLedger {
             try row(p, detector, newName, try StoredOutcomeValues(handle, from: 2, path: path))
         }
         guard try db.tableExists("outcome_batches") else { return }
-        try Self.forEachBatchedOutcome(runID: runID, db: db, path: path) { lane, _, o, scratch in
+        try Self.forEachBatchedOutcome(runID: runID, db: db, path: path, values: values) { lane, _, o, scratch in
             guard let slot = lanes.slot(of: lane),
                   let p = try matcher.position(of: BatchedOutcome.bytes(o.sampleID, in: scratch)) else { return }
             let (detector, newName) = lanes.detector(at: slot)
