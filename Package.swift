@@ -100,7 +100,7 @@ let package = Package(
 
         // Fuzz targets and the seeded mutational fuzzer (docs: README "Robustness"); gas-fuzz runs it for long sessions.
         .target(name: "GASFuzz", dependencies: [
-            "GASCore", "GASSpec", "GASParquet", "GASMedia", "GASDetectors", "GASNetwork",
+            "GASCore", "GASSpec", "GASParquet", "GASMedia", "GASDetectors", "GASNetwork", "GASStore",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .executableTarget(name: "gas-fuzz", dependencies: [

@@ -6,12 +6,13 @@ import GASMedia
 import GASNetwork
 import GASParquet
 import GASSpec
+import GASStore
 
 /// The readers that take input from outside (miners, datasets, detector processes, HTTP peers),
 /// each wrapped so that the module's own error type counts as a clean rejection and anything
 /// else is a finding.
 public enum FuzzTargets {
-    public static let all: [FuzzTarget] = [yaml, parquet, archive, safetensors, detectorReplies, epistula, delivery]
+    public static let all: [FuzzTarget] = [yaml, parquet, archive, safetensors, detectorReplies, epistula, delivery, outcomeBatch]
 
     public static func named(_ name: String) -> FuzzTarget? { all.first { $0.name == name } }
 
@@ -153,6 +154,36 @@ public enum FuzzTargets {
             return .accepted
         } catch {
             return .rejected(error.description)
+        }
+    }
+
+    // MARK: Ledger outcome batches
+
+    /// A ledger's `outcome_batches` text comes from elsewhere in an audit bundle. What is read must
+    /// also come back the same through the encoder (the text a run writes).
+    public static let outcomeBatch = FuzzTarget(
+        name: "outcome-batch",
+        summary: "a ledger's batched outcomes (OutcomeBatchJSON): arrays, strings and escapes, numbers, statuses",
+        dictionary: ["[", "]", ",", "\"ok\"", "\"error\"", "\"timeout\"", "\"skipped\"", "null", "\"[0.5]\"", "1e308", "1e309",
+                     "-0.0", "5e-324", "9223372036854775807", "9223372036854775808", "-9223372036854775808", "\\u0000",
+                     "\\ud83d\\ude00", "\\ud800", "\\\"", "\\n", "\\/", " ", "[[[[", "\"s0\""]
+    ) { bytes in
+        let outcomes: [DetectorOutcome]
+        do {
+            outcomes = try OutcomeBatchJSON.decode(bytes, detector: "d", path: "fuzz.sqlite")
+        } catch let error as StoreError {
+            return .rejected(error.description)
+        } catch {
+            return .untypedError(describe(error))
+        }
+        guard let text = OutcomeBatchJSON.encode(outcomes)?.first?.text ?? (outcomes.isEmpty ? Array("[]".utf8) : nil) else {
+            return .untypedError("read outcomes the encoder refuses: \(outcomes.prefix(2))")
+        }
+        do {
+            let again = try OutcomeBatchJSON.decode(text, detector: "d", path: "fuzz.sqlite")
+            return again == outcomes ? .accepted : .untypedError("read back differently after encoding: \(outcomes.prefix(2))")
+        } catch {
+            return .untypedError("the encoding of what was read is refused: \(describe(error))")
         }
     }
 

@@ -33,6 +33,23 @@ public struct OutcomeBatchJSON: Sendable {
         return parts
     }
 
+    /// The outcomes of one batch's text (a row of `outcome_batches`), as gascli reads them back;
+    /// a text gascli does not write is a `StoreError` naming `path` (the file it came from).
+    public static func decode(_ text: [UInt8], detector: String, path: String) throws -> [DetectorOutcome] {
+        var reader = OutcomeBatchReader()
+        var outcomes: [DetectorOutcome] = []
+        try text.withUnsafeBufferPointer { json in
+            try reader.forEach(in: json, path: path, row: "an outcome batch of \(detector)") { o, scratch in
+                outcomes.append(DetectorOutcome(
+                    sampleID: BatchedOutcome.text(o.sampleID, in: scratch) ?? "", detector: detector, status: o.status,
+                    probs: BatchedOutcome.text(o.probs, in: scratch).flatMap(RunLedger.parseArray), pAI: o.pAI,
+                    predicted: o.predicted.map { Int($0) }, error: BatchedOutcome.text(o.error, in: scratch),
+                    latencyMs: o.latencyMs, batch: Int(o.batch)))
+            }
+        }
+        return outcomes
+    }
+
     private static func encode(_ outcomes: [DetectorOutcome], _ range: Range<Int>) -> [UInt8]? {
         var bytes: [UInt8] = [UInt8(ascii: "[")]
         bytes.reserveCapacity(range.count * 80 + 2)
@@ -217,11 +234,13 @@ struct OutcomeBatchReader {
             try expect(UInt8(ascii: "\""))
             let start = scratch.count
             while true {
-                // The bytes up to the next quote or backslash go in whole.
+                // The bytes up to the next quote or backslash go in whole. A control character must
+                // be escaped in JSON (SQLite's JSON functions refuse it too).
                 let run = p
-                while p < json.count, json[p] != UInt8(ascii: "\""), json[p] != UInt8(ascii: "\\") { p += 1 }
+                while p < json.count, json[p] != UInt8(ascii: "\""), json[p] != UInt8(ascii: "\\"), json[p] >= 0x20 { p += 1 }
                 scratch.append(contentsOf: UnsafeBufferPointer(rebasing: json[run..<p]))
                 guard p < json.count else { throw fail("unterminated string") }
+                guard json[p] >= 0x20 else { throw fail("an unescaped control character in a string") }
                 let b = json[p]
                 p += 1
                 if b == UInt8(ascii: "\"") { break }

@@ -17,7 +17,7 @@ struct FuzzTests {
     /// GAS_FUZZ_RUNS overrides it (e.g. 0 to run only the seeds).
     static let runs: [String: Int] = [
         "yaml": 2_000, "parquet": 1_500, "archive": 1_500, "safetensors": 15_000,
-        "detector-replies": 10_000, "epistula": 10_000, "delivery": 10_000,
+        "detector-replies": 10_000, "epistula": 10_000, "delivery": 10_000, "outcome-batch": 10_000,
     ]
 
     @Test("inputs are accepted or rejected with a typed error, quickly and in bounded memory",

@@ -137,6 +137,7 @@ import GASTestSupport
             #"[["s0","ok",null,"0.5",1,null,0.0,1]]"#,  // a string for a number
             #"[["s0","ok",null,0.5,1,null,0.0,1]] x"#,  // trailing text
             #"[["s\u00","ok",null,0.5,1,null,0.0,1]]"#,  // a broken escape
+            "[[\"s\n0\",\"ok\",null,0.5,1,null,0.0,1]]",  // an unescaped control character
         ]
         for text in damaged {
             let (ledger, _) = try ledger()
