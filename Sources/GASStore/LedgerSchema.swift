@@ -317,6 +317,17 @@ enum LedgerSchema {
         // changing or deleting an outcome through it first moves its detector's batched outcomes
         // into `outcome_rows`, then changes the row.
         migrator.registerMigration("v6-outcome-batches") { db in
+            // Moves the batched outcomes of OLD's lane into `outcome_rows` (the first step of an
+            // UPDATE or DELETE through the view).
+            let moveLaneToRows = """
+                INSERT OR IGNORE INTO outcome_rows (sample_id, lane, status, probs_json, p_ai, predicted, error, latency_ms, batch)
+                    SELECT json_extract(j.value, '$[0]'), b.lane, json_extract(j.value, '$[1]'), json_extract(j.value, '$[2]'),
+                           json_extract(j.value, '$[3]'), json_extract(j.value, '$[4]'), json_extract(j.value, '$[5]'),
+                           json_extract(j.value, '$[6]'), json_extract(j.value, '$[7]')
+                    FROM outcome_batches b, json_each(b.outcomes) j
+                    WHERE b.lane = (SELECT lane FROM outcome_lanes WHERE run_id = OLD.run_id AND detector = OLD.detector);
+                    DELETE FROM outcome_batches WHERE lane = (SELECT lane FROM outcome_lanes WHERE run_id = OLD.run_id AND detector = OLD.detector);
+                """
             try db.execute(sql: """
                 CREATE TABLE outcome_batches (
                     id INTEGER PRIMARY KEY,
@@ -339,25 +350,13 @@ enum LedgerSchema {
                             NEW.status, NEW.probs_json, NEW.p_ai, NEW.predicted, NEW.error, NEW.latency_ms, NEW.batch);
                 END;
                 CREATE TRIGGER outcomes_update INSTEAD OF UPDATE ON outcomes BEGIN
-                    INSERT OR IGNORE INTO outcome_rows (sample_id, lane, status, probs_json, p_ai, predicted, error, latency_ms, batch)
-                    SELECT json_extract(j.value, '$[0]'), b.lane, json_extract(j.value, '$[1]'), json_extract(j.value, '$[2]'),
-                           json_extract(j.value, '$[3]'), json_extract(j.value, '$[4]'), json_extract(j.value, '$[5]'),
-                           json_extract(j.value, '$[6]'), json_extract(j.value, '$[7]')
-                    FROM outcome_batches b, json_each(b.outcomes) j
-                    WHERE b.lane = (SELECT lane FROM outcome_lanes WHERE run_id = OLD.run_id AND detector = OLD.detector);
-                    DELETE FROM outcome_batches WHERE lane = (SELECT lane FROM outcome_lanes WHERE run_id = OLD.run_id AND detector = OLD.detector);
+                    \(moveLaneToRows)
                     UPDATE outcome_rows SET sample_id = NEW.sample_id, status = NEW.status, probs_json = NEW.probs_json, p_ai = NEW.p_ai,
                                             predicted = NEW.predicted, error = NEW.error, latency_ms = NEW.latency_ms, batch = NEW.batch
                     WHERE sample_id = OLD.sample_id AND lane = (SELECT lane FROM outcome_lanes WHERE run_id = OLD.run_id AND detector = OLD.detector);
                 END;
                 CREATE TRIGGER outcomes_delete INSTEAD OF DELETE ON outcomes BEGIN
-                    INSERT OR IGNORE INTO outcome_rows (sample_id, lane, status, probs_json, p_ai, predicted, error, latency_ms, batch)
-                    SELECT json_extract(j.value, '$[0]'), b.lane, json_extract(j.value, '$[1]'), json_extract(j.value, '$[2]'),
-                           json_extract(j.value, '$[3]'), json_extract(j.value, '$[4]'), json_extract(j.value, '$[5]'),
-                           json_extract(j.value, '$[6]'), json_extract(j.value, '$[7]')
-                    FROM outcome_batches b, json_each(b.outcomes) j
-                    WHERE b.lane = (SELECT lane FROM outcome_lanes WHERE run_id = OLD.run_id AND detector = OLD.detector);
-                    DELETE FROM outcome_batches WHERE lane = (SELECT lane FROM outcome_lanes WHERE run_id = OLD.run_id AND detector = OLD.detector);
+                    \(moveLaneToRows)
                     DELETE FROM outcome_rows
                     WHERE sample_id = OLD.sample_id AND lane = (SELECT lane FROM outcome_lanes WHERE run_id = OLD.run_id AND detector = OLD.detector);
                 END;
