@@ -207,7 +207,7 @@ struct OutcomeBatchReader {
             skipSpace()
             let start = p
             while p < json.count, Self.isNumberByte(json[p]) { p += 1 }
-            guard p > start else { throw fail("expected a number") }
+            guard Self.isJSONNumber(UnsafeBufferPointer(rebasing: json[start..<p])) else { throw fail("expected a number") }
             guard values else { return 0 }
             guard let value = Double(String(decoding: UnsafeBufferPointer(rebasing: json[start..<p]), as: UTF8.self)),
                   value.isFinite else { throw fail("expected a number") }
@@ -227,7 +227,7 @@ struct OutcomeBatchReader {
                 value = next
                 p += 1
             }
-            guard p > start else { throw fail("expected a whole number") }
+            guard p > start, json[start] != UInt8(ascii: "0") || p == start + 1 else { throw fail("expected a whole number") }
             return value
         }
         func string() throws -> BatchedOutcome.Span {
@@ -342,6 +342,30 @@ struct OutcomeBatchReader {
     }
 
     private static let statuses = OutcomeStatus.allCases.map { (bytes: Array($0.rawValue.utf8), status: $0) }
+
+    /// JSON's number grammar, `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`: what gascli reads,
+    /// SQLite's JSON functions (the `outcomes` view) read too.
+    static func isJSONNumber(_ t: UnsafeBufferPointer<UInt8>) -> Bool {
+        var i = 0
+        func digits() -> Int {
+            let from = i
+            while i < t.count, t[i] >= UInt8(ascii: "0"), t[i] <= UInt8(ascii: "9") { i += 1 }
+            return i - from
+        }
+        if i < t.count, t[i] == UInt8(ascii: "-") { i += 1 }
+        let first = i
+        guard digits() > 0, t[first] != UInt8(ascii: "0") || i == first + 1 else { return false }
+        if i < t.count, t[i] == UInt8(ascii: ".") {
+            i += 1
+            guard digits() > 0 else { return false }
+        }
+        if i < t.count, t[i] == UInt8(ascii: "e") || t[i] == UInt8(ascii: "E") {
+            i += 1
+            if i < t.count, t[i] == UInt8(ascii: "+") || t[i] == UInt8(ascii: "-") { i += 1 }
+            guard digits() > 0 else { return false }
+        }
+        return i == t.count
+    }
 
     private static func isNumberByte(_ b: UInt8) -> Bool {
         switch b {

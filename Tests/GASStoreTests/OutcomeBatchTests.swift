@@ -48,6 +48,13 @@ import GASTestSupport
             return
         }
         #expect(parts.map(\.detector) == ["d", "é \"e\""] && parts.map(\.count) == [4, 2])
+        // Plain JSON: Python's json module (what an auditor's script would use) reads it too.
+        for (i, part) in parts.enumerated() {
+            let file = dir + "/part\(i).json"
+            try Data(part.text).write(to: URL(fileURLWithPath: file))
+            let r = try TestSupport.python("import json, sys; rows = json.load(open(sys.argv[1], encoding='utf-8')); print(len(rows), rows[0][0])", [file])
+            #expect(r.status == 0 && r.stdout.hasPrefix("\(part.count) s0"), "\(r.stdout)\(r.stderr)")
+        }
         try ledger.commitNew(runID: "r1", [encoded])
         #expect(try ledger.queue.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM outcome_batches") } == 2)
         #expect(try ledger.queue.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM outcome_rows") } == 0)
@@ -138,6 +145,11 @@ import GASTestSupport
             #"[["s0","ok",null,0.5,1,null,0.0,1]] x"#,  // trailing text
             #"[["s\u00","ok",null,0.5,1,null,0.0,1]]"#,  // a broken escape
             "[[\"s\n0\",\"ok\",null,0.5,1,null,0.0,1]]",  // an unescaped control character
+            #"[["s0","ok",null,+0.5,1,null,0.0,1]]"#,  // numbers JSON does not allow (Swift would read them)
+            #"[["s0","ok",null,.5,1,null,0.0,1]]"#,
+            #"[["s0","ok",null,0.5,1,null,0.,1]]"#,
+            #"[["s0","ok",null,0.5,01,null,0.0,1]]"#,
+            #"[["s0","ok",null,0.5,1,null,1e,1]]"#,
         ]
         for text in damaged {
             let (ledger, _) = try ledger()
