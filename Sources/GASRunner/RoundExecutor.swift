@@ -194,10 +194,10 @@ final class GroupCommit: @unchecked Sendable {
             return
         }
         // Encoded here, on the detector's task: the writer only inserts.
-        let rows = NewOutcomes(outcomes)
+        let encoded = NewOutcomes(outcomes)
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             condition.lock()
-            pending.append((rows, continuation))
+            pending.append((encoded, continuation))
             if !writerRunning {
                 writerRunning = true
                 Thread.detachNewThread { [self] in write(sqlite) }
