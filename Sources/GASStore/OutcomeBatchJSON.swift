@@ -40,11 +40,7 @@ public struct OutcomeBatchJSON: Sendable {
         var outcomes: [DetectorOutcome] = []
         try text.withUnsafeBufferPointer { json in
             try reader.forEach(in: json, path: path, row: "an outcome batch of \(detector)") { o, scratch in
-                outcomes.append(DetectorOutcome(
-                    sampleID: BatchedOutcome.text(o.sampleID, in: scratch) ?? "", detector: detector, status: o.status,
-                    probs: BatchedOutcome.text(o.probs, in: scratch).flatMap(RunLedger.parseArray), pAI: o.pAI,
-                    predicted: o.predicted.map { Int($0) }, error: BatchedOutcome.text(o.error, in: scratch),
-                    latencyMs: o.latencyMs, batch: Int(o.batch)))
+                outcomes.append(o.outcome(detector: detector, scratch: scratch))
             }
         }
         return outcomes
@@ -158,6 +154,13 @@ struct BatchedOutcome {
     var error = Span.null
     var latencyMs = 0.0
     var batch: Int64 = 0
+
+    /// As a `DetectorOutcome` of `detector`, its texts taken from `scratch`.
+    func outcome(detector: String, scratch: UnsafeBufferPointer<UInt8>) -> DetectorOutcome {
+        DetectorOutcome(sampleID: Self.text(sampleID, in: scratch) ?? "", detector: detector, status: status,
+                        probs: Self.text(probs, in: scratch).flatMap(RunLedger.parseArray), pAI: pAI,
+                        predicted: predicted.map { Int($0) }, error: Self.text(error, in: scratch), latencyMs: latencyMs, batch: Int(batch))
+    }
 
     /// A text value from the reader's scratch bytes; nil for null.
     static func text(_ span: Span, in scratch: UnsafeBufferPointer<UInt8>) -> String? {
@@ -403,12 +406,8 @@ extension RunLedger {
         }
         var placed: [(outcome: DetectorOutcome, position: Int)] = rows.compactMap { o in positions[o.sampleID].map { (o, $0) } }
         try forEachBatchedOutcome(runID: runID, db: db, path: path) { _, detector, o, scratch in
-            guard let sampleID = BatchedOutcome.text(o.sampleID, in: scratch), let position = positions[sampleID] else { return }
-            let outcome = DetectorOutcome(
-                sampleID: sampleID, detector: detector, status: o.status,
-                probs: BatchedOutcome.text(o.probs, in: scratch).flatMap(parseArray), pAI: o.pAI,
-                predicted: o.predicted.map { Int($0) }, error: BatchedOutcome.text(o.error, in: scratch),
-                latencyMs: o.latencyMs, batch: Int(o.batch))
+            let outcome = o.outcome(detector: detector, scratch: scratch)
+            guard let position = positions[outcome.sampleID] else { return }
             placed.append((outcome, position))
         }
         // Detectors in SQLite's order for text (by bytes), as the query's ORDER BY.
